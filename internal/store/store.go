@@ -1,0 +1,201 @@
+// Package store opens podium's SQL store — embedded SQLite (the default) or
+// PostgreSQL — by URL and applies versioned migrations. Both databases are
+// used through database/sql with one SQL dialect: `$1` placeholders,
+// `INSERT … ON CONFLICT … DO UPDATE`, and dialect-specific migration files
+// only where the types differ.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+// The supported databases.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is an open SQL store.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	url     string
+}
+
+// Open opens the store at url: "postgres://…" (or "postgresql://…") for
+// PostgreSQL; "sqlite:///abs/path.db", "sqlite://rel/path.db", "file:path" or
+// a bare file path for SQLite, whose directory is created if missing.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	dialect, dsn, err := parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	var db *sql.DB
+	switch dialect {
+	case Postgres:
+		db, err = sql.Open("pgx", dsn)
+		if err == nil {
+			db.SetMaxOpenConns(16)
+			db.SetMaxIdleConns(16)
+			db.SetConnMaxIdleTime(5 * time.Minute)
+		}
+	case SQLite:
+		db, err = sql.Open("sqlite", dsn)
+		if err == nil {
+			// One writer at a time (immediate transactions); readers run
+			// concurrently in WAL mode.
+			db.SetMaxOpenConns(8)
+			db.SetMaxIdleConns(8)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", Redact(rawURL), err)
+	}
+	s := &Store{db: db, dialect: dialect, url: rawURL}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w (is the database running and the URL right? set --store or PODIUM_STORE)", Redact(rawURL), err)
+	}
+	return s, nil
+}
+
+func parse(raw string) (Dialect, string, error) {
+	switch {
+	case raw == "":
+		return "", "", errors.New("store URL is empty: use a postgres:// URL or a SQLite file path")
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return Postgres, raw, nil
+	}
+	path := raw
+	query := ""
+	switch {
+	case strings.HasPrefix(raw, "sqlite://"):
+		path = strings.TrimPrefix(raw, "sqlite://")
+	case strings.HasPrefix(raw, "file:"):
+		path = strings.TrimPrefix(raw, "file:")
+	case strings.Contains(raw, "://"):
+		scheme, _, _ := strings.Cut(raw, "://")
+		return "", "", fmt.Errorf("store URL %s: unknown scheme %q: use postgres://user:pass@host:5432/db or a SQLite file path such as ./podium-data/podium.db", Redact(raw), scheme)
+	}
+	path, query, _ = strings.Cut(path, "?")
+	if path == "" {
+		return "", "", fmt.Errorf("store URL %q has no SQLite file path", raw)
+	}
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return "", "", fmt.Errorf("create the directory of SQLite store %s: %w", path, err)
+		}
+	}
+	v := url.Values{}
+	v.Add("_pragma", "busy_timeout(10000)")
+	v.Add("_pragma", "journal_mode(WAL)")
+	// In WAL mode, NORMAL survives a crash of podium (not of the machine's
+	// power) and makes each commit much cheaper.
+	v.Add("_pragma", "synchronous(NORMAL)")
+	v.Add("_pragma", "foreign_keys(ON)")
+	v.Set("_txlock", "immediate")
+	v.Set("_time_format", "sqlite")
+	dsn := "file:" + path + "?" + v.Encode()
+	if query != "" {
+		dsn += "&" + query
+	}
+	return SQLite, dsn, nil
+}
+
+// DB returns the database handle.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect reports which database s is.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// String returns the store URL with any password masked.
+func (s *Store) String() string { return Redact(s.url) }
+
+// Close closes the database handle.
+func (s *Store) Close() error { return s.db.Close() }
+
+// InTx runs fn in a transaction and commits it, rolling back when fn fails.
+// A transaction that failed on a lock conflict (SQLite busy, PostgreSQL
+// serialization failure or deadlock) is retried a few times with backoff, so
+// fn must be safe to run again.
+func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	backoff := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := s.inTx(ctx, fn)
+		if err == nil || attempt == 5 || !Retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+			backoff *= 3
+		}
+	}
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+// Retryable reports whether err is a transient lock conflict that a retry of
+// the whole transaction may get past.
+func Retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		c := sqErr.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// Redact masks the password in a URL-like string.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "****")
+		return strings.Replace(u.String(), "%2A%2A%2A%2A", "****", 1)
+	}
+	return raw
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
