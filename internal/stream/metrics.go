@@ -1,0 +1,127 @@
+package stream
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the processor runtime's Prometheus series. One Metrics serves
+// every processor of a process; a nil *Metrics records into unregistered
+// series.
+type Metrics struct {
+	in, out  *prometheus.CounterVec
+	failed   *prometheus.CounterVec
+	retries  *prometheus.CounterVec
+	batch    *prometheus.HistogramVec
+	handle   *prometheus.HistogramVec
+	duration *prometheus.HistogramVec
+
+	mu     sync.Mutex
+	recent []Batch
+}
+
+// Batch describes one committed batch, for the pipeline page.
+type Batch struct {
+	Processor string
+	Topic     string
+	Size      int
+	Duration  time.Duration
+	At        time.Time
+}
+
+const recentBatches = 50
+
+// NewMetrics creates the runtime's series and registers them with reg (if
+// not nil).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	labels := []string{"processor", "topic"}
+	m := &Metrics{
+		in: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "podium_events_in_total", Help: "Messages read by a processor (re-deliveries of handled messages excluded).",
+		}, labels),
+		out: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "podium_events_out_total", Help: "Messages whose effects a processor committed.",
+		}, labels),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "podium_events_failed_total", Help: "Messages a processor sent to the dead-letter topic, by stage (decode or handle).",
+		}, append(labels, "stage")),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "podium_batch_retries_total", Help: "Batches retried after a transient error.",
+		}, labels),
+		batch: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "podium_batch_size", Help: "Messages per committed batch.",
+			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000},
+		}, labels),
+		handle: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "podium_handler_duration_seconds", Help: "Time a processor's handler took for one batch.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
+		}, labels),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "podium_batch_duration_seconds", Help: "Time from fetch to commit of one batch (decode, handle, commit).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
+		}, labels),
+	}
+	if reg != nil {
+		reg.MustRegister(m.in, m.out, m.failed, m.retries, m.batch, m.handle, m.duration)
+	}
+	return m
+}
+
+// Recent returns the latest committed batches, newest first.
+func (m *Metrics) Recent() []Batch {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Batch, len(m.recent))
+	for i, b := range m.recent {
+		out[len(m.recent)-1-i] = b
+	}
+	return out
+}
+
+type procMetrics struct {
+	m                *Metrics
+	processor, topic string
+	in, out, retries prometheus.Counter
+	batch            prometheus.Observer
+	handle, duration prometheus.Observer
+	failedByStage    map[string]prometheus.Counter
+}
+
+// For returns the series of one processor.
+func (m *Metrics) For(processor, topic string) *procMetrics {
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	return &procMetrics{
+		m: m, processor: processor, topic: topic,
+		in:       m.in.WithLabelValues(processor, topic),
+		out:      m.out.WithLabelValues(processor, topic),
+		retries:  m.retries.WithLabelValues(processor, topic),
+		batch:    m.batch.WithLabelValues(processor, topic),
+		handle:   m.handle.WithLabelValues(processor, topic),
+		duration: m.duration.WithLabelValues(processor, topic),
+		failedByStage: map[string]prometheus.Counter{
+			"decode": m.failed.WithLabelValues(processor, topic, "decode"),
+			"handle": m.failed.WithLabelValues(processor, topic, "handle"),
+		},
+	}
+}
+
+func (p *procMetrics) failed(stage string) prometheus.Counter { return p.failedByStage[stage] }
+
+func (p *procMetrics) observe(size int, d time.Duration) {
+	p.batch.Observe(float64(size))
+	p.duration.Observe(d.Seconds())
+	p.m.mu.Lock()
+	if len(p.m.recent) == recentBatches {
+		copy(p.m.recent, p.m.recent[1:])
+		p.m.recent = p.m.recent[:recentBatches-1]
+	}
+	p.m.recent = append(p.m.recent, Batch{Processor: p.processor, Topic: p.topic, Size: size, Duration: d, At: time.Now()})
+	p.m.mu.Unlock()
+}
