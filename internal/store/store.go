@@ -36,6 +36,8 @@ type Store struct {
 	db      *sql.DB
 	dialect Dialect
 	url     string
+	stop    chan struct{} // stops the SQLite checkpointer
+	done    chan struct{}
 }
 
 // Open opens the store at url: "postgres://…" (or "postgresql://…") for
@@ -74,6 +76,10 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w (is the database running and the URL right? set --store or PODIUM_STORE)", Redact(rawURL), err)
 	}
+	if dialect == SQLite {
+		s.stop, s.done = make(chan struct{}), make(chan struct{})
+		go s.checkpoint()
+	}
 	return s, nil
 }
 
@@ -111,6 +117,7 @@ func parse(raw string) (Dialect, string, error) {
 	// power) and makes each commit much cheaper.
 	v.Add("_pragma", "synchronous(NORMAL)")
 	v.Add("_pragma", "foreign_keys(ON)")
+	v.Add("_pragma", "wal_autocheckpoint(0)")
 	v.Set("_txlock", "immediate")
 	v.Set("_time_format", "sqlite")
 	dsn := "file:" + path + "?" + v.Encode()
@@ -130,7 +137,31 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 func (s *Store) String() string { return Redact(s.url) }
 
 // Close closes the database handle.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+	}
+	return s.db.Close()
+}
+
+// checkpoint copies the SQLite write-ahead log into the database file in the
+// background. Automatic checkpoints are off: they run inside the commit that
+// crosses the threshold and add milliseconds to that commit's latency.
+func (s *Store) checkpoint() {
+	defer close(s.done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			_, _ = s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			return
+		case <-t.C:
+			_, _ = s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
+}
 
 // InTx runs fn in a transaction and commits it, rolling back when fn fails.
 // A transaction that failed on a lock conflict (SQLite busy, PostgreSQL

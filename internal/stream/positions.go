@@ -38,13 +38,16 @@ func newPositions(s *store.Store, processor, topic string) *positions {
 	return &positions{s: s, processor: processor, topic: topic, next: map[int32]int64{}}
 }
 
-// resume answers bus.ConsumerConfig.Resume from the store.
+// resume answers bus.ConsumerConfig.Resume from the store. A partition the
+// processor has never handled starts at offset 0, the oldest message kept,
+// whatever the bus group recorded: after a rebuild the store has no
+// positions and the topic is read again from the start.
 func (p *positions) resume(ctx context.Context, partition int32) (int64, bool, error) {
 	n, err := p.load(ctx, partition, true)
-	if err != nil || n < 0 {
+	if err != nil {
 		return 0, false, err
 	}
-	return n, true, nil
+	return max(n, 0), true, nil
 }
 
 func (p *positions) load(ctx context.Context, partition int32, refresh bool) (int64, error) {

@@ -369,3 +369,44 @@ func lastPositions(msgs []*bus.Message) []bus.Position {
 	}
 	return out
 }
+
+// Supervise runs procs until ctx ends. A processor that fails is logged and
+// started again after a backoff (1 s, doubling up to a minute), so that one
+// pipeline's trouble — a database restart, a broker failover — does not stop
+// the others. It returns when every processor has stopped.
+func Supervise(ctx context.Context, env Env, procs []Runnable) {
+	log := env.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	done := make(chan struct{}, len(procs))
+	for _, p := range procs {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			backoff := time.Second
+			for {
+				start := time.Now()
+				err := p.Run(ctx, env)
+				if ctx.Err() != nil {
+					return
+				}
+				if err == nil {
+					err = errors.New("stopped unexpectedly")
+				}
+				if time.Since(start) > time.Minute {
+					backoff = time.Second
+				}
+				log.Error("processor failed; restarting", "processor", p.Spec().Name, "err", err, "backoff", backoff)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(backoff):
+				}
+				backoff = min(2*backoff, time.Minute)
+			}
+		}()
+	}
+	for range procs {
+		<-done
+	}
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/podiumhq/podium/internal/config"
+	"github.com/podiumhq/podium/internal/platform"
+	"github.com/podiumhq/podium/internal/stream"
+	"github.com/podiumhq/podium/internal/web"
+)
+
+func init() {
+	addCommand(newServeCmd)
+	addCommand(newWorkerCmd)
+	addCommand(newDemoCmd)
+}
+
+func newServeCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the processors and the web dashboard",
+		Long: `Run every pipeline's processors and the HTTP server: the dashboard, /healthz,
+/readyz and /metrics (Prometheus).
+
+serve holds the data dir. With the embedded bus (the default), other podium
+commands on the same data dir reach the bus through this process. Stop it with
+Ctrl-C (SIGINT) or SIGTERM: it finishes the batches in hand, commits them and
+exits.`,
+		Example: `  podium serve
+  podium serve --http 0.0.0.0:8080 --store postgres://podium@db:5432/podium --bus kafka://redpanda:9092`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.serve(cmd.Context(), "serve", true, nil, nil)
+		},
+	}
+}
+
+func newWorkerCmd(a *app) *cobra.Command {
+	var only []string
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run processors without the dashboard (scale-out)",
+		Long: `Run processors with only /healthz, /readyz and /metrics on the HTTP address,
+no dashboard. Start several workers against Kafka/Redpanda and PostgreSQL to
+spread the partitions of each topic over them; positions are committed with
+the effects in PostgreSQL, so a worker that dies mid-batch leaves nothing half
+done.`,
+		Example: `  podium worker --bus kafka://redpanda:9092 --store postgres://podium@db/podium --http :9101
+  podium worker --processors f1-results,f1-penalties`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.serve(cmd.Context(), "worker", false, only, nil)
+		},
+	}
+	cmd.Flags().StringSliceVar(&only, "processors", nil, "run only these processors (comma-separated names; default all)")
+	return cmd
+}
+
+func newDemoCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo",
+		Short: "Run everything in one process with sample data: the quickest tour",
+		Long: `Run podium with every pipeline fed with sample data: serve, plus each
+pipeline's demo feed (the F1 season archive replayed at race pace, the
+activities sample). Open the printed URL to watch the tables fill in.
+
+Nothing needs installing: the bus (NATS JetStream) and the database (SQLite)
+run inside the process, in the data dir.`,
+		Example: `  podium demo
+  podium demo --http localhost:9090 --data-dir /tmp/podium-demo`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.serve(cmd.Context(), "demo", true, nil, func(ctx context.Context, p *platform.App) {
+				for _, pl := range pipelines {
+					if pl.demo == nil {
+						continue
+					}
+					go func() {
+						if err := pl.demo(ctx, a, p); err != nil && ctx.Err() == nil {
+							a.logger.Error("demo feed failed", "pipeline", pl.name, "err", err)
+						}
+					}()
+				}
+			})
+		},
+	}
+}
+
+// serve runs the processors (all, or those named in only) and the HTTP
+// server until ctx ends; dashboard adds the pipelines' pages; started, if
+// set, runs once everything is up.
+func (a *app) serve(ctx context.Context, command string, dashboard bool, only []string, started func(context.Context, *platform.App)) error {
+	p, err := platform.Open(ctx, a.cfg, a.logger, platform.Server, command)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+
+	procs := processors(p)
+	if len(only) > 0 {
+		var names []string
+		var kept []stream.Runnable
+		for _, pr := range procs {
+			names = append(names, pr.Spec().Name)
+			if slices.Contains(only, pr.Spec().Name) {
+				kept = append(kept, pr)
+			}
+		}
+		if len(kept) != len(only) {
+			return usageErrorf("unknown processor in --processors %s: known processors are %s", strings.Join(only, ","), strings.Join(names, ", "))
+		}
+		procs = kept
+	}
+	sp := specs(procs)
+	p.Registry.MustRegister(stream.LagCollector{Bus: p.Bus, DB: p.Store.DB(), Specs: func() []stream.Spec { return sp }, Logger: a.logger})
+	for _, s := range sp {
+		if err := stream.Migrate(ctx, p.Store, s); err != nil {
+			return err
+		}
+	}
+
+	srv := web.New(web.Config{Gatherer: p.Registry, Ready: p.Ready, Logger: a.logger})
+	if dashboard {
+		for _, pl := range pipelines {
+			if pl.routes != nil {
+				pl.routes(p, srv.Mux)
+			}
+		}
+	}
+	ln, err := web.Listen(a.cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	if err := p.PublishHTTP(addr); err != nil {
+		return err
+	}
+	a.banner(command, p, addr, sp)
+
+	procsDone := make(chan struct{})
+	go func() {
+		stream.Supervise(ctx, p.Env(), procs)
+		close(procsDone)
+	}()
+	if started != nil {
+		started(ctx, p)
+	}
+	err = srv.Serve(ctx, ln)
+	<-procsDone
+	a.logger.Info("stopped cleanly")
+	return err
+}
+
+func (a *app) banner(command string, p *platform.App, addr string, sp []stream.Spec) {
+	host, port, _ := net.SplitHostPort(addr)
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	busDesc := "embedded NATS JetStream in " + a.cfg.DataDir
+	if a.cfg.Bus != "" {
+		busDesc = config.MaskURL(a.cfg.Bus)
+	}
+	names := "(none)"
+	if len(sp) > 0 {
+		names = sp[0].Name
+		for _, s := range sp[1:] {
+			names += ", " + s.Name
+		}
+	}
+	fmt.Fprintf(a.stderr, "podium %s: http://%s\n  bus:        %s\n  store:      %s\n  processors: %s\n  stop with Ctrl-C\n",
+		command, net.JoinHostPort(host, port), busDesc, p.Store, names)
+}

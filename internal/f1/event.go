@@ -1,0 +1,138 @@
+// Package f1 is the F1 live championship pipeline: result and penalty
+// events, the scoring rules of each season, and the processor that keeps
+// race classifications and the drivers' and constructors' championships in
+// the store.
+package f1
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Topics of the F1 pipeline. Their names are part of podium's interface.
+const (
+	// TopicResults carries one Result per message, keyed by ResultKey.
+	TopicResults = "f1.results"
+	// TopicPenalties carries points penalties that are not results.
+	TopicPenalties = "f1.penalties"
+	// TopicLive carries the running order, gaps, laps and race-control
+	// messages of a live session.
+	TopicLive = "f1.live"
+)
+
+// Session kinds that score points.
+const (
+	Race   = "RACE"
+	Sprint = "SPRINT"
+)
+
+// Status of a car in a session's classification.
+const (
+	Finished = "FINISHED" // classified (includes lapped cars)
+	DNF      = "DNF"      // did not finish, not classified
+	DNS      = "DNS"      // did not start
+	DSQ      = "DSQ"      // disqualified: scores nothing
+	NC       = "NC"       // finished but not classified (too few laps)
+)
+
+// Result is one car's result in one race or sprint: the message of
+// f1.results. The archive replay and the OpenF1 source produce the same
+// shape. Its identity is Season/Round/Session/CarNumber: a later Result with
+// the same identity (an amendment, a disqualification) replaces the earlier
+// one.
+type Result struct {
+	Season  int    `json:"season"`
+	Round   int    `json:"round"`
+	Session string `json:"session"` // Race or Sprint
+	// SessionKey is OpenF1's session_key (2023 on), 0 when unknown.
+	SessionKey int    `json:"session_key,omitempty"`
+	GrandPrix  string `json:"grand_prix"`     // e.g. "Bahrain Grand Prix"
+	Date       string `json:"date,omitempty"` // race day, YYYY-MM-DD
+	// PointsScale is the points scale the regulations apply to this
+	// session (see the Scale constants): carried explicitly because the lap
+	// count alone does not decide it.
+	PointsScale string `json:"points_scale"`
+
+	CarNumber  int    `json:"car_number"`
+	DriverID   string `json:"driver_id"`   // archive id, e.g. "max-verstappen"
+	DriverCode string `json:"driver_code"` // e.g. "VER"
+	DriverName string `json:"driver_name"` // e.g. "Max Verstappen"
+	TeamID     string `json:"team_id"`     // archive id, e.g. "red-bull"
+	TeamName   string `json:"team_name"`
+	// TeamColour is the team's colour as 6 hex digits without '#'.
+	TeamColour string `json:"team_colour,omitempty"`
+	// HeadshotURL is OpenF1's driver photo, when known.
+	HeadshotURL string `json:"headshot_url,omitempty"`
+
+	// Position is the classified position, nil when not classified.
+	Position *int   `json:"position"`
+	Status   string `json:"status"` // Finished, DNF, DNS, DSQ or NC
+	// Order is the car's place in the published classification (1 = first
+	// line), classified cars first.
+	Order int `json:"order"`
+	Laps  int `json:"laps"`
+	// Time is the winner's race time or the gap to the winner as printed
+	// ("+20.886", "+1 LAP", "+2 LAPS"), empty when none.
+	Time       string `json:"time,omitempty"`
+	Grid       *int   `json:"grid,omitempty"` // starting position, nil for pit lane or unknown
+	FastestLap bool   `json:"fastest_lap"`
+	// Cars is the number of cars in the session's classification, so that a
+	// consumer knows when a session is complete.
+	Cars int `json:"cars,omitempty"`
+}
+
+// Key returns the message key of r: season/round/session/car.
+func (r Result) Key() string { return ResultKey(r.Season, r.Round, r.Session, r.CarNumber) }
+
+// ResultKey formats the identity of a result.
+func ResultKey(season, round int, session string, car int) string {
+	return strconv.Itoa(season) + "/" + strconv.Itoa(round) + "/" + session + "/" + strconv.Itoa(car)
+}
+
+// Penalty kinds.
+const (
+	PenaltyDriver      = "DRIVER"
+	PenaltyConstructor = "CONSTRUCTOR"
+)
+
+// Penalty is a points penalty that is not a result: the message of
+// f1.penalties. ID is stable, so applying a replayed penalty twice changes
+// nothing.
+type Penalty struct {
+	ID     string  `json:"id"`
+	Season int     `json:"season"`
+	Kind   string  `json:"kind"`   // PenaltyDriver or PenaltyConstructor
+	Target string  `json:"target"` // driver or constructor id
+	Points float64 `json:"points"` // negative for a deduction
+	// FromRound is the first round whose standings include the penalty.
+	FromRound int    `json:"from_round"`
+	Reason    string `json:"reason"`
+}
+
+// Validate checks the fields every result needs.
+func (r Result) Validate() error {
+	switch {
+	case r.Season < 1950 || r.Season > 2100:
+		return fmt.Errorf("season %d out of range", r.Season)
+	case r.Round < 1:
+		return fmt.Errorf("round %d: must be 1 or more", r.Round)
+	case r.Session != Race && r.Session != Sprint:
+		return fmt.Errorf("session %q: must be %s or %s", r.Session, Race, Sprint)
+	case r.CarNumber < 1:
+		return fmt.Errorf("car number %d: must be 1 or more", r.CarNumber)
+	case r.DriverID == "":
+		return fmt.Errorf("driver_id is missing")
+	case r.TeamID == "":
+		return fmt.Errorf("team_id is missing")
+	}
+	switch r.Status {
+	case Finished:
+		if r.Position == nil || *r.Position < 1 {
+			return fmt.Errorf("a %s result needs a position of 1 or more", Finished)
+		}
+	case DNF, DNS, DSQ, NC:
+	default:
+		return fmt.Errorf("status %q: must be one of %s, %s, %s, %s, %s", r.Status, Finished, DNF, DNS, DSQ, NC)
+	}
+	return nil
+}

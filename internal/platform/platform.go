@@ -1,0 +1,231 @@
+// Package platform opens podium's engines from the configuration — the bus and
+// the store chosen by URL — and runs processors on them. It owns the rule
+// "one data dir, several commands": a long-running process holds the data
+// dir; other commands reach its embedded bus through the loopback NATS URL
+// it records there and read the store directly.
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/bus/jetstream"
+	"github.com/podiumhq/podium/internal/bus/kafka"
+	"github.com/podiumhq/podium/internal/config"
+	"github.com/podiumhq/podium/internal/datadir"
+	"github.com/podiumhq/podium/internal/store"
+	"github.com/podiumhq/podium/internal/stream"
+)
+
+// Mode says how a command uses the data dir.
+type Mode int
+
+const (
+	// Server is a long-running process (serve, demo, worker): it holds the
+	// data dir and runs the embedded engines for the other commands.
+	Server Mode = iota
+	// Client is a short command: it uses the running process's embedded bus
+	// if there is one, or opens the engines itself for its duration.
+	Client
+)
+
+// App is an open bus and store with the process's metrics.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Bus      bus.Bus
+	Store    *store.Store
+	Registry *prometheus.Registry
+	Metrics  *stream.Metrics
+	// Remote is true when the bus is the embedded engine of another podium
+	// process, reached over loopback.
+	Remote bool
+
+	lock *datadir.Lock
+}
+
+// Open opens the bus and the store for command ("serve", "topics list", …).
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, mode Mode, command string) (*App, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &App{Config: cfg, Log: log, Registry: prometheus.NewRegistry()}
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Metrics = stream.NewMetrics(a.Registry)
+	ok := false
+	defer func() {
+		if !ok {
+			_ = a.Close()
+		}
+	}()
+	if err := a.openBus(ctx, mode, command); err != nil {
+		return nil, err
+	}
+	s, err := store.Open(ctx, cfg.ResolvedStore())
+	if err != nil {
+		return nil, err
+	}
+	a.Store = s
+	ok = true
+	return a, nil
+}
+
+func (a *App) openBus(ctx context.Context, mode Mode, command string) error {
+	cfg := a.Config
+	u := cfg.Bus
+	var err error
+	switch {
+	case u == "":
+		if err := a.openEmbedded(ctx, mode, command); err != nil {
+			return err
+		}
+	case strings.HasPrefix(u, "nats://"), strings.HasPrefix(u, "tls://"):
+		if mode == Server {
+			if err := a.takeLock(command); err != nil {
+				return err
+			}
+		}
+		a.Bus, err = jetstream.Open(ctx, jetstream.Config{URL: u, Auth: cfg.BusAuthConfig(),
+			DefaultMaxAge: cfg.Retention.MaxAge, DefaultMaxBytes: cfg.Retention.MaxBytes, Logger: a.Log})
+	case strings.HasPrefix(u, "kafka://"), strings.HasPrefix(u, "redpanda://"):
+		if mode == Server {
+			if err := a.takeLock(command); err != nil {
+				return err
+			}
+		}
+		brokers, perr := kafka.ParseURL(u)
+		if perr != nil {
+			return perr
+		}
+		a.Bus, err = kafka.Open(ctx, kafka.Config{Brokers: brokers, Auth: cfg.BusAuthConfig(),
+			DefaultMaxAge: cfg.Retention.MaxAge, DefaultMaxBytes: cfg.Retention.MaxBytes, Logger: a.Log})
+	default:
+		return fmt.Errorf("unknown bus %q: use nats://host:4222, kafka://host:9092 or leave it empty for the embedded JetStream", u)
+	}
+	if err != nil {
+		return fmt.Errorf("open bus: %w", err)
+	}
+	a.Bus = stream.CountPublished(a.Bus, a.Registry)
+	return nil
+}
+
+// openEmbedded runs the embedded JetStream in the data dir, or connects to
+// the one a running podium process serves.
+func (a *App) openEmbedded(ctx context.Context, mode Mode, command string) error {
+	dir := a.Config.DataDir
+	if mode == Client {
+		owner, running, err := datadir.Running(dir)
+		if err != nil {
+			return err
+		}
+		if running {
+			url, err := waitNATSURL(ctx, dir, owner)
+			if err != nil {
+				return err
+			}
+			a.Log.Debug("using the bus of the running podium process", "pid", owner.PID, "command", owner.Command, "url", url)
+			b, err := jetstream.Open(ctx, jetstream.Config{URL: url, Logger: a.Log,
+				DefaultMaxAge: a.Config.Retention.MaxAge, DefaultMaxBytes: a.Config.Retention.MaxBytes})
+			if err != nil {
+				return fmt.Errorf("connect to the bus of `podium %s` (pid %d) at %s: %w", owner.Command, owner.PID, url, err)
+			}
+			a.Bus, a.Remote = b, true
+			return nil
+		}
+	}
+	if err := a.takeLock(command); err != nil {
+		return err
+	}
+	b, err := jetstream.Open(ctx, jetstream.Config{StoreDir: filepath.Join(dir, "jetstream"), Logger: a.Log,
+		DefaultMaxAge: a.Config.Retention.MaxAge, DefaultMaxBytes: a.Config.Retention.MaxBytes})
+	if err != nil {
+		return fmt.Errorf("start the embedded bus in %s: %w", dir, err)
+	}
+	a.Bus = b
+	o := a.lock.Owner()
+	o.NATSURL = b.ClientURL()
+	return a.lock.Publish(o)
+}
+
+// waitNATSURL waits a little for a process that has just taken the data
+// dir to record its NATS URL.
+func waitNATSURL(ctx context.Context, dir string, o datadir.Owner) (string, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for o.NATSURL == "" {
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("podium process %d holds data dir %s but has not started its bus; wait for it or stop it", o.PID, dir)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		var running bool
+		var err error
+		if o, running, err = datadir.Running(dir); err != nil {
+			return "", err
+		} else if !running {
+			return "", fmt.Errorf("the podium process holding data dir %s stopped; run the command again", dir)
+		}
+	}
+	return o.NATSURL, nil
+}
+
+func (a *App) takeLock(command string) error {
+	l, err := datadir.Acquire(a.Config.DataDir, command)
+	if err != nil {
+		return err
+	}
+	a.lock = l
+	return nil
+}
+
+// PublishHTTP records the HTTP address of a server process in the data dir.
+func (a *App) PublishHTTP(addr string) error {
+	if a.lock == nil {
+		return nil
+	}
+	o := a.lock.Owner()
+	o.HTTPAddr = addr
+	return a.lock.Publish(o)
+}
+
+// Close closes the bus and the store and releases the data dir.
+func (a *App) Close() error {
+	var errs []error
+	if a.Bus != nil {
+		errs = append(errs, a.Bus.Close())
+	}
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	if a.lock != nil {
+		errs = append(errs, a.lock.Release())
+	}
+	return errors.Join(errs...)
+}
+
+// Ready reports whether the bus and the store answer.
+func (a *App) Ready(ctx context.Context) error {
+	if err := a.Store.DB().PingContext(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if _, err := a.Bus.Topics(ctx); err != nil {
+		return fmt.Errorf("bus: %w", err)
+	}
+	return nil
+}
+
+// Env returns the environment processors run in.
+func (a *App) Env() stream.Env {
+	return stream.Env{Bus: a.Bus, Store: a.Store, Logger: a.Log, Metrics: a.Metrics}
+}
