@@ -47,6 +47,8 @@ type app struct {
 	// stdout is for results; stderr for everything meant for people.
 	stdout io.Writer
 	stderr io.Writer
+	// stdin answers prompts (reset's confirmation); nil is os.Stdin.
+	stdin io.Reader
 	// lookupEnv reads the environment: os.LookupEnv, or a map in tests.
 	lookupEnv func(string) (string, bool)
 	// setDefaultLogger makes logger slog's default too (main sets it; tests
@@ -131,6 +133,9 @@ func newRootCmd(a *app) *cobra.Command {
 	root.SuggestionsMinimumDistance = 2
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
+	if a.stdin != nil {
+		root.SetIn(a.stdin)
+	}
 	config.AddFlags(root.PersistentFlags())
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd(a))

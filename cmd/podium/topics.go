@@ -48,7 +48,7 @@ store).`,
 				return err
 			}
 			defer p.Close()
-			rows, err := ops.Topics(cmd.Context(), p.Bus, p.Store.DB(), specs(processors(p)))
+			rows, err := ops.Topics(cmd.Context(), p.Bus, p.Store, specs(processors(p)))
 			if err != nil {
 				return err
 			}

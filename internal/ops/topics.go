@@ -6,7 +6,6 @@ package ops
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/stream"
 )
 
@@ -58,14 +58,17 @@ type ConsumerRow struct {
 
 // Topics lists the topics with their sizes, retention and, for the given
 // processors, their lag (from the positions committed in db).
-func Topics(ctx context.Context, b bus.Bus, db *sql.DB, specs []stream.Spec) ([]TopicRow, error) {
+func Topics(ctx context.Context, b bus.Bus, store *store.Store, specs []stream.Spec) ([]TopicRow, error) {
 	infos, err := b.Topics(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list topics: %w", err)
 	}
 	var lags []stream.Progress
 	if len(specs) > 0 {
-		if lags, err = stream.Lags(ctx, b, db, specs); err != nil {
+		if err := stream.Migrate(ctx, store, stream.Spec{}); err != nil {
+			return nil, err
+		}
+		if lags, err = stream.Lags(ctx, b, store.DB(), specs); err != nil {
 			return nil, err
 		}
 	}
