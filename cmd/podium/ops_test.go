@@ -282,5 +282,3 @@ func get(t *testing.T, url string) string {
 	}
 	return string(b)
 }
-
-

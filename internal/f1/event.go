@@ -26,6 +26,28 @@ const (
 	Sprint = "SPRINT"
 )
 
+// Points scales: how many of a session's points the regulations award.
+// Result.PointsScale carries one explicitly, because the lap count alone
+// does not decide it (Japan 2022 ran 28 of 53 laps and paid full points).
+// An empty PointsScale means ScaleFull.
+const (
+	// ScaleFull awards the season's full points (and the fastest-lap point
+	// in the seasons that have one).
+	ScaleFull = "FULL"
+	// ScaleHalf awards half points and no fastest-lap point: a race
+	// shortened below 75% of its distance up to 2021 (Spa 2021).
+	ScaleHalf = "HALF"
+	// ScaleNone awards no points (fewer than 2 laps under green).
+	ScaleNone = "NONE"
+	// ScaleReduced25, ScaleReduced50 and ScaleReduced75 are the 2022+
+	// sliding scale of a shortened race, with no fastest-lap point: from 2
+	// laps to 25% of the distance 6-4-3-2-1; 25% to 50% 13-10-8-6-5-4-3-2-1;
+	// 50% to 75% 19-14-12-9-8-6-5-3-2-1.
+	ScaleReduced25 = "REDUCED_25"
+	ScaleReduced50 = "REDUCED_50"
+	ScaleReduced75 = "REDUCED_75"
+)
+
 // Status of a car in a session's classification.
 const (
 	Finished = "FINISHED" // classified (includes lapped cars)
