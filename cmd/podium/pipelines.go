@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/podiumhq/podium/internal/platform"
 	"github.com/podiumhq/podium/internal/stream"
+	"github.com/podiumhq/podium/internal/web"
 )
 
 // pipeline is what one pipeline (F1, activities) adds to the binary. Each
@@ -14,8 +14,11 @@ type pipeline struct {
 	name string
 	// processors returns the pipeline's processors.
 	processors func(p *platform.App) []stream.Runnable
-	// routes adds the pipeline's pages to the web server; nil for none.
-	routes func(p *platform.App, mux *http.ServeMux)
+	// routes adds the pipeline's pages (and navigation links) to the web
+	// server; nil for none.
+	routes func(p *platform.App, srv *web.Server)
+	// home is true when routes serves the overview at "/".
+	home bool
 	// demo feeds sample data during `podium demo` until ctx ends; nil for
 	// none.
 	demo func(ctx context.Context, a *app, p *platform.App) error

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -127,11 +129,18 @@ func (a *app) serve(ctx context.Context, command string, dashboard bool, only []
 
 	srv := web.New(web.Config{Gatherer: p.Registry, Ready: p.Ready, Logger: a.logger})
 	if dashboard {
+		home := false
 		for _, pl := range pipelines {
 			if pl.routes != nil {
-				pl.routes(p, srv.Mux)
+				pl.routes(p, srv)
 			}
+			home = home || pl.home
 		}
+		srv.HandlePipeline(web.PipelineSource{Bus: p.Bus, DB: p.Store.DB(), Specs: sp, Metrics: p.Metrics})
+		if !home {
+			srv.Mux.Handle("GET /{$}", http.RedirectHandler("/pipeline", http.StatusFound))
+		}
+		go srv.Tick(ctx, 2*time.Second)
 	}
 	ln, err := web.Listen(a.cfg.HTTPAddr)
 	if err != nil {

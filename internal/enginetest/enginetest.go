@@ -7,6 +7,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
@@ -42,7 +43,7 @@ func Start(t testing.TB, e Engine) Cluster {
 	case JetStream:
 		return Cluster{Engine: e, Dir: filepath.Join(t.TempDir(), "jetstream")}
 	case Kafka:
-		c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.DefaultNumPartitions(3))
+		c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.DefaultNumPartitions(3), kfake.GroupMinSessionTimeout(time.Second))
 		if err != nil {
 			t.Fatalf("start kfake cluster: %v", err)
 		}
@@ -59,7 +60,10 @@ func (c Cluster) Open(ctx context.Context) (bus.Bus, error) {
 	if c.Engine == JetStream {
 		return jetstream.Open(ctx, jetstream.Config{StoreDir: c.Dir})
 	}
-	return kafka.Open(ctx, kafka.Config{Brokers: c.Brokers, DefaultPartitions: 3})
+	// Short group timeouts: a consumer killed by a crash test leaves the
+	// group after 2 s instead of production's 45 s.
+	return kafka.Open(ctx, kafka.Config{Brokers: c.Brokers, DefaultPartitions: 3,
+		SessionTimeout: 2 * time.Second, RebalanceTimeout: 5 * time.Second, HeartbeatInterval: 200 * time.Millisecond})
 }
 
 // Open starts an engine and opens a bus on it, both closed when the test

@@ -20,6 +20,18 @@ type Metrics struct {
 
 	mu     sync.Mutex
 	recent []Batch
+	dead   []DeadLetter
+}
+
+// DeadLetter describes a message a processor sent to the dead-letter topic.
+type DeadLetter struct {
+	Processor string
+	Topic     string
+	Partition int32
+	Offset    int64
+	Key       string
+	Reason    string
+	At        time.Time
 }
 
 // Batch describes one committed batch, for the pipeline page.
@@ -31,7 +43,9 @@ type Batch struct {
 	At        time.Time
 }
 
-const recentBatches = 50
+// recentBatches is how many batches (and dead letters) are kept for the
+// pipeline page and the rates.
+const recentBatches = 500
 
 // NewMetrics creates the runtime's series and registers them with reg (if
 // not nil).
@@ -67,6 +81,50 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg.MustRegister(m.in, m.out, m.failed, m.retries, m.batch, m.handle, m.duration)
 	}
 	return m
+}
+
+// DeadLetters returns the latest dead letters of this process, newest
+// first.
+func (m *Metrics) DeadLetters() []DeadLetter {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]DeadLetter, len(m.dead))
+	for i, d := range m.dead {
+		out[len(m.dead)-1-i] = d
+	}
+	return out
+}
+
+func (m *Metrics) addDeadLetter(d DeadLetter) {
+	m.mu.Lock()
+	if len(m.dead) == recentBatches {
+		copy(m.dead, m.dead[1:])
+		m.dead = m.dead[:recentBatches-1]
+	}
+	m.dead = append(m.dead, d)
+	m.mu.Unlock()
+}
+
+// Rates returns, per processor, the events committed per second over the
+// last 10 seconds.
+func (m *Metrics) Rates() map[string]float64 {
+	if m == nil {
+		return nil
+	}
+	const window = 10 * time.Second
+	since := time.Now().Add(-window)
+	out := map[string]float64{}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, b := range m.recent {
+		if b.At.After(since) {
+			out[b.Processor] += float64(b.Size) / window.Seconds()
+		}
+	}
+	return out
 }
 
 // Recent returns the latest committed batches, newest first.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/podiumhq/podium/internal/bus"
@@ -334,6 +335,10 @@ func (r *run[T]) deadLetter(ctx context.Context, dead []*bus.Message, stage stri
 	}
 	for _, d := range dead {
 		r.log.Warn("dead letter", "stage", stage, "position", d.Headers[bus.HeaderDLQOffset], "reason", d.Headers[bus.HeaderDLQReason])
+		part, _ := strconv.Atoi(d.Headers[bus.HeaderDLQPartition])
+		off, _ := strconv.ParseInt(d.Headers[bus.HeaderDLQOffset], 10, 64)
+		r.m.m.addDeadLetter(DeadLetter{Processor: r.p.Name, Topic: r.p.Topic, Partition: int32(part), Offset: off,
+			Key: d.Key, Reason: d.Headers[bus.HeaderDLQReason], At: time.Now()})
 	}
 	if err := r.env.Bus.Publish(ctx, dead...); err != nil {
 		return fmt.Errorf("processor %s: publish %d dead letters: %w", r.p.Name, len(dead), err)

@@ -256,3 +256,47 @@ func diff(got, want string) string {
 	}
 	return b.String()
 }
+
+// TestWorkersSharePartitions runs two workers of one processor on Kafka:
+// the group spreads the partitions over them, a rebalance moves partitions
+// while batches are in flight, and the store still gets every event once.
+func TestWorkersSharePartitions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d store.Dialect) {
+		cluster := enginetest.Start(t, enginetest.Kafka)
+		s := storetest.Open(t, d)
+		topic := "test.shared"
+		msgs := events(topic, 4000)
+		open := func() bus.Bus {
+			b, err := cluster.Open(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = b.Close() })
+			return b
+		}
+		b1, b2 := open(), open()
+		publish(t, b1, msgs[:2000])
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 2)
+		go func() { done <- sink(topic, nil).Run(ctx, stream.Env{Bus: b1, Store: s, MaxBatch: 50}) }()
+		// The second worker joins mid-stream, forcing a rebalance.
+		time.Sleep(50 * time.Millisecond)
+		go func() { done <- sink(topic, nil).Run(ctx, stream.Env{Bus: b2, Store: s, MaxBatch: 50}) }()
+		publish(t, b2, msgs[2000:])
+		deadline := time.Now().Add(60 * time.Second)
+		for logCount(s) < len(msgs) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
+		cancel()
+		for i := 0; i < 2; i++ {
+			if err := <-done; err != nil {
+				t.Errorf("worker: %v", err)
+			}
+		}
+		if got, want := dump(t, s), expected(msgs); got != want {
+			t.Fatalf("two workers did not apply each event exactly once:\n%s", diff(got, want))
+		}
+	})
+}

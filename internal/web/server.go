@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,16 +31,24 @@ type Config struct {
 // Server is podium's HTTP server. Register more handlers on Mux before Serve.
 type Server struct {
 	Mux *http.ServeMux
-	cfg Config
-	log *slog.Logger
+	// Hub streams live updates to the browsers at /events.
+	Hub       *Hub
+	cfg       Config
+	log       *slog.Logger
+	nav       []NavItem
+	errorTmpl *template.Template
 }
 
 // New returns a server with /healthz, /readyz and /metrics.
 func New(cfg Config) *Server {
-	s := &Server{Mux: http.NewServeMux(), cfg: cfg, log: cfg.Logger}
+	s := &Server{Mux: http.NewServeMux(), Hub: NewHub(), cfg: cfg, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.errorTmpl = s.Template(templateFiles, "templates/error.html")
+	s.Mux.Handle("GET /events", s.Hub)
+	static, _ := fs.Sub(staticFiles, "static")
+	s.Mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

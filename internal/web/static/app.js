@@ -1,0 +1,53 @@
+// podium: keep server-rendered pages live. The page names, in the
+// data-live attribute of <main>, the server-sent events that change it; on
+// such an event the page fetches its own content again (rendered on the
+// server) and swaps it in. Without JavaScript the pages still work, without
+// live updates.
+(function () {
+  "use strict";
+  var main = document.getElementById("main");
+  var status = document.getElementById("live-status");
+  if (!main || !window.EventSource) return;
+  var wanted = (main.dataset.live || "").split(/\s+/).filter(Boolean);
+  var inFlight = false, dirty = false;
+
+  function refresh() {
+    if (inFlight) { dirty = true; return; }
+    inFlight = true;
+    fetch(location.href, { headers: { "X-Podium-Fragment": "1" }, cache: "no-store" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var active = document.activeElement && document.activeElement.id;
+        main.innerHTML = html;
+        if (active) { var el = document.getElementById(active); if (el) el.focus(); }
+        document.dispatchEvent(new CustomEvent("podium:updated"));
+      })
+      .catch(function () {})
+      .then(function () {
+        inFlight = false;
+        if (dirty) { dirty = false; refresh(); }
+      });
+  }
+
+  var es = new EventSource("/events");
+  es.onopen = function () { status && status.classList.add("on"); };
+  es.onerror = function () { status && status.classList.remove("on"); };
+  wanted.forEach(function (name) {
+    es.addEventListener(name, function (e) {
+      var filter = main.dataset.filter;
+      if (filter) {
+        try {
+          var d = JSON.parse(e.data), f = JSON.parse(filter);
+          for (var k in f) { if (d[k] !== undefined && String(d[k]) !== String(f[k])) return; }
+        } catch (err) { /* refresh anyway */ }
+      }
+      refresh();
+    });
+  });
+
+  // Selectors submit on change (the form also has a button for no-JS use).
+  document.addEventListener("change", function (e) {
+    var f = e.target.form;
+    if (f && f.classList.contains("auto")) f.submit();
+  });
+})();
