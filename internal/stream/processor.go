@@ -131,6 +131,9 @@ func (p Processor[T]) Run(ctx context.Context, env Env) error {
 		env.MaxBatch = 1000
 	}
 	if err := Migrate(ctx, env.Store, p.Spec()); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	r := &run[T]{p: p, env: env, log: env.Logger.With("processor", p.Name, "topic", p.Topic),

@@ -1,0 +1,264 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/podiumhq/podium/internal/f1"
+	"github.com/podiumhq/podium/internal/web"
+)
+
+// raceData is the race page's data.
+type raceData struct {
+	// Empty is true when the store has no result and no session is live.
+	Empty bool
+	// Note explains a selection that could not be honoured.
+	Note string
+	// Seasons, Rounds and Sessions are the selector's options.
+	Seasons, Rounds, Sessions []option
+	Season, Round             int
+	Session, SessionName      string
+	GrandPrix, Date           string
+	Rows                      []resultRow
+	// Cars is the number of cars the classification will have (0 if not
+	// known yet), Received the results in.
+	Cars, Received int
+	Complete       bool
+	// Live is the running order when the session is followed live and its
+	// classification is not complete.
+	Live *liveView
+}
+
+// liveView is a live session's running order for the page.
+type liveView struct {
+	Lap     int
+	Updated string
+	Rows    []liveRow
+	Control []controlRow
+}
+
+type liveRow struct {
+	Pos                   string
+	Car                   int
+	DriverID, Name, Code  string
+	Team, Colour          string
+	GapToLeader, Interval string
+	Lap                   int
+	LastLap               string
+	Pits                  int
+}
+
+type controlRow struct {
+	Time     string
+	Lap      int
+	Category string
+	Flag     string
+	// FlagClass styles the flag: "green", "yellow", "red", "blue",
+	// "chequered" or "".
+	FlagClass string
+	Message   string
+}
+
+// driverInfo is what the page shows of a car's driver.
+type driverInfo struct {
+	id, name, code, team, colour string
+}
+
+func (p *pages) buildRace(ctx context.Context, q url.Values) (web.Page, error) {
+	sel, err := parseSelection(q)
+	if err != nil {
+		return web.Page{}, err
+	}
+	page := web.Page{Title: "Race", Live: EventResults + " " + EventLive}
+	seasons, err := f1.Seasons(ctx, p.o.DB)
+	if err != nil {
+		return page, err
+	}
+	d := raceData{}
+	if sel.season == 0 {
+		if id, ok := p.o.Live.Active(); ok {
+			sel.season, sel.round, sel.session = id.Season, id.Round, id.Session
+		} else if len(seasons) > 0 {
+			sel.season = seasons[0].Season
+		}
+	}
+	if sel.season == 0 {
+		d.Empty = true
+		page.Data = d
+		return page, nil
+	}
+	d.Season = sel.season
+	d.Seasons = p.seasonOptions(seasons, sel.season)
+	rounds, err := p.rounds(ctx, sel.season)
+	if err != nil {
+		return page, err
+	}
+	if len(rounds) == 0 {
+		d.Note = fmt.Sprintf("The store has no result of %d yet.", sel.season)
+		page.Data = d
+		return page, nil
+	}
+	i := indexRound(rounds, sel.round)
+	if i < 0 {
+		if sel.round != 0 {
+			d.Note = fmt.Sprintf("%d has no round %d with results: showing the latest round.", sel.season, sel.round)
+		}
+		i = len(rounds) - 1
+		sel.session = ""
+	}
+	rd := rounds[i]
+	d.Round, d.GrandPrix, d.Date = rd.Round, rd.GrandPrix, formatDate(rd.Date)
+	if sel.session != "" && indexSession(rd.Sessions, sel.session) < 0 {
+		d.Note = fmt.Sprintf("Round %d of %d has no %s results.", rd.Round, rd.Season, sessionName(sel.session))
+		sel.session = ""
+	}
+	if sel.session == "" {
+		sel.session = latestSession(rd)
+	}
+	d.Session, d.SessionName = sel.session, sessionName(sel.session)
+	for _, r := range rounds {
+		d.Rounds = append(d.Rounds, option{Value: strconv.Itoa(r.Round), Label: roundLabel(r), Selected: r.Round == rd.Round})
+	}
+	for _, s := range rd.Sessions {
+		d.Sessions = append(d.Sessions, option{Value: s.Session, Label: sessionName(s.Session), Selected: s.Session == sel.session})
+		if s.Session == sel.session {
+			d.Cars, d.Received = s.Cars, s.Received
+		}
+	}
+	cls, err := f1.Classification(ctx, p.o.DB, d.Season, d.Round, d.Session)
+	if err != nil {
+		return page, err
+	}
+	d.Rows = resultRows(cls)
+	d.Complete = d.Cars > 0 && d.Received >= d.Cars
+	id := SessionID{Season: d.Season, Round: d.Round, Session: d.Session}
+	if snap, ok := p.o.Live.Snapshot(id); ok && !d.Complete {
+		if d.GrandPrix == "" {
+			d.GrandPrix = snap.GrandPrix
+		}
+		known, err := p.driversByCar(ctx, rounds, i, d.Session)
+		if err != nil {
+			return page, err
+		}
+		d.Live = liveViewOf(snap, known, p.now())
+	}
+	title := d.SessionName
+	if d.GrandPrix != "" {
+		title = fmt.Sprintf("%d %s · %s", d.Season, d.GrandPrix, d.SessionName)
+	}
+	page.Title = title
+	if sel.explicit {
+		page.Filter = filter(map[string]any{"season": d.Season, "round": d.Round, "session": d.Session})
+	}
+	page.Data = d
+	return page, nil
+}
+
+func (p *pages) now() time.Time {
+	if p.o.Live != nil && p.o.Live.now != nil {
+		return p.o.Live.now()
+	}
+	return time.Now()
+}
+
+// driversByCar maps car numbers to drivers from the results of round i of
+// rounds (the session first) and of up to three rounds before it: the
+// live feed knows the cars by number only.
+func (p *pages) driversByCar(ctx context.Context, rounds []f1.RoundInfo, i int, session string) (map[int]driverInfo, error) {
+	known := map[int]driverInfo{}
+	for j := i; j >= 0 && j >= i-3; j-- {
+		rd := rounds[j]
+		sessions := []string{session}
+		for _, s := range rd.Sessions {
+			if s.Session != session {
+				sessions = append(sessions, s.Session)
+			}
+		}
+		for _, s := range sessions {
+			if indexSession(rd.Sessions, s) < 0 {
+				continue
+			}
+			cls, err := f1.Classification(ctx, p.o.DB, rd.Season, rd.Round, s)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range cls {
+				if _, ok := known[r.CarNumber]; !ok {
+					known[r.CarNumber] = driverInfo{id: r.DriverID, name: r.DriverName, code: r.DriverCode, team: r.TeamName, colour: r.TeamColour}
+				}
+			}
+		}
+	}
+	return known, nil
+}
+
+func liveViewOf(snap LiveSnapshot, known map[int]driverInfo, now time.Time) *liveView {
+	v := &liveView{Lap: snap.Lap, Updated: ago(now.Sub(snap.Updated))}
+	for _, c := range snap.Cars {
+		info := known[c.Number]
+		row := liveRow{Car: c.Number, DriverID: info.id, Name: info.name, Code: c.Code, Team: info.team, Colour: info.colour,
+			GapToLeader: c.GapToLeader, Interval: c.Interval, Lap: c.Lap, Pits: c.Pits}
+		if row.Code == "" {
+			row.Code = info.code
+		}
+		if row.Name == "" {
+			row.Name = "Car " + strconv.Itoa(c.Number)
+		}
+		if c.Position > 0 {
+			row.Pos = strconv.Itoa(c.Position)
+		}
+		if c.LastLap > 0 {
+			row.LastLap = lapTime(c.LastLap)
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	for i, c := range snap.Control {
+		if i == 10 {
+			break
+		}
+		row := controlRow{Lap: c.Lap, Category: c.Category, Flag: c.Flag, FlagClass: flagClass(c.Flag), Message: c.Message}
+		if !c.At.IsZero() {
+			row.Time = c.At.UTC().Format("15:04:05")
+		}
+		v.Control = append(v.Control, row)
+	}
+	return v
+}
+
+func flagClass(flag string) string {
+	switch flag {
+	case "GREEN", "CLEAR":
+		return "green"
+	case "YELLOW", "DOUBLE YELLOW":
+		return "yellow"
+	case "RED":
+		return "red"
+	case "BLUE":
+		return "blue"
+	case "CHEQUERED":
+		return "chequered"
+	}
+	return ""
+}
+
+// lapTime prints seconds as m:ss.sss.
+func lapTime(s float64) string {
+	m := int(s) / 60
+	return fmt.Sprintf("%d:%06.3f", m, s-float64(60*m))
+}
+
+// ago prints a duration as "12 s ago", "3 min ago".
+func ago(d time.Duration) string {
+	switch {
+	case d < 2*time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%d h ago", int(d.Hours()))
+}
