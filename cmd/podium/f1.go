@@ -68,7 +68,7 @@ bus. ` + archive.Attribution + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newF1ReplayCmd(a), newF1StandingsCmd(a))
+	cmd.AddCommand(newF1ReplayCmd(a), newF1StandingsCmd(a), newF1LiveCmd(a))
 	return cmd
 }
 
