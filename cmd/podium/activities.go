@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/podiumhq/podium/internal/activities/commute"
+	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/config"
+	"github.com/podiumhq/podium/internal/platform"
+	"github.com/podiumhq/podium/internal/progress"
+	"github.com/podiumhq/podium/internal/store"
+)
+
+func init() {
+	config.Register(commute.Settings()...)
+	addCommand(newActivitiesCmd)
+	registerPipeline(pipeline{
+		name:   "activities",
+		tables: append(append([]string{}, commute.Tables...), hr.Tables...),
+		demo: func(ctx context.Context, a *app, p *platform.App) error {
+			imp, err := hr.ImportSample(ctx, p.Store)
+			if err != nil {
+				return err
+			}
+			a.logger.Info("activities demo: sample HR register imported", "summary", imp.Summary())
+			cfg, office, err := commute.FromConfig(a.cfg)
+			if err != nil {
+				return err
+			}
+			sum, err := commute.Run(ctx, p.Store, cfg, office)
+			if err != nil {
+				return err
+			}
+			a.logger.Info("activities demo: commutes checked", "summary", sum.String())
+			return nil
+		},
+	})
+}
+
+func newActivitiesCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "activities",
+		Short: "Employee sport activities: HR register, commutes, activity stream",
+		Long: `The employee sport activities pipeline: an HR register, each employee's
+home-to-office distance and a stream of sport activities, turned into a sports
+bonus (for commuting by sport) and wellness days (for practising often).
+
+Salaries, birth dates and addresses are personal data: podium keeps them in
+the store's hr_ tables and never puts them in topics, logs or the dashboard.`,
+		Example: `  podium activities import-hr register.xlsx
+  podium activities commute`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a))
+	return cmd
+}
+
+// openStore opens the configured store alone (the commands that need no
+// bus).
+func (a *app) openStore(ctx context.Context) (*store.Store, error) {
+	return store.Open(ctx, a.cfg.ResolvedStore())
+}
+
+func newImportHRCmd(a *app) *cobra.Command {
+	var sports string
+	var strict bool
+	cmd := &cobra.Command{
+		Use:   "import-hr FILE.xlsx|FILE.csv",
+		Short: "Import the HR register (and the sports practised) from a spreadsheet",
+		Long: `Import the employee register from an Excel workbook (.xlsx) or a CSV file:
+employee id, names, birth date, business unit, hire date, gross salary,
+contract type, paid-leave days, home address (optionally latitude and
+longitude), commute mode; and the sports practised, from a "Sports" sheet of
+the workbook or from --sports FILE.
+
+French headers as HR files have them (ID salarié, Nom, Prénom, Date de
+naissance, BU, Date d'embauche, Salaire brut, Type de contrat, Nombre de jours
+de CP, Adresse du domicile, Moyen de déplacement; Pratique d'un sport) and
+English ones are both recognised. CSV files may use ; or , and UTF-8 (with or
+without BOM) or Windows-1252; dates dd/mm/yyyy or ISO.
+
+Every rejected row is listed with its sheet, row number (as the spreadsheet
+shows it), column and reason; the good rows are imported. Importing again
+updates the employees in place.`,
+		Example: `  podium activities import-hr register.xlsx
+  podium activities import-hr salaries.csv --sports sports.csv
+  podium activities import-hr register.xlsx --strict   # exit 1 if any row is rejected`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			imp, err := hr.ImportFile(cmd.Context(), s, args[0], sports, hr.Options{})
+			for _, src := range imp.Sources {
+				fmt.Fprintf(a.stderr, "read %s\n", src)
+			}
+			for _, e := range imp.Errors {
+				fmt.Fprintf(a.stderr, "rejected: %s\n", e.Error())
+			}
+			for _, w := range imp.Warnings {
+				fmt.Fprintf(a.stderr, "warning: %s\n", w.String())
+			}
+			if err != nil {
+				return fmt.Errorf("import %s: %w", args[0], err)
+			}
+			fmt.Fprintln(a.stderr, imp.Summary())
+			if strict && imp.Rejected+imp.SportsRejected > 0 {
+				return fmt.Errorf("%d rows rejected (--strict): fix them in the file and import again", imp.Rejected+imp.SportsRejected)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&sports, "sports", "", "separate file of the sports practised (employee id, sport)")
+	cmd.Flags().BoolVar(&strict, "strict", false, "exit with an error when any row is rejected")
+	return cmd
+}
+
+func newCommuteCmd(a *app) *cobra.Command {
+	var recompute bool
+	cmd := &cobra.Command{
+		Use:   "commute",
+		Short: "Compute the missing home-to-office distances",
+		Long: `Compute each employee's home-to-office distance where it is missing or the
+address changed, and cache it in the store. The offline default uses the
+register's coordinates (great-circle distance times a road factor); OSRM or
+Google compute real routes, and Nominatim or Google place homes known only by
+their address. A home that cannot be placed gets no distance and is flagged
+for HR: no bonus is ever paid on a guess.`,
+		Example: `  podium activities commute
+  podium activities commute --commute-router osrm --commute-osrm-url http://localhost:5000 --commute-geocoder nominatim
+  PODIUM_COMMUTE_GOOGLE_API_KEY=... podium activities commute --commute-router google --commute-geocoder google`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, office, err := commute.FromConfig(a.cfg)
+			if err != nil {
+				return usageError{err}
+			}
+			p, err := commute.New(cfg)
+			if err != nil {
+				return usageError{err}
+			}
+			s, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := commute.Migrate(cmd.Context(), s); err != nil {
+				return err
+			}
+			bar := progress.New(a.stderr, "commute", 0)
+			sum, err := commute.CheckWith(cmd.Context(), s.DB(), p, office, commute.CheckOptions{
+				Recompute: recompute,
+				Progress:  func(done, total int) { bar.SetTotal(int64(total)); bar.Set(int64(done)) },
+			})
+			bar.Finish()
+			if err != nil {
+				return err
+			}
+			for _, f := range sum.Review {
+				fmt.Fprintf(a.stderr, "for HR review: employee %s: %s\n", f.EmployeeID, f.Reason)
+			}
+			fmt.Fprintln(a.stderr, sum.String())
+			return nil
+		},
+	}
+	config.AddSettingFlags(cmd.Flags(), "commute.router", "commute.geocoder", "commute.road_factor", "commute.osrm_url",
+		"commute.osrm_profiles", "commute.nominatim_url", "commute.user_agent", "commute.office_address",
+		"commute.office_latitude", "commute.office_longitude")
+	cmd.Flags().BoolVar(&recompute, "recompute", false, "compute every distance again, ignoring the cache")
+	return cmd
+}
