@@ -121,12 +121,13 @@ func readN(t *testing.T, c bus.Consumer, n, max int) []*bus.Message {
 	defer cancel()
 	var got []*bus.Message
 	for len(got) < n {
-		batch, err := c.Fetch(ctx, max)
+		// Never ask for more than n: the caller commits what it read.
+		batch, err := c.Fetch(ctx, min(max, n-len(got)))
 		if err != nil {
 			t.Fatalf("fetch after %d of %d messages: %v", len(got), n, err)
 		}
-		if len(batch) == 0 || len(batch) > max {
-			t.Fatalf("fetch returned %d messages, want 1..%d", len(batch), max)
+		if len(batch) == 0 || len(batch) > min(max, n-len(got)) {
+			t.Fatalf("fetch returned %d messages, want 1..%d", len(batch), min(max, n-len(got)))
 		}
 		got = append(got, batch...)
 	}
