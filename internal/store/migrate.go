@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,9 +16,12 @@ import (
 // Migrate applies the migrations of component found at the top of fsys that
 // have not been applied yet, each in its own transaction, in version order.
 //
-// A migration is a file NNNN_name.sql; NNNN_name.sqlite.sql and
-// NNNN_name.postgres.sql hold a dialect's own version of the same step and
-// take precedence over the plain file on that dialect. Applied versions are
+// A migration is a file NNNN_name.sql, written in PostgreSQL's types; on
+// SQLite, TIMESTAMPTZ columns become TIMESTAMP (the declared type under
+// which the driver reads times back), so one file serves both databases.
+// NNNN_name.sqlite.sql and NNNN_name.postgres.sql hold a dialect's own
+// version of a step, where the two really differ, and take precedence over
+// the plain file on that dialect. Applied versions are
 // recorded per component in podium_migrations, so each component (the
 // processor runtime, each pipeline) owns its schema and can be rebuilt alone.
 // Concurrent Migrate calls (several workers starting at once) are safe.
@@ -108,6 +112,9 @@ func (s *Store) createMigrationsTable(ctx context.Context) error {
 	return nil
 }
 
+// timestamptz matches PostgreSQL's TIMESTAMPTZ type in a migration.
+var timestamptz = regexp.MustCompile(`(?i)\bTIMESTAMPTZ\b`)
+
 type step struct {
 	version int
 	name    string
@@ -157,7 +164,11 @@ func (s *Store) steps(fsys fs.FS) ([]step, error) {
 		if err != nil {
 			return nil, err
 		}
-		byVersion[version] = step{version: version, name: name, file: file, sql: string(body)}
+		sqlText := string(body)
+		if s.dialect == SQLite {
+			sqlText = timestamptz.ReplaceAllString(sqlText, "TIMESTAMP")
+		}
+		byVersion[version] = step{version: version, name: name, file: file, sql: sqlText}
 	}
 	steps := make([]step, 0, len(byVersion))
 	for _, st := range byVersion {

@@ -25,8 +25,8 @@ type benchRow struct {
 	Sent int64 // unix nanoseconds
 }
 
-// benchProcessor writes one row per message, as a typical sink does, and
-// calls done after each commit.
+// benchProcessor upserts one row per message with multi-row statements, as
+// a sink should, and calls done after each commit.
 func benchProcessor(topic string, done func([]stream.Record[benchRow])) stream.Processor[benchRow] {
 	return stream.Processor[benchRow]{
 		Name:  "bench",
@@ -40,18 +40,12 @@ func benchProcessor(topic string, done func([]stream.Record[benchRow])) stream.P
 			return benchRow{ID: int64(binary.BigEndian.Uint64(m.Value)), Sent: int64(binary.BigEndian.Uint64(m.Value[8:]))}, nil
 		},
 		Handle: func(ctx context.Context, tx *sql.Tx, batch []stream.Record[benchRow]) error {
-			st, err := tx.PrepareContext(ctx, `INSERT INTO bench_rows (id, sent) VALUES ($1, $2)
-				ON CONFLICT (id) DO UPDATE SET sent = excluded.sent`)
-			if err != nil {
-				return err
+			rows := make([][]any, len(batch))
+			for i, r := range batch {
+				rows[i] = []any{r.Value.ID, r.Value.Sent}
 			}
-			defer st.Close()
-			for _, r := range batch {
-				if _, err := st.ExecContext(ctx, r.Value.ID, r.Value.Sent); err != nil {
-					return err
-				}
-			}
-			return nil
+			return store.InsertRows(ctx, tx, "INSERT INTO bench_rows (id, sent)", rows,
+				"ON CONFLICT (id) DO UPDATE SET sent = excluded.sent")
 		},
 		AfterCommit: done,
 	}

@@ -30,6 +30,7 @@ func Run(t *testing.T, d store.Dialect, open func(t *testing.T) *store.Store) {
 		{"TxRollback", testTxRollback},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"TimeRoundTrip", testTimeRoundTrip},
+		{"InsertRows", testInsertRows},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,5 +254,49 @@ func testTimeRoundTrip(t *testing.T, s *store.Store) {
 	}
 	if !got.Equal(want) {
 		t.Fatalf("time round trip: got %v, want %v", got, want)
+	}
+}
+
+func testInsertRows(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	if err := s.Migrate(ctx, "bulk", fstest.MapFS{"0001_bulk.sql": {Data: []byte(
+		`CREATE TABLE bulk (id BIGINT PRIMARY KEY, name TEXT NOT NULL, score DOUBLE PRECISION)`)}}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 1234 // more than two full statements and a partial one
+	rows := make([][]any, n)
+	for i := range rows {
+		rows[i] = []any{i, fmt.Sprintf("row %d", i), float64(i) / 2}
+	}
+	upsert := "ON CONFLICT (id) DO UPDATE SET name = excluded.name, score = excluded.score"
+	err := s.InTx(ctx, func(tx *sql.Tx) error {
+		return store.InsertRows(ctx, tx, "INSERT INTO bulk (id, name, score)", rows, upsert)
+	})
+	if err != nil {
+		t.Fatalf("insert rows: %v", err)
+	}
+	rows[7] = []any{7, "changed", 99.5}
+	err = s.InTx(ctx, func(tx *sql.Tx) error {
+		return store.InsertRows(ctx, tx, "INSERT INTO bulk (id, name, score)", rows[:10], upsert)
+	})
+	if err != nil {
+		t.Fatalf("upsert rows: %v", err)
+	}
+	if got := count(t, s, `SELECT COUNT(*) FROM bulk`); got != n {
+		t.Fatalf("%d rows, want %d", got, n)
+	}
+	var name string
+	var score float64
+	if err := s.DB().QueryRowContext(ctx, `SELECT name, score FROM bulk WHERE id = 7`).Scan(&name, &score); err != nil || name != "changed" || score != 99.5 {
+		t.Fatalf("row 7 = %q %v (%v), want the upserted values", name, score, err)
+	}
+	if err := s.DB().QueryRowContext(ctx, `SELECT name FROM bulk WHERE id = $1`, n-1).Scan(&name); err != nil || name != fmt.Sprintf("row %d", n-1) {
+		t.Fatalf("last row = %q (%v)", name, err)
+	}
+	err = s.InTx(ctx, func(tx *sql.Tx) error {
+		return store.InsertRows(ctx, tx, "INSERT INTO bulk (id, name, score)", [][]any{{1, "a", 1.0}, {2, "b"}}, "")
+	})
+	if err == nil || !strings.Contains(err.Error(), "row has 2 values, want 3") {
+		t.Fatalf("ragged rows: %v", err)
 	}
 }

@@ -1,6 +1,5 @@
 -- The F1 penalties processor (f1-penalties) keeps the points penalties that
 -- are not results, by their stable id: a replayed penalty replaces itself.
--- This file is SQLite's; 0001_penalties.postgres.sql has TIMESTAMPTZ.
 CREATE TABLE f1_penalties (
     id         TEXT             NOT NULL PRIMARY KEY,
     season     INTEGER          NOT NULL,
@@ -9,6 +8,6 @@ CREATE TABLE f1_penalties (
     points     DOUBLE PRECISION NOT NULL, -- negative for a deduction
     from_round INTEGER          NOT NULL,
     reason     TEXT             NOT NULL,
-    updated_at TIMESTAMP        NOT NULL
+    updated_at TIMESTAMPTZ      NOT NULL
 );
 CREATE INDEX f1_penalties_season ON f1_penalties (season);

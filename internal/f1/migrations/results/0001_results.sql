@@ -1,8 +1,7 @@
 -- The F1 results processor (f1-results) keeps one row per car per race or
 -- sprint, upserted by season/round/session/car, with the points it scored,
 -- and the tables derived from them, recomputed per season in the same
--- transaction. This file is PostgreSQL's; 0001_results.sqlite.sql is the same
--- schema with SQLite's TIMESTAMP.
+-- transaction.
 
 -- One row per season: the row writers of a season lock (by updating it)
 -- before they change the season, so that recomputations of one season never

@@ -1,8 +1,7 @@
 -- The HR register (component "hr"): one row per employee, upserted by
 -- employee id on every import, and the sports each practises. The salary,
 -- birth date, home address and coordinates are personal data: they stay in
--- these tables. This file is PostgreSQL's; 0001_employees.sqlite.sql is the
--- same schema with SQLite's TIMESTAMP.
+-- these tables.
 CREATE TABLE hr_employees (
     employee_id     TEXT             NOT NULL PRIMARY KEY,
     last_name       TEXT             NOT NULL,

@@ -3,8 +3,7 @@
 -- cached under a hash of what it depends on (home address, coordinates,
 -- commute mode; the office), so that a changed address is computed again.
 -- A home that cannot be placed has no distance (NULL) and needs_review set,
--- with the reason: it is never paid on a guess. This file is SQLite's;
--- 0001_distances.postgres.sql is PostgreSQL's (TIMESTAMPTZ).
+-- with the reason: it is never paid on a guess.
 CREATE TABLE commute_distances (
     employee_id   TEXT             NOT NULL, -- hr_employees.employee_id
     place_hash    TEXT             NOT NULL, -- hash of the home address, coordinates and commute mode
@@ -13,6 +12,6 @@ CREATE TABLE commute_distances (
     source        TEXT             NOT NULL, -- the provider that computed it ('' when unknown)
     needs_review  BOOLEAN          NOT NULL, -- HR must check this employee's declaration
     review_reason TEXT             NOT NULL,
-    computed_at   TIMESTAMP        NOT NULL,
+    computed_at   TIMESTAMPTZ      NOT NULL,
     PRIMARY KEY (employee_id, place_hash)
 );
