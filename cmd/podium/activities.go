@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/activities/commute"
+	"github.com/podiumhq/podium/internal/activities/generate"
 	"github.com/podiumhq/podium/internal/activities/hr"
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/platform"
@@ -20,6 +24,8 @@ func init() {
 	registerPipeline(pipeline{
 		name:   "activities",
 		tables: append(append([]string{}, commute.Tables...), hr.Tables...),
+		// The demo imports the sample register, checks the commutes,
+		// backfills the previous calendar year and goes on live.
 		demo: func(ctx context.Context, a *app, p *platform.App) error {
 			imp, err := hr.ImportSample(ctx, p.Store)
 			if err != nil {
@@ -35,7 +41,12 @@ func init() {
 				return err
 			}
 			a.logger.Info("activities demo: commutes checked", "summary", sum.String())
-			return nil
+			paris, err := time.LoadLocation("Europe/Paris")
+			if err != nil {
+				return err
+			}
+			cfg := generate.Config{Year: time.Now().In(paris).Year() - 1, Seed: 1, Location: paris}
+			return generateActivities(ctx, a, p.Store, cfg, true, 5*time.Second)
 		},
 	})
 }
@@ -55,7 +66,7 @@ the store's hr_ tables and never puts them in topics, logs or the dashboard.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a))
+	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a))
 	return cmd
 }
 
@@ -174,4 +185,107 @@ for HR: no bonus is ever paid on a guess.`,
 		"commute.office_latitude", "commute.office_longitude")
 	cmd.Flags().BoolVar(&recompute, "recompute", false, "compute every distance again, ignoring the cache")
 	return cmd
+}
+
+func newGenerateCmd(a *app) *cobra.Command {
+	var year int
+	var seed uint64
+	var live bool
+	var pace time.Duration
+	var tz string
+	cmd := &cobra.Command{
+		Use:   "generate",
+		Short: "Generate a year of realistic sport activities (and more, live)",
+		Long: `Write a year of realistic activities to the operational table
+sport_activities for every employee of the HR register who practises a sport:
+how often each practises (some a lot, most less), at what hours, with
+distances and durations plausible for each sport. The same --seed gives the
+same activities; running it again updates them in place.
+
+With --live it goes on after the backfill, adding an activity that has just
+ended every --pace, until Ctrl-C. Import the register first
+(podium activities import-hr).`,
+		Example: `  podium activities generate --year 2025
+  podium activities generate --year 2025 --live --pace 2s`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			loc, err := time.LoadLocation(tz)
+			if err != nil {
+				return usageErrorf("unknown time zone %q: use an IANA name such as Europe/Paris", tz)
+			}
+			if live && pace <= 0 {
+				return usageErrorf("--pace must be positive with --live, e.g. --pace 2s")
+			}
+			ctx := cmd.Context()
+			s, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			return generateActivities(ctx, a, s, generate.Config{Year: year, Seed: seed, Location: loc}, live, pace)
+		},
+	}
+	cmd.Flags().IntVar(&year, "year", time.Now().Year()-1, "calendar year to fill")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "random seed: the same seed gives the same activities")
+	cmd.Flags().BoolVar(&live, "live", false, "after the backfill, go on adding activities as they happen")
+	cmd.Flags().DurationVar(&pace, "pace", 5*time.Second, "with --live: one new activity every this long")
+	cmd.Flags().StringVar(&tz, "tz", "Europe/Paris", "the company's time zone, in which the year runs")
+	return cmd
+}
+
+// generateActivities backfills a year of activities for the employees in
+// the store and, if live, goes on at pace until ctx ends.
+func generateActivities(ctx context.Context, a *app, s *store.Store, cfg generate.Config, live bool, pace time.Duration) error {
+	if err := hr.Migrate(ctx, s); err != nil {
+		return err
+	}
+	if err := activities.Migrate(ctx, s); err != nil {
+		return err
+	}
+	reg, err := hr.Load(ctx, s.DB())
+	if err != nil {
+		return err
+	}
+	if len(reg.Employees) == 0 {
+		return fmt.Errorf("the HR register is empty: import it first (podium activities import-hr FILE)")
+	}
+	emps := make([]generate.Employee, len(reg.Employees))
+	for i, e := range reg.Employees {
+		emps[i] = generate.Employee{ID: e.ID, Sports: e.Sports}
+	}
+	acts, err := generate.Year(emps, cfg)
+	if err != nil {
+		return err
+	}
+	bar := progress.New(a.stderr, fmt.Sprintf("generate %d", cfg.Year), int64(len(acts)))
+	if err := generate.Backfill(ctx, s, acts, func(done int) { bar.Set(int64(done)) }); err != nil {
+		return err
+	}
+	bar.Finish()
+	fmt.Fprintf(a.stderr, "%d activities of %d employees in %d written to %s\n", len(acts), len(emps), cfg.Year, activities.Table)
+	if !live {
+		return nil
+	}
+	fmt.Fprintf(a.stderr, "adding an activity every %s (Ctrl-C to stop)\n", pace)
+	rng := rand.New(rand.NewPCG(cfg.Seed, uint64(time.Now().UnixNano())))
+	t := time.NewTicker(pace)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			act, ok := generate.Live(emps, now.In(cfg.Location), rng)
+			if !ok {
+				return fmt.Errorf("nobody in the register practises a sport")
+			}
+			if err := activities.Upsert(ctx, s.DB(), act); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			a.logger.Info("activity", "id", act.ID, "employee", act.EmployeeID, "sport", act.SportType, "distance_m", act.DistanceM)
+		}
+	}
 }

@@ -54,3 +54,23 @@ func TestActivitiesImportAndCommute(t *testing.T) {
 		t.Fatalf("import of a missing file: %+v", r)
 	}
 }
+
+func TestActivitiesGenerate(t *testing.T) {
+	dir := t.TempDir()
+	r := podium(t, dir, "", "activities", "generate", "--year", "2025")
+	if r.code != 1 || !strings.Contains(r.stderr, "import it first") {
+		t.Fatalf("generate without a register: %+v", r)
+	}
+	sample := filepath.Join("..", "..", "internal", "activities", "hr", "sample", "register.xlsx")
+	if r = podium(t, dir, "", "activities", "import-hr", sample); r.code != 0 {
+		t.Fatalf("import: %+v", r)
+	}
+	r = podium(t, dir, "", "activities", "generate", "--year", "2025", "--seed", "7")
+	if r.code != 0 || !strings.Contains(r.stderr, "activities of 160 employees in 2025 written") {
+		t.Fatalf("generate: %+v", r)
+	}
+	r = podium(t, dir, "", "activities", "generate", "--tz", "Mars/Olympus")
+	if r.code != 2 || !strings.Contains(r.stderr, "unknown time zone") {
+		t.Fatalf("generate with a bad time zone: %+v", r)
+	}
+}
