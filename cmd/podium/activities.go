@@ -45,8 +45,8 @@ func init() {
 			if err != nil {
 				return err
 			}
-			cfg := generate.Config{Year: time.Now().In(paris).Year() - 1, Seed: 1, Location: paris}
-			return generateActivities(ctx, a, p.Store, cfg, true, 5*time.Second)
+			year := generate.Config{Year: time.Now().In(paris).Year() - 1, Seed: 1, Location: paris}
+			return generateActivities(ctx, a, p.Store, year, true, 5*time.Second)
 		},
 	})
 }
