@@ -1,0 +1,129 @@
+// Package activities is the activity stream: sport activities of employees
+// arrive from the generator, the API and Strava, are written to the
+// operational table sport_activities, and every change of that table becomes
+// a Debezium-compatible change event on TopicActivities (package cdc).
+package activities
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/podiumhq/podium/internal/activities/migrations"
+	"github.com/podiumhq/podium/internal/store"
+)
+
+// Table is the operational table of activities.
+const Table = "sport_activities"
+
+// TopicActivities is the topic of the change events of Table. Its name
+// follows Debezium's <prefix>.<schema>.<table>, so that podium can read the
+// topic of an existing Debezium deployment.
+const TopicActivities = "sportsdata.public.sport_activities"
+
+// Component is the migration component of Table (see store.Migrate).
+const Component = "activities"
+
+// The writers of activities, the values of Activity.Source.
+const (
+	SourceGenerator = "generator"
+	SourceAPI       = "api"
+	SourceStrava    = "strava"
+)
+
+// Activity is one row of Table.
+type Activity struct {
+	ID         int64     `json:"id"`
+	EmployeeID string    `json:"employee_id"`
+	StartTime  time.Time `json:"start_time"`
+	SportType  string    `json:"sport_type"`
+	DistanceM  float64   `json:"distance_m"`
+	ElapsedS   int       `json:"elapsed_s"`
+	Comment    string    `json:"comment"`
+	// Source is the writer: SourceGenerator, SourceAPI or SourceStrava.
+	Source    string    `json:"source"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Migrate creates or updates Table in s.
+func Migrate(ctx context.Context, s *store.Store) error {
+	return s.Migrate(ctx, Component, migrations.Activities())
+}
+
+// Execer is what Upsert and Delete write through: a *sql.DB, *sql.Tx or
+// *sql.Conn.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// columns lists the columns of Table in table order.
+const columns = "id, employee_id, start_time, sport_type, distance_m, elapsed_s, comment, source, updated_at"
+
+// upsertChunk is the number of rows per INSERT statement: 9 parameters a
+// row stays far below both databases' limits.
+const upsertChunk = 200
+
+// Upsert inserts acts into Table, or updates the rows that have their ids.
+// Times are stored in UTC, truncated to microseconds (PostgreSQL's
+// precision); a zero UpdatedAt is set to the current time.
+func Upsert(ctx context.Context, db Execer, acts ...Activity) error {
+	now := time.Now()
+	for start := 0; start < len(acts); start += upsertChunk {
+		chunk := acts[start:min(start+upsertChunk, len(acts))]
+		var q strings.Builder
+		q.WriteString("INSERT INTO " + Table + " (" + columns + ") VALUES ")
+		args := make([]any, 0, 9*len(chunk))
+		for i, a := range chunk {
+			if a.Source == "" {
+				return fmt.Errorf("upsert activity %d: source is empty (want %s, %s or %s)", a.ID, SourceGenerator, SourceAPI, SourceStrava)
+			}
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+			updated := a.UpdatedAt
+			if updated.IsZero() {
+				updated = now
+			}
+			args = append(args, a.ID, a.EmployeeID, dbTime(a.StartTime), a.SportType, a.DistanceM, a.ElapsedS,
+				a.Comment, a.Source, dbTime(updated))
+		}
+		q.WriteString(` ON CONFLICT (id) DO UPDATE SET employee_id = excluded.employee_id,
+			start_time = excluded.start_time, sport_type = excluded.sport_type,
+			distance_m = excluded.distance_m, elapsed_s = excluded.elapsed_s, comment = excluded.comment,
+			source = excluded.source, updated_at = excluded.updated_at`)
+		if _, err := db.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("upsert %d activities into %s: %w", len(chunk), Table, err)
+		}
+	}
+	return nil
+}
+
+// Delete deletes the activities with the given ids; missing ones are
+// ignored.
+func Delete(ctx context.Context, db Execer, ids ...int64) error {
+	for start := 0; start < len(ids); start += upsertChunk {
+		chunk := ids[start:min(start+upsertChunk, len(ids))]
+		var q strings.Builder
+		q.WriteString("DELETE FROM " + Table + " WHERE id IN (")
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			fmt.Fprintf(&q, "$%d", i+1)
+			args[i] = id
+		}
+		q.WriteString(")")
+		if _, err := db.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("delete %d activities from %s: %w", len(chunk), Table, err)
+		}
+	}
+	return nil
+}
+
+// dbTime is t as stored: UTC, microseconds.
+func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
