@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"time"
 )
 
 //go:embed templates/*.html
@@ -44,10 +45,11 @@ func (s *Server) Nav(label, path string) {
 
 // Template parses the page template name from fsys together with the
 // layout and the shared helpers. A page template defines "title" and
-// "content".
-func (s *Server) Template(fsys fs.FS, name string) *template.Template {
+// "content". More names (or patterns) add templates the page uses, such as
+// partials shared by several pages.
+func (s *Server) Template(fsys fs.FS, name string, more ...string) *template.Template {
 	t := template.Must(template.New("").Funcs(Funcs).ParseFS(templateFiles, "templates/layout.html"))
-	return template.Must(t.ParseFS(fsys, name))
+	return template.Must(t.ParseFS(fsys, append([]string{name}, more...)...))
 }
 
 // Render writes page p with template t. A request with the header
@@ -97,4 +99,14 @@ var Funcs = template.FuncMap{
 		return template.CSS("#" + hex)
 	},
 	"lower": strings.ToLower,
+	// duration prints a duration rounded for people: "6.5ms", "1.2s".
+	"duration": func(d time.Duration) string {
+		switch {
+		case d >= time.Second:
+			return d.Round(10 * time.Millisecond).String()
+		case d >= time.Millisecond:
+			return d.Round(100 * time.Microsecond).String()
+		}
+		return d.Round(time.Microsecond).String()
+	},
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,7 @@ type Server struct {
 	log       *slog.Logger
 	nav       []NavItem
 	errorTmpl *template.Template
+	bg        []func(ctx context.Context)
 }
 
 // New returns a server with /healthz, /readyz and /metrics.
@@ -76,6 +78,14 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ready")
 }
 
+// Background registers fn to run alongside the server: Serve starts it with
+// its context and waits for it to return before it returns itself. Pages use
+// it for work that lives as long as the server, such as a bus consumer that
+// keeps in-memory state for them. Call it before Serve.
+func (s *Server) Background(fn func(ctx context.Context)) {
+	s.bg = append(s.bg, fn)
+}
+
 // Listen opens the listening socket, so that the caller knows the address
 // (e.g. port 0) before serving.
 func Listen(addr string) (net.Listener, error) {
@@ -87,8 +97,16 @@ func Listen(addr string) (net.Listener, error) {
 }
 
 // Serve serves on ln until ctx ends, then shuts down gracefully, letting
-// requests in flight finish for up to 5 seconds.
+// requests in flight finish for up to 5 seconds. It runs the functions
+// registered with Background meanwhile and returns once they have returned.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	bgCtx, stopBg := context.WithCancel(ctx)
+	defer stopBg()
+	for _, fn := range s.bg {
+		bg.Go(func() { fn(bgCtx) })
+	}
 	srv := &http.Server{
 		Handler:           s.Mux,
 		ReadHeaderTimeout: 10 * time.Second,

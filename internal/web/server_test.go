@@ -119,3 +119,46 @@ func TestServeShutsDownOnCancel(t *testing.T) {
 		t.Fatalf("listening on a busy address: %v, want an error mentioning --http", err)
 	}
 }
+
+func TestBackgroundRunsWithServe(t *testing.T) {
+	s := New(Config{})
+	started := make(chan struct{})
+	stopped := false
+	s.Background(func(ctx context.Context) {
+		close(started)
+		<-ctx.Done()
+		stopped = true
+	})
+	ln, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the background function did not start")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !stopped {
+		t.Error("Serve returned before its background function")
+	}
+}
+
+func TestDurationFunc(t *testing.T) {
+	f := Funcs["duration"].(func(time.Duration) string)
+	for d, want := range map[time.Duration]string{
+		6526061 * time.Nanosecond:    "6.5ms",
+		1234567891 * time.Nanosecond: "1.23s",
+		48123 * time.Nanosecond:      "48µs",
+	} {
+		if got := f(d); got != want {
+			t.Errorf("duration(%d) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -30,8 +30,8 @@ type championshipData struct {
 	// number of rounds (0 if unknown).
 	LastRound, Calendar int
 	Drivers, Teams      standingsTable
-	DriversChart        Chart
-	TeamsChart          Chart
+	DriversChart        Charts
+	TeamsChart          Charts
 	Champion            *champion
 }
 
@@ -181,7 +181,7 @@ func (p *pages) starts(ctx context.Context, rounds []f1.RoundInfo) (map[string]i
 // progressionChart draws the points of the first n competitors of rows
 // (the standings after round upTo) from their lines, up to round upTo, in
 // team colours; a team's second line is dashed.
-func progressionChart(id, title string, prog f1.PointsProgression, lines []f1.Line, rows []standingRow, n, upTo int) Chart {
+func progressionChart(id, title string, prog f1.PointsProgression, lines []f1.Line, rows []standingRow, n, upTo int) Charts {
 	var xs []string
 	for _, r := range prog.Rounds {
 		if r.Round <= upTo {
@@ -211,7 +211,7 @@ func progressionChart(id, title string, prog f1.PointsProgression, lines []f1.Li
 		desc = append(desc, fmt.Sprintf("%s %s", row.Name, row.Points))
 	}
 	d := "Points after each round. After round " + strconv.Itoa(upTo) + ": " + strings.Join(desc, ", ") + "."
-	return lineChart(id, title, d, "Round", "Points", xs, ss)
+	return lineCharts(id, title, d, "Round", "Points", xs, ss)
 }
 
 // shortName shortens a constructor's name for a chart label.

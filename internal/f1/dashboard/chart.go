@@ -46,7 +46,9 @@ type ChartLine struct {
 	Dashed bool
 	// Points is the SVG polyline: "x,y x,y ...".
 	Points string
-	// EndX, EndY place the end label; Value is the line's last value.
+	// DotX, DotY mark the line's last point; EndX, EndY place the end
+	// label; Value is the line's last value.
+	DotX, DotY float64
 	EndX, EndY float64
 	Value      string
 }
@@ -58,23 +60,41 @@ type series struct {
 	values              []float64
 }
 
-// Chart geometry, in viewBox units.
+// Charts is a chart laid out twice: for wide screens and for phones (the
+// page shows one of them), so that its text stays readable on both.
+type Charts struct {
+	Wide, Narrow Chart
+}
+
+// Chart geometry, in viewBox units (CSS pixels at the natural size).
 const (
-	chartWidth  = 720
-	chartHeight = 320
-	marginLeft  = 48
-	marginRight = 64 // room for the end labels
-	marginTop   = 12
-	marginBot   = 40
-	labelGap    = 12 // minimal vertical distance between two end labels
+	wideWidth    = 560
+	wideHeight   = 300
+	narrowWidth  = 360
+	narrowHeight = 260
+	marginLeft   = 44
+	marginRight  = 76 // room for the end labels
+	marginTop    = 12
+	marginBot    = 44
+	labelGap     = 14 // minimal vertical distance between two end labels
 )
 
-// lineChart lays out series over the x labels xs (one per value).
-func lineChart(id, title, desc, xLabel, yLabel string, xs []string, ss []series) Chart {
-	c := Chart{ID: id, Title: title, Desc: desc, Width: chartWidth, Height: chartHeight,
-		Left: marginLeft, Top: marginTop, Right: chartWidth - marginRight, Bottom: chartHeight - marginBot,
+// lineCharts lays out series over the x labels xs (one per value), for
+// wide and narrow screens.
+func lineCharts(id, title, desc, xLabel, yLabel string, xs []string, ss []series) Charts {
+	return Charts{
+		Wide:   lineChart(id, title, desc, xLabel, yLabel, xs, ss, wideWidth, wideHeight),
+		Narrow: lineChart(id+"-narrow", title, desc, xLabel, yLabel, xs, ss, narrowWidth, narrowHeight),
+	}
+}
+
+// lineChart lays out series over the x labels xs (one per value) in a
+// width × height viewBox.
+func lineChart(id, title, desc, xLabel, yLabel string, xs []string, ss []series, width, height int) Chart {
+	c := Chart{ID: id, Title: title, Desc: desc, Width: width, Height: height,
+		Left: marginLeft, Top: marginTop, Right: float64(width - marginRight), Bottom: float64(height - marginBot),
 		XLabel: xLabel, YLabel: yLabel}
-	c.YTickX, c.XTickY, c.XLabelY = c.Left-6, c.Bottom+16, c.Bottom+32
+	c.YTickX, c.XTickY, c.XLabelY = c.Left-6, c.Bottom+18, c.Bottom+36
 	n := len(xs)
 	if n == 0 {
 		return c
@@ -96,7 +116,7 @@ func lineChart(id, title, desc, xLabel, yLabel string, xs []string, ss []series)
 	for v := 0.0; v <= top+step/2; v += step {
 		c.YTicks = append(c.YTicks, Tick{Pos: round1(y(v)), Label: strconv.FormatFloat(v, 'f', -1, 64)})
 	}
-	every := max(1, int(math.Ceil(float64(n)/12)))
+	every := max(1, int(math.Ceil(float64(n)*40/(c.Right-c.Left)))) // a label per 40 units at most
 	for i, l := range xs {
 		if i%every == 0 || i == n-1 {
 			c.XTicks = append(c.XTicks, Tick{Pos: round1(x(i)), Label: l})
@@ -121,7 +141,8 @@ func lineChart(id, title, desc, xLabel, yLabel string, xs []string, ss []series)
 			last = s.values[len(s.values)-1]
 		}
 		c.Lines = append(c.Lines, ChartLine{Label: s.label, Name: s.name, Colour: s.colour, Dashed: s.dashed,
-			Points: b.String(), EndX: round1(x(len(s.values)-1) + 6), EndY: y(last) + 4, Value: formatPoints(last)})
+			Points: b.String(), DotX: round1(x(len(s.values) - 1)), DotY: round1(y(last)),
+			EndX: round1(x(len(s.values)-1) + 8), EndY: y(last) + 4, Value: formatPoints(last)})
 	}
 	spreadLabels(c.Lines, c.Top+4, c.Bottom+4)
 	return c

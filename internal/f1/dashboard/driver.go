@@ -27,7 +27,7 @@ type driverData struct {
 	// Standing is the driver's championship in Season, nil if none.
 	Standing *standingRow
 	Results  []driverResult
-	Chart    Chart
+	Chart    Charts
 	// History is the driver's final (or latest) standing of each season.
 	History []standingRow
 	Note    string
@@ -80,7 +80,9 @@ func (p *pages) buildDriver(ctx context.Context, q url.Values) (web.Page, error)
 			d.Note = fmt.Sprintf("%s has no result in %d: showing %d.", prof.Name, sel.season, d.Season)
 		}
 	}
-	page.Filter = filter(map[string]any{"season": d.Season})
+	if sel.season != 0 {
+		page.Filter = filter(map[string]any{"season": sel.season})
+	}
 	for _, y := range years {
 		d.Seasons = append(d.Seasons, option{Value: strconv.Itoa(y), Label: strconv.Itoa(y), Selected: y == d.Season})
 	}
@@ -122,7 +124,7 @@ func (p *pages) buildDriver(ctx context.Context, q url.Values) (web.Page, error)
 
 // driverChart draws the driver's points after each round of the season,
 // with the championship leader's for reference.
-func driverChart(prog f1.PointsProgression, prof f1.DriverProfile, d *driverData) Chart {
+func driverChart(prog f1.PointsProgression, prof f1.DriverProfile, d *driverData) Charts {
 	var xs []string
 	for _, r := range prog.Rounds {
 		xs = append(xs, strconv.Itoa(r.Round))
@@ -145,6 +147,6 @@ func driverChart(prog f1.PointsProgression, prof f1.DriverProfile, d *driverData
 			}
 		}
 	}
-	return lineChart("driver-chart", fmt.Sprintf("%s's points after each round, %d", prof.Name, prog.Season),
+	return lineCharts("driver-chart", fmt.Sprintf("%s's points after each round, %d", prof.Name, prog.Season),
 		desc+".", "Round", "Points", xs, ss)
 }

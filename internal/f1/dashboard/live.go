@@ -36,6 +36,7 @@ type Live struct {
 	mu       sync.Mutex
 	sessions map[SessionID]*liveSession
 	now      func() time.Time
+	seq      uint64 // counts updates: orders the sessions by recency
 }
 
 // SessionID names a session of a round.
@@ -53,6 +54,7 @@ type liveSession struct {
 	seen      map[string]bool // race-control identities kept
 	lap       int
 	updated   time.Time // wall clock of the latest update
+	seq       uint64    // Live.seq at the latest update
 }
 
 // LiveCar is one car's state in a live session.
@@ -118,9 +120,10 @@ func (l *Live) Apply(u openf1.LiveUpdate) bool {
 	if s == nil {
 		s = &liveSession{id: id, cars: map[int]*LiveCar{}, seen: map[string]bool{}}
 		l.sessions[id] = s
-		l.evict()
 	}
-	s.updated = l.now()
+	l.seq++
+	s.updated, s.seq = l.now(), l.seq
+	l.evict()
 	if u.GrandPrix != "" {
 		s.grandPrix = u.GrandPrix
 	}
@@ -190,7 +193,7 @@ func (l *Live) evict() {
 	for len(l.sessions) > maxLiveSessions {
 		var oldest *liveSession
 		for _, s := range l.sessions {
-			if oldest == nil || s.updated.Before(oldest.updated) {
+			if oldest == nil || s.seq < oldest.seq {
 				oldest = s
 			}
 		}
@@ -253,7 +256,7 @@ func (l *Live) Active() (SessionID, bool) {
 	defer l.mu.Unlock()
 	var best *liveSession
 	for _, s := range l.sessions {
-		if best == nil || s.updated.After(best.updated) {
+		if best == nil || s.seq > best.seq {
 			best = s
 		}
 	}

@@ -107,8 +107,8 @@ func (p *pages) buildOverview(ctx context.Context, _ url.Values) (web.Page, erro
 			d.GrandPrix = rounds[i].GrandPrix
 		}
 	}
-	d.Drivers = standingsTable{ID: "leaders-drivers", Drivers: true, Rows: driverRows(ds[:min(overviewLeaders, len(ds))], nil)}
-	d.Teams = standingsTable{ID: "leaders-constructors", Rows: teamRows(cs[:min(overviewLeaders, len(cs))], 0)}
+	d.Drivers = standingsTable{ID: "leaders-drivers", Drivers: true, Compact: true, Rows: driverRows(ds[:min(overviewLeaders, len(ds))], nil)}
+	d.Teams = standingsTable{ID: "leaders-constructors", Compact: true, Rows: teamRows(cs[:min(overviewLeaders, len(cs))], 0)}
 	if n, ok := p.calendar(d.Season); ok && d.Round == n && seasonComplete(rounds, n) {
 		d.Champion = championOf(d.Season, ds, cs)
 	}

@@ -90,6 +90,7 @@ func (p *pages) buildRace(ctx context.Context, q url.Values) (web.Page, error) {
 		page.Data = d
 		return page, nil
 	}
+	asked := sel
 	d.Season = sel.season
 	d.Seasons = p.seasonOptions(seasons, sel.season)
 	rounds, err := p.rounds(ctx, sel.season)
@@ -102,12 +103,23 @@ func (p *pages) buildRace(ctx context.Context, q url.Values) (web.Page, error) {
 		return page, nil
 	}
 	i := indexRound(rounds, sel.round)
-	if i < 0 {
-		if sel.round != 0 {
-			d.Note = fmt.Sprintf("%d has no round %d with results: showing the latest round.", sel.season, sel.round)
-		}
+	switch n, known := p.calendar(sel.season); {
+	case i >= 0:
+	case sel.round == 0:
 		i = len(rounds) - 1
-		sel.session = ""
+	case known && sel.round > n:
+		d.Note = fmt.Sprintf("%d has %d rounds: showing the latest with results.", sel.season, n)
+		i, sel.session = len(rounds)-1, ""
+	default:
+		// A round to come: the page waits for its results.
+		d.Note = fmt.Sprintf("No result of %d round %d yet: this page fills in as they arrive.", sel.season, sel.round)
+		s := sel.session
+		if s == "" {
+			s = f1.Race
+		}
+		rounds = append(rounds, f1.RoundInfo{Season: sel.season, Round: sel.round, Sessions: []f1.SessionInfo{{Session: s}}})
+		sortRounds(rounds)
+		i = indexRound(rounds, sel.round)
 	}
 	rd := rounds[i]
 	d.Round, d.GrandPrix, d.Date = rd.Round, rd.GrandPrix, formatDate(rd.Date)
@@ -152,6 +164,18 @@ func (p *pages) buildRace(ctx context.Context, q url.Values) (web.Page, error) {
 	page.Title = title
 	if sel.explicit {
 		page.Filter = filter(map[string]any{"season": d.Season, "round": d.Round, "session": d.Session})
+	}
+	if d.Note != "" && sel.explicit {
+		// The selection shown is not the one asked for: refresh on the
+		// events of the one asked for, which may come.
+		f := map[string]any{"season": asked.season}
+		if asked.round != 0 {
+			f["round"] = asked.round
+		}
+		if asked.session != "" {
+			f["session"] = asked.session
+		}
+		page.Filter = filter(f)
 	}
 	page.Data = d
 	return page, nil

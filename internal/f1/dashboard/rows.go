@@ -175,7 +175,8 @@ type standingsTable struct {
 	// Drivers is true for the drivers' championship, false for the
 	// constructors'.
 	Drivers bool
-	// WinRate shows the win rate column.
-	WinRate bool
-	Rows    []standingRow
+	// WinRate shows the win rate column; Compact leaves out the team and
+	// podiums columns.
+	WinRate, Compact bool
+	Rows             []standingRow
 }

@@ -7,6 +7,30 @@
   "use strict";
   var main = document.getElementById("main");
   var status = document.getElementById("live-status");
+
+  // Images with a fallback (driver headshots) that failed before this
+  // script ran: hide them so that the initials behind show. Images failing
+  // later hide themselves (their onerror).
+  function hideBroken() {
+    document.querySelectorAll("img[data-fallback]").forEach(function (img) {
+      if (img.complete && img.naturalWidth === 0) img.hidden = true;
+    });
+  }
+  hideBroken();
+
+  // Selectors submit on change (the form also has a button for no-JS use).
+  // A field with data-reset="a b" leaves fields a and b out when it changes
+  // (a new season starts from its latest round).
+  document.addEventListener("change", function (e) {
+    var f = e.target.form;
+    if (!f || !f.classList.contains("auto")) return;
+    (e.target.dataset.reset || "").split(/\s+/).filter(Boolean).forEach(function (name) {
+      var el = f.elements[name];
+      if (el) el.disabled = true;
+    });
+    f.submit();
+  });
+
   if (!main || !window.EventSource) return;
   var wanted = (main.dataset.live || "").split(/\s+/).filter(Boolean);
   var inFlight = false, dirty = false;
@@ -20,6 +44,7 @@
         var active = document.activeElement && document.activeElement.id;
         main.innerHTML = html;
         if (active) { var el = document.getElementById(active); if (el) el.focus(); }
+        hideBroken();
         document.dispatchEvent(new CustomEvent("podium:updated"));
       })
       .catch(function () {})
@@ -29,25 +54,33 @@
       });
   }
 
-  var es = new EventSource("/events");
-  es.onopen = function () { status && status.classList.add("on"); };
-  es.onerror = function () { status && status.classList.remove("on"); };
-  wanted.forEach(function (name) {
-    es.addEventListener(name, function (e) {
-      var filter = main.dataset.filter;
-      if (filter) {
-        try {
-          var d = JSON.parse(e.data), f = JSON.parse(filter);
-          for (var k in f) { if (d[k] !== undefined && String(d[k]) !== String(f[k])) return; }
-        } catch (err) { /* refresh anyway */ }
-      }
-      refresh();
+  var es = null;
+  function connect() {
+    es = new EventSource("/events");
+    es.onopen = function () { status && status.classList.add("on"); };
+    es.onerror = function () { status && status.classList.remove("on"); };
+    wanted.forEach(function (name) {
+      es.addEventListener(name, function (e) {
+        var filter = main.dataset.filter;
+        if (filter) {
+          try {
+            var d = JSON.parse(e.data), f = JSON.parse(filter);
+            for (var k in f) { if (d[k] !== undefined && String(d[k]) !== String(f[k])) return; }
+          } catch (err) { /* refresh anyway */ }
+        }
+        refresh();
+      });
     });
+  }
+  connect();
+  // Leaving the page closes the stream (a page kept in the back-forward
+  // cache must not hold a connection); coming back reopens it and catches
+  // up.
+  window.addEventListener("pagehide", function () {
+    if (es) { es.close(); es = null; }
+    status && status.classList.remove("on");
   });
-
-  // Selectors submit on change (the form also has a button for no-JS use).
-  document.addEventListener("change", function (e) {
-    var f = e.target.form;
-    if (f && f.classList.contains("auto")) f.submit();
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted && !es) { connect(); refresh(); }
   });
 })();

@@ -1,0 +1,486 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/config"
+	"github.com/podiumhq/podium/internal/datadir"
+	"github.com/podiumhq/podium/internal/f1"
+	"github.com/podiumhq/podium/internal/f1/archive"
+	"github.com/podiumhq/podium/internal/f1/openf1"
+	"github.com/podiumhq/podium/internal/platform"
+)
+
+// The F1 pipeline serves the dashboard: its pages, the overview at /, and
+// processors that notify the pages.
+func TestF1PipelineServesTheDashboard(t *testing.T) {
+	for _, pl := range pipelines {
+		if pl.name == "f1" {
+			if pl.routes == nil || !pl.home || pl.processors == nil {
+				t.Errorf("the f1 pipeline: routes %v, home %v, processors %v", pl.routes != nil, pl.home, pl.processors != nil)
+			}
+			return
+		}
+	}
+	t.Error("no f1 pipeline registered")
+}
+
+// chromium returns the Chromium to drive: $PODIUM_TEST_CHROMIUM, or
+// chromium (or chromium-browser) on PATH.
+func chromium(t *testing.T) string {
+	if p := os.Getenv("PODIUM_TEST_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("skipping the browser test: no Chromium found (set PODIUM_TEST_CHROMIUM, or install Debian's chromium: apt-get install chromium)")
+	return ""
+}
+
+// artifactsDir returns where the screenshots go: $PODIUM_ARTIFACTS or
+// podium-artifacts in the temporary directory.
+func artifactsDir(t *testing.T) string {
+	dir := os.Getenv("PODIUM_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "podium-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browser drives one Chromium tab.
+type browser struct {
+	t         *testing.T
+	ctx       context.Context
+	base      string
+	artifacts string
+}
+
+// do runs actions with a time limit.
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 40*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval returns the value of a JavaScript expression.
+func eval[T any](b *browser, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor waits until a JavaScript expression is truthy.
+func (b *browser) waitFor(what, expr string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 40*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		body, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("main") ? document.querySelector("main").innerText : ""`))
+		b.t.Fatalf("waiting for %s (%s): %v\npage:\n%s", what, expr, err, body)
+	}
+}
+
+// open loads a page and waits until its live updates are connected.
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.base+path))
+	b.waitFor("the live updates of "+path, `document.getElementById("live-status").classList.contains("on")`)
+	// A marker that a reload would lose.
+	eval[chromedp.Void](b, `window.podiumMarker = 42`)
+}
+
+// notReloaded fails if the page was reloaded since open.
+func (b *browser) notReloaded(what string) {
+	b.t.Helper()
+	if got := eval[int](b, `window.podiumMarker || 0`); got != 42 {
+		b.t.Errorf("%s: the page was reloaded", what)
+	}
+}
+
+// viewport sets the window size: desktop or phone.
+func (b *browser) viewport(phone bool) {
+	b.t.Helper()
+	if phone {
+		b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	} else {
+		b.do("desktop viewport", chromedp.EmulateViewport(1280, 800))
+	}
+}
+
+// media switches the dark colour scheme on or off.
+func (b *browser) media(dark bool) {
+	b.t.Helper()
+	scheme := "light"
+	if dark {
+		scheme = "dark"
+	}
+	b.do("colour scheme", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+		return err
+	}))
+}
+
+// shot saves a screenshot of the page as name.png: the whole page, or the
+// viewport only.
+func (b *browser) shot(name string, full bool) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 40*time.Second)
+	defer cancel()
+	// Let the layout settle (fonts, the live fetch) before the picture.
+	time.Sleep(150 * time.Millisecond)
+	var png []byte
+	var err error
+	if full {
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	} else {
+		png, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	}
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(b.artifacts, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	return path
+}
+
+// podiumServe runs `podium serve` on a free port in dir until the test
+// ends, and returns its base URL.
+func podiumServe(t *testing.T, dir string) string {
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan result, 1)
+	go func() {
+		var stdout, stderr bytes.Buffer
+		a := newApp(&stdout, &stderr, func(string) (string, bool) { return "", false })
+		code := a.run(ctx, []string{"--data-dir", dir, "--http", "127.0.0.1:0", "--log-level", "warn", "serve"})
+		served <- result{code, stdout.String(), stderr.String()}
+	}()
+	t.Cleanup(func() {
+		stop()
+		select {
+		case r := <-served:
+			if r.code != 0 {
+				t.Errorf("podium serve: %+v", r)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("podium serve did not stop in 30 s")
+		}
+	})
+	var owner datadir.Owner
+	waitFor(t, "serve to record its HTTP address", func() bool {
+		o, running, err := datadir.Running(dir)
+		owner = o
+		return err == nil && running && o.HTTPAddr != "" && o.NATSURL != ""
+	})
+	return "http://" + owner.HTTPAddr
+}
+
+// clientBus connects to the bus of the podium running on dir, as any other
+// podium command does.
+func clientBus(t *testing.T, dir string) bus.Bus {
+	cfg, err := config.Load(nil, func(k string) (string, bool) {
+		if k == "PODIUM_DATA_DIR" {
+			return dir, true
+		}
+		return "", false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := platform.Open(context.Background(), cfg, nil, platform.Client, "test")
+	if err != nil {
+		t.Fatalf("open a client of the running podium: %v", err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return client.Bus
+}
+
+func publishJSON(t *testing.T, b bus.Bus, topic, key string, v any) {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(context.Background(), &bus.Message{Topic: topic, Key: key, Value: raw}); err != nil {
+		t.Fatalf("publish to %s: %v", topic, err)
+	}
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestBrowser drives Chromium through the dashboard of a running podium
+// serve: the race table and the standings change in the open page as
+// results are published, the running order moves with f1.live, the
+// headshot falls back to initials, the pipeline page counts. It saves a
+// screenshot of each page on a desktop and a phone.
+func TestBrowser(t *testing.T) {
+	bin := chromium(t)
+	if testing.Short() {
+		t.Skip("skipping the browser test in -short mode")
+	}
+	dir := t.TempDir()
+	base := podiumServe(t, dir)
+	b := clientBus(t, dir)
+
+	// A finished season for the championship and its banner.
+	arc, err := archive.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := archive.Replay(context.Background(), b, arc, archive.ReplayOptions{Season: 2021}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the 2021 season to be applied", func() bool {
+		return strings.Contains(httpGet(t, base+"/championship?season=2021"), `id="champion"`)
+	})
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.Headless,
+		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	// The first action starts the browser, which lives as long as the
+	// context of that call: no time limit on it.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	br := &browser{t: t, ctx: ctx, base: base, artifacts: artifactsDir(t)}
+
+	s23, _ := arc.Season(2023)
+	bahrain, _ := s23.Rounds[0].Session(f1.Race)
+	results := bahrain.Results // P1 down, the unclassified last
+	const unreachable = "http://127.0.0.1:9/headshots/missing.png"
+	publishResult := func(r f1.Result) { publishJSON(t, b, f1.TopicResults, r.Key(), r) }
+
+	t.Run("live race", func(t *testing.T) {
+		br.t = t
+		br.open("/race?season=2023&round=1&session=RACE")
+		for i := range 3 {
+			publishResult(results[i])
+			br.waitFor(fmt.Sprintf("%d rows in the race table", i+1),
+				fmt.Sprintf(`document.querySelectorAll("#classification tbody tr[data-car]").length === %d`, i+1))
+		}
+		br.waitFor("the winner in the table", `document.querySelector("#classification tbody tr").innerText.includes("Max Verstappen")`)
+		br.notReloaded("race")
+	})
+
+	t.Run("standings", func(t *testing.T) {
+		br.t = t
+		br.open("/championship?season=2023")
+		br.waitFor("3 drivers", `document.querySelectorAll("#drivers tbody tr").length === 3`)
+		for i := 3; i < 10; i++ {
+			publishResult(results[i])
+		}
+		br.waitFor("10 drivers in the standings", `document.querySelectorAll("#drivers tbody tr").length === 10`)
+		br.waitFor("the leader's 25 points", `document.querySelector("#drivers tbody tr").innerText.includes("25")`)
+		br.notReloaded("championship")
+	})
+
+	// The rest of the race, one car with a headshot that cannot load.
+	for i := 10; i < len(results); i++ {
+		r := results[i]
+		switch i {
+		case 10:
+			r.HeadshotURL = unreachable
+		case 11:
+			r.HeadshotURL = base + "/static/favicon.svg" // an image that loads
+		}
+		publishResult(r)
+	}
+	fallbackDriver, photoDriver := results[10].DriverID, results[11].DriverID
+	waitFor(t, "the whole race to be applied", func() bool {
+		return strings.Contains(httpGet(t, base+"/race?season=2023&round=1"), ">Final</span>")
+	})
+
+	t.Run("headshot fallback", func(t *testing.T) {
+		br.t = t
+		br.open("/drivers/" + fallbackDriver)
+		br.waitFor("the headshot to hide", `document.getElementById("headshot").hidden`)
+		br.waitFor("the initials to show", `document.getElementById("initials").getBoundingClientRect().width > 0 &&
+			document.elementFromPoint(...(r => [r.x + r.width/2, r.y + r.height/2])(document.getElementById("initials").getBoundingClientRect())).id === "initials"`)
+		// A headshot that loads covers the initials.
+		br.open("/drivers/" + photoDriver)
+		br.waitFor("the headshot to load", `document.getElementById("headshot").complete && document.getElementById("headshot").naturalWidth > 0`)
+		if hidden := eval[bool](br, `document.getElementById("headshot").hidden`); hidden {
+			t.Error("a headshot that loads is hidden")
+		}
+	})
+
+	t.Run("running order", func(t *testing.T) {
+		br.t = t
+		br.open("/race?season=2023&round=2&session=RACE")
+		at := time.Now().UTC()
+		live := func(u openf1.LiveUpdate) {
+			u.Season, u.Round, u.Session, u.GrandPrix, u.SessionKey = 2023, 2, f1.Race, "Saudi Arabian Grand Prix", 7787
+			if u.Date.IsZero() {
+				u.Date = at
+			}
+			publishJSON(t, b, f1.TopicLive, u.Key(), u)
+		}
+		position := func(car, p int, at time.Time) {
+			live(openf1.LiveUpdate{Kind: openf1.KindPosition, DriverNumber: car, Position: &p, Date: at})
+		}
+		gap := func(car int, g, iv float64) {
+			lg, in := openf1.SecondsGap(g), openf1.SecondsGap(iv)
+			live(openf1.LiveUpdate{Kind: openf1.KindInterval, DriverNumber: car, GapToLeader: &lg, Interval: &in})
+		}
+		for i, car := range []int{11, 1, 14, 63, 16} {
+			position(car, i+1, at)
+			live(openf1.LiveUpdate{Kind: openf1.KindLap, DriverNumber: car, LapNumber: 14})
+		}
+		gap(1, 1.9, 1.9)
+		gap(14, 6.2, 4.3)
+		live(openf1.LiveUpdate{Kind: openf1.KindRaceControl, Category: "Flag", Flag: "YELLOW", Message: "YELLOW IN TRACK SECTOR 7", LapNumber: 14})
+		br.waitFor("the running order", `document.querySelectorAll("#running-order tbody tr").length === 5`)
+		br.waitFor("Pérez leading", `document.querySelector("#running-order tbody tr").dataset.car === "11"`)
+		br.waitFor("the race-control message", `document.getElementById("race-control").innerText.includes("YELLOW IN TRACK SECTOR 7")`)
+		// Verstappen passes Pérez.
+		position(1, 1, at.Add(time.Second))
+		position(11, 2, at.Add(time.Second))
+		br.waitFor("Verstappen leading", `document.querySelector("#running-order tbody tr").dataset.car === "1"`)
+		br.notReloaded("running order")
+	})
+
+	t.Run("pipeline", func(t *testing.T) {
+		br.t = t
+		br.open("/pipeline")
+		topics := eval[string](br, `document.getElementById("stat-topics").innerText`)
+		if topics == "" || topics == "0" {
+			t.Errorf("topics counter %q", topics)
+		}
+		br.waitFor("the F1 processors", `document.getElementById("processors").innerText.includes("f1-results")`)
+		br.waitFor("recent batches", `document.querySelectorAll("#batches tbody tr").length > 1`)
+		if got := eval[string](br, `document.getElementById("stat-dead").innerText`); got != "0" {
+			t.Errorf("dead letters %q before any, want 0", got)
+		}
+		if err := b.Publish(context.Background(), &bus.Message{Topic: f1.TopicResults, Key: "bad", Value: []byte(`{"season": "twenty"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		br.waitFor("the dead letter counted", `document.getElementById("stat-dead").innerText === "1"`)
+		br.waitFor("the dead letter's reason", `document.getElementById("dead-letters").innerText.includes("not a result")`)
+		br.notReloaded("pipeline")
+	})
+
+	t.Run("without JavaScript", func(t *testing.T) {
+		br.t = t
+		br.do("disable scripts", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}))
+		defer br.do("enable scripts", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
+			return err
+		}))
+		for _, page := range []struct{ path, sel string }{
+			{"/", "#leaders-drivers"}, {"/race?season=2023&round=1", "#classification"},
+			{"/championship?season=2021", "#champion"}, {"/drivers/" + fallbackDriver, "#driver-results"},
+			{"/pipeline", "#processors"},
+		} {
+			br.do("open "+page.path, chromedp.Navigate(base+page.path), chromedp.WaitVisible(chromedp.CSS(page.sel)))
+		}
+		// The form's button submits the selection.
+		br.do("choose 2021 round 22", chromedp.Navigate(base+"/race?season=2021&round=1"),
+			chromedp.SetValue(chromedp.ID("sel-round"), "22"), chromedp.Click(chromedp.CSS("form.selector button")),
+			chromedp.WaitVisible(chromedp.CSS("#classification")))
+		if got := eval[string](br, `document.querySelector("h1").innerText`); !strings.Contains(got, "Abu Dhabi") {
+			t.Errorf("after choosing round 22 without JavaScript: %q", got)
+		}
+		// Without JavaScript the broken headshot shows nothing over the
+		// initials behind it.
+		br.do("open the driver", chromedp.Navigate(base+"/drivers/"+fallbackDriver), chromedp.WaitVisible(chromedp.ID("initials")))
+		br.shot("driver-nojs-desktop", false)
+	})
+
+	t.Run("screenshots", func(t *testing.T) {
+		br.t = t
+		pages := []struct{ name, path string }{
+			{"overview", "/"},
+			{"race-live", "/race?season=2023&round=2&session=RACE"},
+			{"race", "/race?season=2023&round=1&session=RACE"},
+			{"championship", "/championship?season=2021"},
+			{"driver", "/drivers/" + fallbackDriver},
+			{"driver-champion", "/drivers/max-verstappen?season=2021"},
+			{"pipeline", "/pipeline"},
+		}
+		var paths []string
+		for _, phone := range []bool{false, true} {
+			br.viewport(phone)
+			device := "desktop"
+			if phone {
+				device = "phone"
+			}
+			for _, p := range pages {
+				br.open(p.path)
+				paths = append(paths, br.shot(p.name+"-"+device, true))
+			}
+		}
+		br.viewport(false)
+		br.media(true)
+		for _, p := range []struct{ name, path string }{{"championship", "/championship?season=2021"}, {"race-live", "/race?season=2023&round=2&session=RACE"}} {
+			br.open(p.path)
+			paths = append(paths, br.shot(p.name+"-desktop-dark", true))
+		}
+		br.media(false)
+		// The README's picture: the championship as a laptop shows it.
+		br.open("/championship?season=2021")
+		readme := br.shot("championship-readme", false)
+		if os.Getenv("PODIUM_UPDATE_DOCS") != "" {
+			png, err := os.ReadFile(readme)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("..", "..", "docs", "championship.png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("screenshots in %s:\n  %s", br.artifacts, strings.Join(paths, "\n  "))
+	})
+}
