@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"runtime"
-	"sync"
-	"sync/atomic"
-	"weak"
 
 	"github.com/podiumhq/podium/internal/f1"
 	"github.com/podiumhq/podium/internal/f1/archive"
@@ -35,12 +31,12 @@ func init() {
 }
 
 // withF1Notify returns the processors of procs with the F1 processors
-// replaced by ones that notify the dashboard after each commit; any other
-// processor is kept as it is.
+// replaced by ones that tell the dashboard's browsers (through the
+// process's hub) after each commit; any other processor is kept as it is.
 func withF1Notify(procs func(*platform.App) []stream.Runnable) func(*platform.App) []stream.Runnable {
 	return func(p *platform.App) []stream.Runnable {
 		notified := map[string]stream.Runnable{}
-		for _, r := range f1.Processors(f1Hub(p).notify) {
+		for _, r := range f1.Processors(dashboard.Notify(p.Hub)) {
 			notified[r.Spec().Name] = r
 		}
 		var out []stream.Runnable
@@ -57,7 +53,6 @@ func withF1Notify(procs func(*platform.App) []stream.Runnable) func(*platform.Ap
 // f1Routes adds the F1 pages to srv and follows f1.live for them while the
 // server runs.
 func f1Routes(p *platform.App, srv *web.Server) {
-	f1Hub(p).hub.Store(srv.Hub)
 	live := dashboard.NewLive()
 	dashboard.Register(srv, dashboard.Options{DB: p.Store.DB(), Calendar: f1Calendar, Live: live, Logger: p.Log})
 	srv.Background(func(ctx context.Context) {
@@ -76,42 +71,4 @@ func f1Calendar(season int) (int, bool) {
 		return 0, false
 	}
 	return len(s.Rounds), true
-}
-
-// hubRef is the web hub of one platform.App's dashboard: the processors
-// are made before the pages (serve calls processors, then routes), so
-// their notify callback finds the hub when it runs. Before the pages
-// exist, and in a process without pages (worker), it drops notifications.
-type hubRef struct {
-	hub atomic.Pointer[web.Hub]
-}
-
-func (h *hubRef) notify(season, round int) {
-	if hub := h.hub.Load(); hub != nil {
-		dashboard.Notify(hub)(season, round)
-	}
-}
-
-// f1Hubs maps each open platform.App to its hubRef, weakly: an entry goes
-// when its App is collected.
-var (
-	f1HubsMu sync.Mutex
-	f1Hubs   = map[weak.Pointer[platform.App]]*hubRef{}
-)
-
-func f1Hub(p *platform.App) *hubRef {
-	f1HubsMu.Lock()
-	defer f1HubsMu.Unlock()
-	k := weak.Make(p)
-	if h, ok := f1Hubs[k]; ok {
-		return h
-	}
-	h := &hubRef{}
-	f1Hubs[k] = h
-	runtime.AddCleanup(p, func(k weak.Pointer[platform.App]) {
-		f1HubsMu.Lock()
-		delete(f1Hubs, k)
-		f1HubsMu.Unlock()
-	}, k)
-	return h
 }

@@ -127,7 +127,7 @@ func (a *app) serve(ctx context.Context, command string, dashboard bool, only []
 		}
 	}
 
-	srv := web.New(web.Config{Gatherer: p.Registry, Ready: p.Ready, Logger: a.logger})
+	srv := web.New(web.Config{Gatherer: p.Registry, Ready: p.Ready, Logger: a.logger, Hub: p.Hub})
 	if dashboard {
 		home := false
 		for _, pl := range pipelines {

@@ -24,6 +24,7 @@ import (
 	"github.com/podiumhq/podium/internal/datadir"
 	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/stream"
+	"github.com/podiumhq/podium/internal/web"
 )
 
 // Mode says how a command uses the data dir.
@@ -46,6 +47,10 @@ type App struct {
 	Store    *store.Store
 	Registry *prometheus.Registry
 	Metrics  *stream.Metrics
+	// Hub carries live updates to the dashboard's browsers: processors
+	// publish on it after their commits; with no browser connected (a
+	// worker, a CLI command) publishing costs nothing.
+	Hub *web.Hub
 	// Remote is true when the bus is the embedded engine of another podium
 	// process, reached over loopback.
 	Remote bool
@@ -58,7 +63,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, mode Mode, c
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &App{Config: cfg, Log: log, Registry: prometheus.NewRegistry()}
+	a := &App{Config: cfg, Log: log, Registry: prometheus.NewRegistry(), Hub: web.NewHub()}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Metrics = stream.NewMetrics(a.Registry)
 	ok := false

@@ -27,6 +27,9 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Logger logs server errors; nil discards them.
 	Logger *slog.Logger
+	// Hub serves /events; nil makes a new one. Producers of live updates
+	// that start before the server (processors) share the process's hub.
+	Hub *Hub
 }
 
 // Server is podium's HTTP server. Register more handlers on Mux before Serve.
@@ -43,7 +46,10 @@ type Server struct {
 
 // New returns a server with /healthz, /readyz and /metrics.
 func New(cfg Config) *Server {
-	s := &Server{Mux: http.NewServeMux(), Hub: NewHub(), cfg: cfg, log: cfg.Logger}
+	s := &Server{Mux: http.NewServeMux(), Hub: cfg.Hub, cfg: cfg, log: cfg.Logger}
+	if s.Hub == nil {
+		s.Hub = NewHub()
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
