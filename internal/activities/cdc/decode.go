@@ -1,0 +1,366 @@
+package cdc
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/bus"
+)
+
+// Change is a decoded change event of the activities table.
+type Change struct {
+	Op Op
+	// ID is the primary key of the changed row: After's, else Before's,
+	// else (DecodeMessage) the message key's.
+	ID int64
+	// Before is the row before an update or a delete, nil for inserts and
+	// snapshot reads, and for updates of a table whose REPLICA IDENTITY is
+	// DEFAULT.
+	Before *activities.Activity
+	// BeforeKeyOnly says that Before holds only the primary key (REPLICA
+	// IDENTITY DEFAULT at the source): its other fields are zero values,
+	// not the row's.
+	BeforeKeyOnly bool
+	// After is the row after an insert, an update or a snapshot read; nil
+	// for deletes.
+	After *activities.Activity
+	// Tombstone marks a message without a value, which Debezium sends after
+	// each delete for Kafka's log compaction. Only ID is set (from the
+	// message key, by DecodeMessage); consumers skip it.
+	Tombstone bool
+	Source    Source
+	// TsMs is when the producer processed the event (Unix milliseconds).
+	TsMs        int64
+	Transaction *Transaction
+	// Message is the logical decoding message of an OpMessage event.
+	Message *LogicalMessage
+	// EventID identifies the event for de-duplication: the message ID
+	// given by podium's captures, else (Debezium) one derived from the
+	// source position. Empty when unknown (tombstones).
+	EventID string
+}
+
+// IsSnapshot reports whether c was read by a snapshot rather than streamed.
+func (c *Change) IsSnapshot() bool { return c.Op == OpRead || c.Source.Snapshot.IsSnapshot() }
+
+// Decode decodes the value of a change event, podium's or a Debezium
+// PostgreSQL connector's: with or without the JSON converter's schema part;
+// a null or empty value is a tombstone; before may hold only the key;
+// source.snapshot may be a boolean or a string. Rows are decoded into
+// activities.Activity: timestamptz columns from ISO-8601 strings
+// (ZonedTimestamp), timestamp columns from epoch numbers (units from the
+// schema part when present, else by magnitude), unknown columns ignored.
+func Decode(value []byte) (Change, error) {
+	v := bytes.TrimSpace(value)
+	if len(v) == 0 || string(v) == "null" {
+		return Change{Tombstone: true}, nil
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(v, &top); err != nil {
+		return Change{}, fmt.Errorf("not a change event: %w", err)
+	}
+	var units map[string]timeUnit
+	if payload, ok := top["payload"]; ok && top["op"] == nil {
+		// The JSON converter's {"schema": ..., "payload": ...} wrapper.
+		var err error
+		if units, err = schemaUnits(top["schema"]); err != nil {
+			return Change{}, fmt.Errorf("change event schema: %w", err)
+		}
+		v = bytes.TrimSpace(payload)
+		if len(v) == 0 || string(v) == "null" {
+			return Change{Tombstone: true}, nil
+		}
+	}
+	var ev Event
+	if err := json.Unmarshal(v, &ev); err != nil {
+		return Change{}, fmt.Errorf("not a change event: %w", err)
+	}
+	if !ev.Op.valid() {
+		return Change{}, fmt.Errorf("change event op %q: want one of c, u, d, r, t, m", ev.Op)
+	}
+	c := Change{Op: ev.Op, Source: ev.Source, TsMs: ev.TsMs, Transaction: ev.Transaction, Message: ev.Message}
+	var err error
+	if c.Before, c.BeforeKeyOnly, err = decodeRow(ev.Before, units); err != nil {
+		return Change{}, fmt.Errorf("%s event: before: %w", c.Op, err)
+	}
+	if c.After, _, err = decodeRow(ev.After, units); err != nil {
+		return Change{}, fmt.Errorf("%s event: after: %w", c.Op, err)
+	}
+	switch {
+	case (c.Op == OpCreate || c.Op == OpRead || c.Op == OpUpdate) && c.After == nil:
+		return Change{}, fmt.Errorf("%s event without an after image", c.Op)
+	case c.Op == OpMessage && c.Message == nil:
+		return Change{}, errors.New("m event without a message")
+	}
+	switch {
+	case c.After != nil:
+		c.ID = c.After.ID
+	case c.Before != nil:
+		c.ID = c.Before.ID
+	}
+	c.EventID = sourceEventID(&c)
+	return c, nil
+}
+
+// DecodeMessage decodes a change event read from the bus: Decode, plus the
+// row id from the message key when the value has none (tombstones), and
+// EventID from the message ID when the producer set one.
+func DecodeMessage(m *bus.Message) (Change, error) {
+	c, err := Decode(m.Value)
+	if err != nil {
+		return c, err
+	}
+	if c.Before == nil && c.After == nil {
+		id, ok, err := DecodeKey([]byte(m.Key))
+		if err != nil {
+			return c, err
+		}
+		if ok {
+			c.ID = id
+		}
+	}
+	if m.ID != "" {
+		c.EventID = m.ID
+	}
+	return c, nil
+}
+
+// DecodeKey decodes the key of a change event: Debezium's {"id":42}, with or
+// without the schema part, or a bare number. ok is false for an empty key
+// and for keys without an id (truncate and message events).
+func DecodeKey(key []byte) (id int64, ok bool, err error) {
+	k := bytes.TrimSpace(key)
+	if len(k) == 0 || string(k) == "null" {
+		return 0, false, nil
+	}
+	if k[0] != '{' {
+		var n flexInt
+		if err := json.Unmarshal(k, &n); err != nil {
+			return 0, false, fmt.Errorf("change event key %q: %w", key, err)
+		}
+		return int64(n), true, nil
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(k, &top); err != nil {
+		return 0, false, fmt.Errorf("change event key %q: %w", key, err)
+	}
+	if p, wrapped := top["payload"]; wrapped && top["id"] == nil {
+		if err := json.Unmarshal(p, &top); err != nil || top == nil {
+			return 0, false, nil
+		}
+	}
+	raw, found := top["id"]
+	if !found {
+		return 0, false, nil
+	}
+	var n flexInt
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return 0, false, fmt.Errorf("change event key %q: id: %w", key, err)
+	}
+	return int64(n), true, nil
+}
+
+// sourceEventID derives an event id from the source block of a Debezium
+// event, which has no message ID: the change's LSN within the transaction.
+func sourceEventID(c *Change) string {
+	if c.Source.LSN == nil {
+		return ""
+	}
+	tx := int64(-1)
+	if c.Source.TxID != nil {
+		tx = *c.Source.TxID
+	}
+	return fmt.Sprintf("%s/%s/%d/%d/%s/%d", c.Source.Connector, c.Source.Name, tx, *c.Source.LSN, c.Op, c.ID)
+}
+
+// timeUnit is the unit of a time column written as a number.
+type timeUnit int
+
+const (
+	unitGuess timeUnit = iota // no schema: by magnitude
+	unitDays
+	unitMillis
+	unitMicros
+	unitNanos
+)
+
+// schemaUnits reads the units of the time columns of before and after from
+// the schema part of an event (Kafka Connect schema names).
+func schemaUnits(schema json.RawMessage) (map[string]timeUnit, error) {
+	if len(bytes.TrimSpace(schema)) == 0 || string(bytes.TrimSpace(schema)) == "null" {
+		return nil, nil
+	}
+	type field struct {
+		Field  string  `json:"field"`
+		Name   string  `json:"name"`
+		Fields []field `json:"fields"`
+	}
+	var s field
+	if err := json.Unmarshal(schema, &s); err != nil {
+		return nil, err
+	}
+	units := map[string]timeUnit{}
+	for _, f := range s.Fields {
+		if f.Field != "before" && f.Field != "after" {
+			continue
+		}
+		for _, col := range f.Fields {
+			switch col.Name {
+			case "io.debezium.time.Date", "org.apache.kafka.connect.data.Date":
+				units[col.Field] = unitDays
+			case "io.debezium.time.Timestamp", "org.apache.kafka.connect.data.Timestamp":
+				units[col.Field] = unitMillis
+			case "io.debezium.time.MicroTimestamp":
+				units[col.Field] = unitMicros
+			case "io.debezium.time.NanoTimestamp":
+				units[col.Field] = unitNanos
+			}
+		}
+	}
+	return units, nil
+}
+
+// decodeRow decodes a row image into an activity. keyOnly reports an image
+// whose columns other than id are all missing, null or zero values.
+func decodeRow(raw json.RawMessage, units map[string]timeUnit) (a *activities.Activity, keyOnly bool, err error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, false, nil
+	}
+	var cols map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &cols); err != nil {
+		return nil, false, err
+	}
+	a = &activities.Activity{}
+	keyOnly = true
+	for name, v := range cols {
+		v = bytes.TrimSpace(v)
+		null := string(v) == "null"
+		if name != "id" && !null && !zeroValue(v) {
+			keyOnly = false
+		}
+		if null {
+			continue
+		}
+		var err error
+		switch name {
+		case "id":
+			var n flexInt
+			err = json.Unmarshal(v, &n)
+			a.ID = int64(n)
+		case "employee_id":
+			a.EmployeeID, err = text(v)
+		case "sport_type":
+			a.SportType, err = text(v)
+		case "comment":
+			a.Comment, err = text(v)
+		case "source":
+			a.Source, err = text(v)
+		case "distance_m":
+			a.DistanceM, err = number(v)
+		case "elapsed_s":
+			var n flexInt
+			err = json.Unmarshal(v, &n)
+			a.ElapsedS = int(n)
+		case "start_time":
+			a.StartTime, err = timestamp(v, units[name])
+		case "updated_at":
+			a.UpdatedAt, err = timestamp(v, units[name])
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("column %s: %w", name, err)
+		}
+	}
+	if _, ok := cols["id"]; !ok {
+		keyOnly = false
+	}
+	return a, keyOnly, nil
+}
+
+// zeroValue reports whether v is the zero value of its JSON type, which
+// Debezium may write for the NOT NULL columns of a key-only before image.
+func zeroValue(v json.RawMessage) bool {
+	switch string(v) {
+	case `""`, "0", "0.0", "false":
+		return true
+	}
+	return false
+}
+
+// text decodes a string column; other JSON scalars give their text.
+func text(v json.RawMessage) (string, error) {
+	if v[0] != '"' {
+		if v[0] == '{' || v[0] == '[' {
+			return "", fmt.Errorf("want a string, got %s", v)
+		}
+		return string(v), nil
+	}
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err
+}
+
+// number decodes a float column: a JSON number, or a string holding one
+// ("NaN", "Infinity" included).
+func number(v json.RawMessage) (float64, error) {
+	s := string(v)
+	if v[0] == '"' {
+		if err := json.Unmarshal(v, &s); err != nil {
+			return 0, err
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("want a number, got %s", v)
+	}
+	return f, nil
+}
+
+// timestamp decodes a time column: an ISO-8601 string (ZonedTimestamp) or a
+// number of days, milliseconds, microseconds or nanoseconds since the
+// epoch.
+func timestamp(v json.RawMessage, unit timeUnit) (time.Time, error) {
+	if v[0] == '"' {
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return time.Time{}, err
+		}
+		t, err := parseTime(s)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return t.UTC(), nil
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("want a time, got %s", v)
+	}
+	if unit == unitGuess {
+		switch abs := math.Abs(f); {
+		case abs < 1e6:
+			unit = unitDays
+		case abs < 1e14:
+			unit = unitMillis
+		case abs < 1e17:
+			unit = unitMicros
+		default:
+			unit = unitNanos
+		}
+	}
+	n := int64(f)
+	switch unit {
+	case unitDays:
+		return time.Unix(n*86400, 0).UTC(), nil
+	case unitMillis:
+		return time.UnixMilli(n).UTC(), nil
+	case unitMicros:
+		return time.UnixMicro(n).UTC(), nil
+	}
+	return time.Unix(0, n).UTC(), nil
+}

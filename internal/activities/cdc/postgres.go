@@ -1,0 +1,908 @@
+package cdc
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/activities/migrations"
+	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/store"
+)
+
+// ErrWalLevel is returned by Postgres.Run when the server's wal_level is
+// not logical.
+var ErrWalLevel = errors.New("PostgreSQL wal_level is not logical")
+
+// slotWait is how long a capture waits for its replication slot to be
+// released by a previous capture (one that just died, say) before it gives
+// up.
+const slotWait = 30 * time.Second
+
+// Postgres captures the changes of the activities table through logical
+// replication: the pgoutput plugin, a publication and a replication slot
+// both named Config.Slot(). The table needs REPLICA IDENTITY FULL (its
+// migration sets it) for updates and deletes to carry the row before the
+// change; with the default identity, before holds only the key, as with
+// Debezium.
+type Postgres struct {
+	cfg   Config
+	log   *slog.Logger
+	hooks *hooks
+}
+
+// NewPostgres returns a capture of the activities table of the PostgreSQL
+// store at cfg.URL.
+func NewPostgres(cfg Config) (*Postgres, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(cfg.URL, "postgres://") && !strings.HasPrefix(cfg.URL, "postgresql://") {
+		return nil, fmt.Errorf("change-data-capture on PostgreSQL needs the store's postgres:// URL, got %q", store.Redact(cfg.URL))
+	}
+	return &Postgres{cfg: cfg, log: cfg.Logger.With("capture", cfg.Slot())}, nil
+}
+
+// pgTable describes the captured table.
+type pgTable struct {
+	schema, name, db string
+	oid              uint32
+	keys             map[string]bool
+	notNull          map[string]bool
+	replIdent        string
+}
+
+// column describes a column of the table, of type oid.
+func (t pgTable) column(name string, oid uint32) column {
+	typ, cname := pgConnectType(oid)
+	return column{name: name, kind: pgKind(oid), key: t.keys[name], notNull: t.notNull[name], ctype: typ, cname: cname}
+}
+
+func (t pgTable) qualified() string { return pgx.Identifier{t.schema, t.name}.Sanitize() }
+
+// Run publishes the table's changes until ctx ends. On its first run (no
+// slot yet) it creates the publication and the slot, publishes the rows
+// the table holds as read ('r') events from the slot's exported snapshot,
+// then streams the changes committed after that snapshot. Later runs resume
+// from the slot's confirmed position, which moves only after the bus
+// acknowledged the events of a transaction. A run that dies in the middle
+// of the initial snapshot leaves the snapshot pending: the next run drops
+// the slot and takes the snapshot again; snapshot events have ids derived
+// from the row's content, so consumers drop those already seen.
+func (p *Postgres) Run(ctx context.Context, b bus.Bus) error {
+	err := p.run(ctx, b)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (p *Postgres) run(ctx context.Context, b bus.Bus) error {
+	st, err := store.Open(ctx, p.cfg.URL)
+	if err != nil {
+		return fmt.Errorf("change-data-capture: %w", err)
+	}
+	defer st.Close()
+	if err := activities.Migrate(ctx, st); err != nil {
+		return fmt.Errorf("change-data-capture: %w", err)
+	}
+	if err := st.Migrate(ctx, Component, migrations.CDC()); err != nil {
+		return fmt.Errorf("change-data-capture: %w", err)
+	}
+
+	conn, err := p.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn(conn)
+	tbl, err := inspect(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if tbl.replIdent != "f" {
+		p.log.Warn("the table's REPLICA IDENTITY is not FULL: updates and deletes will carry only the key in before",
+			"table", tbl.qualified(), "replica_identity", tbl.replIdent)
+	}
+	if err := p.ensurePublication(ctx, conn, tbl); err != nil {
+		return err
+	}
+
+	rconn, err := p.replicationConnect(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = rconn.Close(cctx)
+	}()
+	sys, err := pglogrepl.IdentifySystem(ctx, rconn)
+	if err != nil {
+		return fmt.Errorf("change-data-capture: identify system: %w", err)
+	}
+	epoch := "pg" + sys.SystemID
+	if err := p.prepareSlot(ctx, st.DB(), conn, rconn, tbl, b, epoch); err != nil {
+		return err
+	}
+	return p.stream(ctx, conn, rconn, tbl, b, epoch)
+}
+
+// Drop removes what the capture keeps in the database: its replication
+// slot (which otherwise holds WAL back forever), its publication and its
+// state. It waits for a running capture of the slot to stop, up to 30 s.
+// The next Run starts afresh, snapshot included.
+func (p *Postgres) Drop(ctx context.Context) error {
+	conn, err := p.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn(conn)
+	slot := p.cfg.Slot()
+	if err := dropSlot(ctx, conn, slot); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pgx.Identifier{slot}.Sanitize()); err != nil {
+		return fmt.Errorf("change-data-capture: drop publication %s: %w", slot, err)
+	}
+	if _, err := conn.Exec(ctx, `DELETE FROM podium_cdc_state WHERE name = $1`, slot); err != nil && !isCode(err, "42P01") {
+		return fmt.Errorf("change-data-capture: forget the state of %s: %w", slot, err)
+	}
+	return nil
+}
+
+// connect opens a normal connection, in UTC so that times are read in UTC.
+func (p *Postgres) connect(ctx context.Context) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(p.cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("change-data-capture: store URL %s: %w", store.Redact(p.cfg.URL), err)
+	}
+	cfg.RuntimeParams["timezone"] = "UTC"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("change-data-capture: connect to %s: %w", store.Redact(p.cfg.URL), err)
+	}
+	return conn, nil
+}
+
+// replicationConnect opens a logical replication connection.
+func (p *Postgres) replicationConnect(ctx context.Context) (*pgconn.PgConn, error) {
+	cfg, err := pgconn.ParseConfig(p.cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("change-data-capture: store URL %s: %w", store.Redact(p.cfg.URL), err)
+	}
+	cfg.RuntimeParams["replication"] = "database"
+	cfg.RuntimeParams["timezone"] = "UTC"
+	conn, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("change-data-capture: open a replication connection to %s (the user needs the REPLICATION attribute): %w",
+			store.Redact(p.cfg.URL), err)
+	}
+	return conn, nil
+}
+
+func closeConn(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = conn.Close(ctx)
+}
+
+// inspect checks wal_level and finds the activities table through the
+// connection's search_path.
+func inspect(ctx context.Context, conn *pgx.Conn) (pgTable, error) {
+	var level string
+	if err := conn.QueryRow(ctx, `SELECT current_setting('wal_level')`).Scan(&level); err != nil {
+		return pgTable{}, fmt.Errorf("change-data-capture: read wal_level: %w", err)
+	}
+	if level != "logical" {
+		return pgTable{}, fmt.Errorf("%w: it is %q; set wal_level = logical (ALTER SYSTEM SET wal_level = logical) and restart PostgreSQL", ErrWalLevel, level)
+	}
+	t := pgTable{keys: map[string]bool{}, notNull: map[string]bool{}}
+	err := conn.QueryRow(ctx, `SELECT n.nspname, c.relname, c.oid, c.relreplident::text, current_database()
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.oid = to_regclass($1)`, activities.Table).Scan(&t.schema, &t.name, &t.oid, &t.replIdent, &t.db)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, fmt.Errorf("change-data-capture: table %s not found in the search_path", activities.Table)
+	}
+	if err != nil {
+		return t, fmt.Errorf("change-data-capture: find table %s: %w", activities.Table, err)
+	}
+	rows, err := conn.Query(ctx, `SELECT a.attname FROM pg_index i
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+		WHERE i.indrelid = $1 AND i.indisprimary`, t.oid)
+	if err != nil {
+		return t, fmt.Errorf("change-data-capture: read the primary key of %s: %w", t.qualified(), err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return t, fmt.Errorf("change-data-capture: read the primary key of %s: %w", t.qualified(), err)
+	}
+	if len(keys) == 0 {
+		return t, fmt.Errorf("change-data-capture: table %s has no primary key", t.qualified())
+	}
+	for _, k := range keys {
+		t.keys[k] = true
+	}
+	rows, err = conn.Query(ctx, `SELECT attname FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND attnotnull AND NOT attisdropped`, t.oid)
+	if err != nil {
+		return t, fmt.Errorf("change-data-capture: read the columns of %s: %w", t.qualified(), err)
+	}
+	notNull, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return t, fmt.Errorf("change-data-capture: read the columns of %s: %w", t.qualified(), err)
+	}
+	for _, c := range notNull {
+		t.notNull[c] = true
+	}
+	return t, nil
+}
+
+// ensurePublication creates the capture's publication for the table, or
+// adds the table to it.
+func (p *Postgres) ensurePublication(ctx context.Context, conn *pgx.Conn, t pgTable) error {
+	pub := p.cfg.Slot()
+	var exists, has bool
+	err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1),
+		EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3)`,
+		pub, t.schema, t.name).Scan(&exists, &has)
+	if err != nil {
+		return fmt.Errorf("change-data-capture: read publication %s: %w", pub, err)
+	}
+	switch {
+	case !exists:
+		_, err = conn.Exec(ctx, "CREATE PUBLICATION "+pgx.Identifier{pub}.Sanitize()+" FOR TABLE "+t.qualified())
+		if isCode(err, "42710") { // created meanwhile by another capture
+			err = nil
+		}
+		if err == nil {
+			p.log.Info("created publication", "publication", pub, "table", t.qualified())
+		}
+	case !has:
+		_, err = conn.Exec(ctx, "ALTER PUBLICATION "+pgx.Identifier{pub}.Sanitize()+" ADD TABLE "+t.qualified())
+	}
+	if err != nil {
+		return fmt.Errorf("change-data-capture: publication %s for %s: %w", pub, t.qualified(), err)
+	}
+	return nil
+}
+
+// prepareSlot creates the slot and publishes the initial snapshot, unless
+// the slot exists with its snapshot complete.
+func (p *Postgres) prepareSlot(ctx context.Context, db *sql.DB, conn *pgx.Conn, rconn *pgconn.PgConn, t pgTable, b bus.Bus, epoch string) error {
+	slot := p.cfg.Slot()
+	var plugin, database string
+	exists := true
+	err := conn.QueryRow(ctx, `SELECT plugin, database FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&plugin, &database)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		exists = false
+	case err != nil:
+		return fmt.Errorf("change-data-capture: read replication slot %s: %w", slot, err)
+	case plugin != "pgoutput" || database != t.db:
+		return fmt.Errorf("change-data-capture: replication slot %s exists for plugin %s on database %s, not pgoutput on %s: drop it or give the capture another name",
+			slot, plugin, database, t.db)
+	}
+	var state string
+	err = db.QueryRowContext(ctx, `SELECT snapshot FROM podium_cdc_state WHERE name = $1`, slot).Scan(&state)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("change-data-capture: read the state of %s: %w", slot, err)
+	}
+	if exists && state == "pending" {
+		p.log.Warn("the initial snapshot of the slot was interrupted: dropping the slot to take the snapshot again", "slot", slot)
+		if err := dropSlot(ctx, conn, slot); err != nil {
+			return err
+		}
+		exists = false
+	}
+	if exists {
+		p.log.Info("resuming from the replication slot", "slot", slot)
+		return nil
+	}
+
+	snapshot := !p.cfg.SkipSnapshot
+	setState := func(s string) error {
+		_, err := db.ExecContext(ctx, `INSERT INTO podium_cdc_state (name, epoch, snapshot, updated_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (name) DO UPDATE SET epoch = excluded.epoch, snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
+			slot, epoch, s, time.Now().UTC())
+		if err != nil {
+			return fmt.Errorf("change-data-capture: record the snapshot state of %s: %w", slot, err)
+		}
+		return nil
+	}
+	state = "done"
+	action := "NOEXPORT_SNAPSHOT"
+	if snapshot {
+		state, action = "pending", "EXPORT_SNAPSHOT"
+	}
+	if err := setState(state); err != nil {
+		return err
+	}
+	res, err := pglogrepl.CreateReplicationSlot(ctx, rconn, slot, "pgoutput",
+		pglogrepl.CreateReplicationSlotOptions{Mode: pglogrepl.LogicalReplication, SnapshotAction: action})
+	if err != nil {
+		return fmt.Errorf("change-data-capture: create replication slot %s: %w", slot, err)
+	}
+	lsn, err := pglogrepl.ParseLSN(res.ConsistentPoint)
+	if err != nil {
+		return fmt.Errorf("change-data-capture: slot %s: consistent point: %w", slot, err)
+	}
+	p.log.Info("created replication slot", "slot", slot, "consistent_point", lsn)
+	if !snapshot {
+		return nil
+	}
+	if err := p.snapshot(ctx, conn, t, res.SnapshotName, lsn, b, epoch); err != nil {
+		return err
+	}
+	return setState("done")
+}
+
+// dropSlot drops a replication slot, waiting for its consumer to stop.
+func dropSlot(ctx context.Context, conn *pgx.Conn, slot string) error {
+	deadline := time.Now().Add(slotWait)
+	for {
+		_, err := conn.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, slot)
+		if err == nil || isCode(err, "42704") {
+			return nil
+		}
+		if !isCode(err, "55006") || time.Now().After(deadline) {
+			return fmt.Errorf("change-data-capture: drop replication slot %s: %w", slot, err)
+		}
+		select { // still in use by a capture that is stopping
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitSlotFree waits until no connection uses the slot: a capture that was
+// just killed keeps it until the server notices. It returns the slot's
+// confirmed position.
+func waitSlotFree(ctx context.Context, conn *pgx.Conn, slot string) (pglogrepl.LSN, error) {
+	deadline := time.Now().Add(slotWait)
+	for {
+		var pid *int32
+		var confirmed *string
+		err := conn.QueryRow(ctx, `SELECT active_pid, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&pid, &confirmed)
+		if err != nil {
+			return 0, fmt.Errorf("change-data-capture: read replication slot %s: %w", slot, err)
+		}
+		if pid == nil {
+			var lsn pglogrepl.LSN
+			if confirmed != nil {
+				lsn, _ = pglogrepl.ParseLSN(*confirmed)
+			}
+			return lsn, nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("change-data-capture: replication slot %s is in use by server process %d: is another capture with this name running?", slot, *pid)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func isCode(err error, code string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == code
+}
+
+// snapshot publishes the rows of the table as read in the slot's exported
+// snapshot, in key order, as 'r' events.
+func (p *Postgres) snapshot(ctx context.Context, conn *pgx.Conn, t pgTable, name string, lsn pglogrepl.LSN, b bus.Bus, epoch string) error {
+	start := time.Now()
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("change-data-capture: snapshot: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+strings.ReplaceAll(name, "'", "''")+"'"); err != nil {
+		return fmt.Errorf("change-data-capture: use the slot's snapshot %s: %w", name, err)
+	}
+	var order []string
+	for k := range t.keys {
+		order = append(order, pgx.Identifier{k}.Sanitize())
+	}
+	slices.Sort(order)
+	// The simple protocol returns values in text, as pgoutput does, so that
+	// both go through the same conversions.
+	rows, err := tx.Query(ctx, "SELECT * FROM "+t.qualified()+" ORDER BY "+strings.Join(order, ", "), pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		return fmt.Errorf("change-data-capture: snapshot of %s: %w", t.qualified(), err)
+	}
+	defer rows.Close()
+	cols := make([]column, len(rows.FieldDescriptions()))
+	for i, fd := range rows.FieldDescriptions() {
+		cols[i] = t.column(fd.Name, fd.DataTypeOID)
+	}
+	sch := p.cfg.newSchemas(t.schema, t.name, cols)
+	l := int64(lsn)
+	src := Source{Version: SourceVersion, Connector: "postgresql", Name: p.cfg.ServerName, DB: t.db,
+		Schema: t.schema, Table: t.name, LSN: &l}
+	sourceTimes(&src, start)
+
+	var (
+		ib    imageBuilder
+		held  *image
+		batch []*bus.Message
+		n     int
+	)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := publish(ctx, b, p.log, batch); err != nil {
+			return err
+		}
+		p.hooks.afterPublish(true, len(batch))
+		batch = nil
+		return nil
+	}
+	emit := func(img *image, snap Snapshot) error {
+		s := src
+		s.Snapshot = snap
+		h := fnv.New64a()
+		_, _ = h.Write(img.key)
+		k := h.Sum64()
+		h.Reset()
+		_, _ = h.Write(img.row)
+		msgs := p.cfg.messages(rowChange{op: OpRead, after: img, schemas: sch}, s, func(int) string {
+			return fmt.Sprintf("%s-r-%016x%016x", epoch, k, h.Sum64())
+		})
+		n++
+		batch = append(batch, msgs...)
+		if len(batch) >= p.cfg.MaxBatch {
+			return flush()
+		}
+		return nil
+	}
+	for rows.Next() {
+		raw := rows.RawValues()
+		ib.start()
+		for i, v := range raw {
+			from := ib.field(cols[i].name)
+			if v == nil {
+				ib.row = append(ib.row, "null"...)
+			} else {
+				ib.row = appendPGText(ib.row, cols[i].kind, v)
+			}
+			ib.done(cols[i], from)
+		}
+		img := ib.finish()
+		if held != nil {
+			if err := emit(held, SnapshotTrue); err != nil {
+				return err
+			}
+		}
+		held = &img
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("change-data-capture: snapshot of %s: %w", t.qualified(), err)
+	}
+	if held != nil {
+		if err := emit(held, SnapshotLast); err != nil {
+			return err
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	p.log.Info("published the initial snapshot", "rows", n, "duration", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// pgRelation is a relation announced by pgoutput.
+type pgRelation struct {
+	ours    bool // the captured table
+	cols    []column
+	schemas *schemas
+}
+
+// pgItem is what the receiver hands to the publisher: events, and the end
+// of the last transaction they complete (0 when they are the first part of
+// a transaction still being received).
+type pgItem struct {
+	msgs []*bus.Message
+	end  pglogrepl.LSN
+}
+
+// pgStream is one replication session: a receiver that decodes pgoutput
+// messages into events and owns the connection, and a publisher that
+// publishes them and moves the acknowledged position.
+type pgStream struct {
+	p     *Postgres
+	conn  *pgconn.PgConn
+	t     pgTable
+	epoch string
+	out   chan pgItem
+
+	relations  map[uint32]*pgRelation
+	ib         imageBuilder
+	inTx       bool
+	xid        uint32
+	commitLSN  pglogrepl.LSN // of the transaction being received
+	commitTime time.Time
+	idx        int    // index of the next event in the transaction
+	idPrefix   string // of the message IDs of the transaction
+	pending    []*bus.Message
+	lastCommit pglogrepl.LSN
+	handedOff  pglogrepl.LSN // end of the last transaction handed to the publisher
+
+	mu    sync.Mutex
+	acked pglogrepl.LSN // everything before it is acknowledged by the bus
+}
+
+// stream streams changes from the slot's confirmed position until ctx ends.
+func (p *Postgres) stream(ctx context.Context, conn *pgx.Conn, rconn *pgconn.PgConn, t pgTable, b bus.Bus, epoch string) error {
+	slot := p.cfg.Slot()
+	confirmed, err := waitSlotFree(ctx, conn, slot)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	err = pglogrepl.StartReplication(ctx, rconn, slot, 0, pglogrepl.StartReplicationOptions{
+		Mode:       pglogrepl.LogicalReplication,
+		PluginArgs: []string{"proto_version '1'", "publication_names '" + slot + "'"},
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("change-data-capture: start replication from slot %s: %w", slot, err)
+	}
+	p.log.Info("streaming changes", "slot", slot, "from", confirmed)
+	s := &pgStream{p: p, conn: rconn, t: t, epoch: epoch, out: make(chan pgItem, 64),
+		relations: map[uint32]*pgRelation{}, acked: confirmed, handedOff: confirmed}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.publishLoop(gctx, b) })
+	g.Go(func() error { return s.receiveLoop(gctx) })
+	err = g.Wait()
+	// Report the last acknowledged position, so that a restart repeats
+	// as little as possible.
+	_ = pglogrepl.SendStandbyStatusUpdate(context.Background(), rconn, pglogrepl.StandbyStatusUpdate{WALWritePosition: s.ackedLSN()})
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func (s *pgStream) ack(lsn pglogrepl.LSN) {
+	s.mu.Lock()
+	if lsn > s.acked {
+		s.acked = lsn
+	}
+	s.mu.Unlock()
+}
+
+func (s *pgStream) ackedLSN() pglogrepl.LSN {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acked
+}
+
+func (s *pgStream) sendStatus(lsn pglogrepl.LSN) error {
+	if err := pglogrepl.SendStandbyStatusUpdate(context.Background(), s.conn, pglogrepl.StandbyStatusUpdate{WALWritePosition: lsn}); err != nil {
+		return fmt.Errorf("change-data-capture: confirm position %s: %w", lsn, err)
+	}
+	return nil
+}
+
+// receiveLoop reads the replication stream. It owns the connection: it
+// also reports the acknowledged position, at most every 100 ms while it
+// moves and every StatusInterval otherwise, and whenever the server asks.
+func (s *pgStream) receiveLoop(ctx context.Context) error {
+	const tick = 200 * time.Millisecond
+	var (
+		sent       pglogrepl.LSN
+		lastStatus time.Time
+		force      bool
+	)
+	w := &window{parent: ctx, d: tick}
+	w.renew()
+	defer w.stop()
+	for {
+		now := time.Now()
+		if a := s.ackedLSN(); force || (a > sent && now.Sub(lastStatus) >= 100*time.Millisecond) || now.Sub(lastStatus) >= s.p.cfg.StatusInterval {
+			if err := s.sendStatus(a); err != nil {
+				return err
+			}
+			sent, lastStatus, force = a, now, false
+		}
+		msg, err := s.conn.ReceiveMessage(w.ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if pgconn.Timeout(err) {
+				w.renew()
+				continue
+			}
+			return fmt.Errorf("change-data-capture: receive from replication slot %s: %w", s.p.cfg.Slot(), err)
+		}
+		switch m := msg.(type) {
+		case *pgproto3.CopyData:
+			if len(m.Data) == 0 {
+				continue
+			}
+			switch m.Data[0] {
+			case pglogrepl.PrimaryKeepaliveMessageByteID:
+				ka, err := pglogrepl.ParsePrimaryKeepaliveMessage(m.Data[1:])
+				if err != nil {
+					return fmt.Errorf("change-data-capture: %w", err)
+				}
+				// Nothing is in flight: the server has sent everything
+				// before its WAL end, so that position is confirmed too
+				// (else the slot would hold WAL that other tables write).
+				if !s.inTx && s.ackedLSN() >= s.handedOff {
+					s.ack(ka.ServerWALEnd)
+					s.handedOff = max(s.handedOff, ka.ServerWALEnd)
+				}
+				force = force || ka.ReplyRequested
+			case pglogrepl.XLogDataByteID:
+				xld, err := pglogrepl.ParseXLogData(m.Data[1:])
+				if err != nil {
+					return fmt.Errorf("change-data-capture: %w", err)
+				}
+				if err := s.handle(ctx, xld); err != nil {
+					if ctx.Err() != nil {
+						return nil
+					}
+					return err
+				}
+			}
+		case *pgproto3.ErrorResponse:
+			return fmt.Errorf("change-data-capture: replication slot %s: %w", s.p.cfg.Slot(), pgconn.ErrorResponseToPgError(m))
+		case *pgproto3.CopyDone:
+			return fmt.Errorf("change-data-capture: the server ended the replication of slot %s", s.p.cfg.Slot())
+		}
+	}
+}
+
+// window is a context that ends after d: receives wait no longer, so that
+// the receiver gets to report positions. One window serves many receives.
+type window struct {
+	parent context.Context
+	d      time.Duration
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (w *window) renew() {
+	w.stop()
+	w.ctx, w.cancel = context.WithTimeout(w.parent, w.d)
+}
+
+func (w *window) stop() {
+	if w.cancel != nil {
+		w.cancel()
+	}
+}
+
+// handle decodes one pgoutput message.
+func (s *pgStream) handle(ctx context.Context, xld pglogrepl.XLogData) error {
+	msg, err := pglogrepl.Parse(xld.WALData)
+	if err != nil {
+		return fmt.Errorf("change-data-capture: decode pgoutput message at %s: %w", xld.WALStart, err)
+	}
+	relation := func(id uint32) (*pgRelation, error) {
+		rel := s.relations[id]
+		if rel == nil {
+			return nil, fmt.Errorf("change-data-capture: change of relation %d before its description", id)
+		}
+		return rel, nil
+	}
+	switch m := msg.(type) {
+	case *pglogrepl.RelationMessage:
+		rel := &pgRelation{ours: m.Namespace == s.t.schema && m.RelationName == s.t.name}
+		for _, c := range m.Columns {
+			rel.cols = append(rel.cols, s.t.column(c.Name, c.DataType))
+		}
+		if rel.ours {
+			rel.schemas = s.p.cfg.newSchemas(s.t.schema, s.t.name, rel.cols)
+		}
+		s.relations[m.RelationID] = rel
+	case *pglogrepl.BeginMessage:
+		s.inTx, s.xid, s.commitLSN, s.commitTime, s.idx, s.idPrefix = true, m.Xid, m.FinalLSN, m.CommitTime, 0, ""
+	case *pglogrepl.InsertMessage:
+		rel, err := relation(m.RelationID)
+		if err != nil || !rel.ours {
+			return err
+		}
+		after := s.image(rel, m.Tuple, nil)
+		return s.emit(ctx, rowChange{op: OpCreate, after: &after, schemas: rel.schemas}, xld.WALStart)
+	case *pglogrepl.UpdateMessage:
+		rel, err := relation(m.RelationID)
+		if err != nil || !rel.ours {
+			return err
+		}
+		var before *image
+		if m.OldTuple != nil {
+			b := s.image(rel, m.OldTuple, nil)
+			before = &b
+		}
+		after := s.image(rel, m.NewTuple, m.OldTuple)
+		return s.emit(ctx, rowChange{op: OpUpdate, before: before, after: &after, schemas: rel.schemas}, xld.WALStart)
+	case *pglogrepl.DeleteMessage:
+		rel, err := relation(m.RelationID)
+		if err != nil || !rel.ours {
+			return err
+		}
+		var before *image
+		if m.OldTuple != nil {
+			b := s.image(rel, m.OldTuple, nil)
+			before = &b
+		}
+		return s.emit(ctx, rowChange{op: OpDelete, before: before, schemas: rel.schemas}, xld.WALStart)
+	case *pglogrepl.TruncateMessage:
+		for _, id := range m.RelationIDs {
+			if rel, err := relation(id); err == nil && rel.ours {
+				if err := s.emit(ctx, rowChange{op: OpTruncate, schemas: rel.schemas}, xld.WALStart); err != nil {
+					return err
+				}
+			}
+		}
+	case *pglogrepl.CommitMessage:
+		s.inTx = false
+		s.lastCommit = m.CommitLSN
+		msgs := s.pending
+		s.pending = nil
+		if len(msgs) == 0 && s.ackedLSN() >= s.handedOff {
+			// Nothing of ours in flight or in this transaction.
+			s.ack(m.TransactionEndLSN)
+			s.handedOff = m.TransactionEndLSN
+			return nil
+		}
+		return s.handOff(ctx, pgItem{msgs: msgs, end: m.TransactionEndLSN})
+	}
+	return nil
+}
+
+// image converts a pgoutput tuple into a row image. Unchanged TOASTed
+// values of an update come from the old tuple when it has them.
+func (s *pgStream) image(rel *pgRelation, t, old *pglogrepl.TupleData) image {
+	s.ib.start()
+	for i, c := range rel.cols {
+		from := s.ib.field(c.name)
+		var col *pglogrepl.TupleDataColumn
+		if t != nil && i < len(t.Columns) {
+			col = t.Columns[i]
+		}
+		if col != nil && col.DataType == pglogrepl.TupleDataTypeToast && old != nil && i < len(old.Columns) &&
+			old.Columns[i].DataType == pglogrepl.TupleDataTypeText {
+			col = old.Columns[i]
+		}
+		switch {
+		case col == nil || col.DataType == pglogrepl.TupleDataTypeNull:
+			s.ib.row = append(s.ib.row, "null"...)
+		case col.DataType == pglogrepl.TupleDataTypeToast:
+			s.ib.row = appendString(s.ib.row, unavailable)
+		default:
+			s.ib.row = appendPGText(s.ib.row, c.kind, col.Data)
+		}
+		s.ib.done(c, from)
+	}
+	return s.ib.finish()
+}
+
+// emit turns a change into events of the current transaction. The events
+// of a large transaction go to the publisher in parts of MaxBatch.
+func (s *pgStream) emit(ctx context.Context, ch rowChange, lsn pglogrepl.LSN) error {
+	src := Source{Version: SourceVersion, Connector: "postgresql", Name: s.p.cfg.ServerName, Snapshot: SnapshotFalse,
+		DB: s.t.db, Schema: s.t.schema, Table: s.t.name}
+	sourceTimes(&src, s.commitTime)
+	buf := make([]byte, 0, 48)
+	if s.lastCommit != 0 {
+		buf = append(buf, `["`...)
+		buf = strconv.AppendUint(buf, uint64(s.lastCommit), 10)
+		buf = append(buf, `","`...)
+	} else {
+		buf = append(buf, `[null,"`...)
+	}
+	buf = strconv.AppendUint(buf, uint64(lsn), 10)
+	buf = append(buf, `"]`...)
+	seq := string(buf)
+	xid, l := int64(s.xid), int64(lsn)
+	src.Sequence, src.TxID, src.LSN = &seq, &xid, &l
+	if s.idPrefix == "" {
+		s.idPrefix = s.epoch + "-" + s.commitLSN.String() + "-"
+	}
+	msgs := s.p.cfg.messages(ch, src, func(n int) string {
+		return s.idPrefix + strconv.Itoa(s.idx+n)
+	})
+	s.idx += len(msgs)
+	s.pending = append(s.pending, msgs...)
+	if len(s.pending) >= s.p.cfg.MaxBatch {
+		msgs := s.pending
+		s.pending = nil
+		return s.handOff(ctx, pgItem{msgs: msgs})
+	}
+	return nil
+}
+
+// handOff gives an item to the publisher. While the publisher is busy it
+// keeps reporting the acknowledged position, so that the server does not
+// take a slow bus for a dead client (wal_sender_timeout).
+func (s *pgStream) handOff(ctx context.Context, it pgItem) error {
+	select {
+	case s.out <- it:
+	default:
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+	wait:
+		for {
+			select {
+			case s.out <- it:
+				break wait
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				if err := s.sendStatus(s.ackedLSN()); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if it.end > 0 {
+		s.handedOff = it.end
+	}
+	return nil
+}
+
+// publishLoop publishes what the receiver hands over: everything at hand in
+// one publish (up to about MaxBatch events), then moves the acknowledged
+// position to the end of the last complete transaction published.
+func (s *pgStream) publishLoop(ctx context.Context, b bus.Bus) error {
+	for {
+		var it pgItem
+		select {
+		case it = <-s.out:
+		case <-ctx.Done():
+			return nil
+		}
+		msgs, end := it.msgs, it.end
+	drain:
+		for len(msgs) < s.p.cfg.MaxBatch {
+			select {
+			case more := <-s.out:
+				msgs = append(msgs, more.msgs...)
+				if more.end > 0 {
+					end = more.end
+				}
+			default:
+				break drain
+			}
+		}
+		if len(msgs) > 0 {
+			if err := publish(ctx, b, s.p.log, msgs); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			s.p.hooks.afterPublish(false, len(msgs))
+		}
+		if end > 0 {
+			s.ack(end)
+		}
+	}
+}
