@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/activities/cdc"
 	"github.com/podiumhq/podium/internal/activities/commute"
 	"github.com/podiumhq/podium/internal/activities/generate"
 	"github.com/podiumhq/podium/internal/activities/hr"
@@ -24,6 +25,14 @@ func init() {
 	registerPipeline(pipeline{
 		name:   "activities",
 		tables: append(append([]string{}, commute.Tables...), hr.Tables...),
+		source: func(ctx context.Context, a *app, p *platform.App) {
+			c, err := cdc.New(p.Store, cdc.Config{URL: a.cfg.ResolvedStore(), Logger: a.logger})
+			if err != nil {
+				a.logger.Error("change-data-capture of sport_activities cannot start", "err", err)
+				return
+			}
+			cdc.Supervise(ctx, c, p.Bus, a.logger)
+		},
 		// The demo imports the sample register, checks the commutes,
 		// backfills the previous calendar year and goes on live.
 		demo: func(ctx context.Context, a *app, p *platform.App) error {
@@ -66,7 +75,7 @@ the store's hr_ tables and never puts them in topics, logs or the dashboard.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a))
+	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a), newCaptureCmd(a))
 	return cmd
 }
 
@@ -287,5 +296,43 @@ func generateActivities(ctx context.Context, a *app, s *store.Store, cfg generat
 			}
 			a.logger.Info("activity", "id", act.ID, "employee", act.EmployeeID, "sport", act.SportType, "distance_m", act.DistanceM)
 		}
+	}
+}
+
+func newCaptureCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "capture",
+		Short: "Stream the changes of sport_activities to the bus (change-data-capture)",
+		Long: `Turn every insert, update and delete on the operational table sport_activities
+into a Debezium-compatible change event on the topic
+sportsdata.public.sport_activities, until Ctrl-C. podium serve and demo run
+the capture themselves; run this command when they do not (e.g. workers
+against PostgreSQL, with the capture in its own process).
+
+On PostgreSQL it uses logical replication (the server needs wal_level=logical):
+a publication and a replication slot named podium_activities, created on the
+first run with a snapshot of the existing rows, resumed afterwards. On SQLite,
+triggers record the changes in a change table that the capture relays and
+trims.`,
+		Example: `  podium activities capture
+  podium activities capture --store postgres://podium@db:5432/podium --bus kafka://redpanda:9092`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := platform.Open(cmd.Context(), a.cfg, a.logger, platform.Client, "activities capture")
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			c, err := cdc.New(p.Store, cdc.Config{URL: a.cfg.ResolvedStore(), Logger: a.logger})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "capturing the changes of %s to %s (Ctrl-C to stop)\n", activities.Table, activities.TopicActivities)
+			err = c.Run(cmd.Context(), p.Bus)
+			if cmd.Context().Err() != nil {
+				return nil
+			}
+			return err
+		},
 	}
 }

@@ -19,6 +19,10 @@ type pipeline struct {
 	routes func(p *platform.App, srv *web.Server)
 	// home is true when routes serves the overview at "/".
 	home bool
+	// source runs what feeds the pipeline's topics from outside the bus
+	// (change-data-capture) in serve and demo, until ctx ends; nil for
+	// none. It runs in one process only: workers do not start it.
+	source func(ctx context.Context, a *app, p *platform.App)
 	// demo feeds sample data during `podium demo` until ctx ends; nil for
 	// none.
 	demo func(ctx context.Context, a *app, p *platform.App) error

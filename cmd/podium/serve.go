@@ -157,6 +157,13 @@ func (a *app) serve(ctx context.Context, command string, dashboard bool, only []
 		stream.Supervise(ctx, p.Env(), procs)
 		close(procsDone)
 	}()
+	if dashboard {
+		for _, pl := range pipelines {
+			if pl.source != nil {
+				srv.Background(func(ctx context.Context) { pl.source(ctx, a, p) })
+			}
+		}
+	}
 	if started != nil {
 		started(ctx, p)
 	}

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/podiumhq/podium/internal/bus"
@@ -378,8 +379,7 @@ func lastPositions(msgs []*bus.Message) []bus.Position {
 	return out
 }
 
-// Supervise runs procs until ctx ends. A processor that fails is logged and
-// started again after a backoff (1 s, doubling up to a minute), so that one
+// Supervise runs procs until ctx ends, each under Restart, so that one
 // pipeline's trouble — a database restart, a broker failover — does not stop
 // the others. It returns when every processor has stopped.
 func Supervise(ctx context.Context, env Env, procs []Runnable) {
@@ -387,34 +387,40 @@ func Supervise(ctx context.Context, env Env, procs []Runnable) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	done := make(chan struct{}, len(procs))
+	var wg sync.WaitGroup
 	for _, p := range procs {
+		wg.Add(1)
 		go func() {
-			defer func() { done <- struct{}{} }()
-			backoff := time.Second
-			for {
-				start := time.Now()
-				err := p.Run(ctx, env)
-				if ctx.Err() != nil {
-					return
-				}
-				if err == nil {
-					err = errors.New("stopped unexpectedly")
-				}
-				if time.Since(start) > time.Minute {
-					backoff = time.Second
-				}
-				log.Error("processor failed; restarting", "processor", p.Spec().Name, "err", err, "backoff", backoff)
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(backoff):
-				}
-				backoff = min(2*backoff, time.Minute)
-			}
+			defer wg.Done()
+			Restart(ctx, log, "processor "+p.Spec().Name, func(ctx context.Context) error { return p.Run(ctx, env) })
 		}()
 	}
-	for range procs {
-		<-done
+	wg.Wait()
+}
+
+// Restart runs run until ctx ends. When run fails, or returns while ctx
+// is still live, it is logged and started again after a backoff (1 s,
+// doubling up to a minute; back to 1 s after a minute of good running).
+func Restart(ctx context.Context, log *slog.Logger, what string, run func(context.Context) error) {
+	backoff := time.Second
+	for {
+		start := time.Now()
+		err := run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("stopped unexpectedly")
+		}
+		if time.Since(start) > time.Minute {
+			backoff = time.Second
+		}
+		log.Error(what+" failed; restarting", "err", err, "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Minute)
 	}
 }

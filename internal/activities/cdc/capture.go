@@ -11,6 +11,7 @@ import (
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/store"
+	"github.com/podiumhq/podium/internal/stream"
 )
 
 // Component is the migration component of the capture's own tables (see
@@ -140,27 +141,7 @@ func Supervise(ctx context.Context, c Capture, b bus.Bus, log *slog.Logger) {
 	if log == nil {
 		log = slog.Default()
 	}
-	backoff := time.Second
-	for {
-		start := time.Now()
-		err := c.Run(ctx, b)
-		if ctx.Err() != nil {
-			return
-		}
-		if err == nil {
-			err = errors.New("stopped unexpectedly")
-		}
-		if time.Since(start) > time.Minute {
-			backoff = time.Second
-		}
-		log.Error("change-data-capture failed; restarting", "err", err, "backoff", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, time.Minute)
-	}
+	stream.Restart(ctx, log, "change-data-capture", func(ctx context.Context) error { return c.Run(ctx, b) })
 }
 
 // hooks let tests stop a capture at chosen points.
