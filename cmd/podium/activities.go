@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,18 +15,36 @@ import (
 	"github.com/podiumhq/podium/internal/activities/commute"
 	"github.com/podiumhq/podium/internal/activities/generate"
 	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/notify"
+	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/platform"
 	"github.com/podiumhq/podium/internal/progress"
 	"github.com/podiumhq/podium/internal/store"
+	"github.com/podiumhq/podium/internal/stream"
+	"github.com/podiumhq/podium/internal/web"
 )
 
 func init() {
 	config.Register(commute.Settings()...)
+	config.Register(notify.Settings()...)
 	addCommand(newActivitiesCmd)
 	registerPipeline(pipeline{
 		name:   "activities",
 		tables: append(append([]string{}, commute.Tables...), hr.Tables...),
+		// The rewards processor turns the change events into the silver
+		// (activities_current) and gold (activities_gold) tables, and tells
+		// the Activities page after each batch.
+		processors: func(p *platform.App) []stream.Runnable {
+			return []stream.Runnable{
+				rewards.Processor(rewards.DefaultPolicy(), rewards.Notify(p.Hub)),
+				// The Slack congratulations: one message per new live activity.
+				notify.Runnable(notify.FromConfig(p.Config, p.Log)),
+			}
+		},
+		routes: func(p *platform.App, srv *web.Server) {
+			rewards.HandlePage(srv, p.Store.DB(), rewards.DefaultPolicy().Location, p.Log)
+		},
 		source: func(ctx context.Context, a *app, p *platform.App) {
 			c, err := cdc.New(p.Store, cdc.Config{URL: a.cfg.ResolvedStore(), Logger: a.logger})
 			if err != nil {
@@ -71,11 +91,12 @@ bonus (for commuting by sport) and wellness days (for practising often).
 Salaries, birth dates and addresses are personal data: podium keeps them in
 the store's hr_ tables and never puts them in topics, logs or the dashboard.`,
 		Example: `  podium activities import-hr register.xlsx
-  podium activities commute`,
+  podium activities commute
+  podium activities report --year 2025 --format xlsx --output rewards-2025.xlsx`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a), newCaptureCmd(a))
+	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a), newCaptureCmd(a), newReportCmd(a))
 	return cmd
 }
 
@@ -335,4 +356,77 @@ trims.`,
 			return err
 		},
 	}
+}
+
+func newReportCmd(a *app) *cobra.Command {
+	var year int
+	var format, output string
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Report a year's sports bonus and wellness days",
+		Long: `Report a year of the rewards policy from the gold table activities_gold that
+the activities-rewards processor maintains (podium serve, demo or a worker run
+it): total bonus cost, eligible employees, declarations flagged for HR,
+wellness days granted, the figures per business unit, the top sports and the
+monthly trend. Aggregates only: no employee's salary or bonus.
+
+Formats: table (aligned text), csv (one tidy table: section, key, metric,
+value; UTF-8 with a byte order mark for Excel), json (English keys such as
+bonus_total_eur, eligible_employees, wellness_days_total, by_business_unit),
+xlsx (an Excel workbook, a sheet per table; needs --output unless stdout is
+redirected). Excel and Power BI open csv and xlsx directly.`,
+		Example: `  podium activities report --year 2025
+  podium activities report --year 2025 --format json
+  podium activities report --year 2025 --format xlsx --output rewards-2025.xlsx`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := rewards.ParseFormat(format)
+			if err != nil {
+				return usageError{err}
+			}
+			if f == rewards.FormatXLSX && output == "" && isTerminal(a.stdout) {
+				return usageErrorf("an xlsx workbook is binary: give --output FILE.xlsx or redirect stdout")
+			}
+			ctx := cmd.Context()
+			s, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			sum, err := rewards.Report(ctx, s.DB(), year)
+			if err != nil {
+				return err
+			}
+			if output == "" {
+				return rewards.Write(a.stdout, sum, f)
+			}
+			file, err := os.Create(output)
+			if err != nil {
+				return fmt.Errorf("report: %w", err)
+			}
+			if err := rewards.Write(file, sum, f); err != nil {
+				_ = file.Close()
+				return err
+			}
+			if err := file.Close(); err != nil {
+				return fmt.Errorf("report: write %s: %w", output, err)
+			}
+			fmt.Fprintf(a.stderr, "rewards report %d written to %s\n", year, output)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&year, "year", time.Now().Year()-1, "calendar year to report (Europe/Paris time)")
+	cmd.Flags().StringVar(&format, "format", "table", "table, csv, json or xlsx")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
+	return cmd
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -1,0 +1,348 @@
+package rewards
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/activities/cdc"
+	"github.com/podiumhq/podium/internal/activities/commute"
+	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/store"
+	"github.com/podiumhq/podium/internal/stream"
+)
+
+// Name is the processor's name: its consumer group, positions and
+// migration component.
+const Name = "activities-rewards"
+
+// The tables the processor owns.
+const (
+	TableCurrent = "activities_current"
+	TableGold    = "activities_gold"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the schema of the processor's tables.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// Processor returns the rewards processor under policy. notify, if not nil,
+// is called after each committed batch with the number of changes it held
+// (for live pages); it must not block.
+func Processor(policy Policy, notify func(changes int)) stream.Runnable {
+	p := stream.Processor[cdc.Change]{
+		Name:       Name,
+		Topic:      activities.TopicActivities,
+		Decode:     cdc.DecodeMessage,
+		Migrations: Migrations(),
+		Tables:     []string{TableCurrent, TableGold},
+		Handle: func(ctx context.Context, tx *sql.Tx, batch []stream.Record[cdc.Change]) error {
+			return apply(ctx, tx, policy, batch)
+		},
+	}
+	if notify != nil {
+		p.AfterCommit = func(batch []stream.Record[cdc.Change]) { notify(len(batch)) }
+	}
+	return runnable{p, policy}
+}
+
+// runnable makes sure the tables the processor reads (the HR register and
+// the commute distances) exist before it starts, so that activities
+// arriving before the first HR import are not retried forever.
+type runnable struct {
+	stream.Processor[cdc.Change]
+	policy Policy
+}
+
+// Run checks the policy, migrates the HR and commute tables, then runs the
+// processor.
+func (r runnable) Run(ctx context.Context, env stream.Env) error {
+	if err := r.policy.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	if err := hr.Migrate(ctx, env.Store); err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	if err := commute.Migrate(ctx, env.Store); err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	return r.Processor.Run(ctx, env)
+}
+
+// key is an employee and a year.
+type key struct {
+	employee string
+	year     int
+}
+
+// apply handles a batch of change events: the final state of each activity
+// it touched goes to activities_current, then the gold rows of every
+// employee and year that gained or lost an activity are recomputed.
+func apply(ctx context.Context, tx *sql.Tx, policy Policy, batch []stream.Record[cdc.Change]) error {
+	final := map[int64]*activities.Activity{} // nil: deleted
+	truncated := false
+	for _, r := range batch {
+		c := r.Value
+		switch {
+		case c.Tombstone, c.Op == cdc.OpMessage:
+			continue
+		case c.Op == cdc.OpTruncate:
+			truncated = true
+			clear(final)
+		case c.Op == cdc.OpDelete:
+			final[c.ID] = nil
+		default: // c, u, r: After is set (cdc.Decode checks)
+			a := *c.After
+			final[c.ID] = &a
+		}
+	}
+	touched := map[key]bool{}
+	if truncated {
+		// Every gold row goes; those of the activities re-created after
+		// the truncate in this batch come back below.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+TableCurrent); err != nil {
+			return fmt.Errorf("truncate %s: %w", TableCurrent, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+TableGold); err != nil {
+			return fmt.Errorf("truncate %s: %w", TableGold, err)
+		}
+	}
+	ids := make([]int64, 0, len(final))
+	for id := range final {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	// The employee-years the activities belonged to before the batch.
+	if err := chunked(ids, func(part []any) error {
+		rows, err := tx.QueryContext(ctx, `SELECT employee_id, local_year FROM `+TableCurrent+` WHERE id IN (`+placeholders(1, len(part))+`)`, part...)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", TableCurrent, err)
+		}
+		defer func() { _ = rows.Close() }()
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.employee, &k.year); err != nil {
+				return fmt.Errorf("read %s: %w", TableCurrent, err)
+			}
+			touched[k] = true
+		}
+		return rows.Err()
+	}); err != nil {
+		return err
+	}
+	var deleted []int64
+	var upserts [][]any
+	for _, id := range ids {
+		a := final[id]
+		if a == nil {
+			deleted = append(deleted, id)
+			continue
+		}
+		local := a.StartTime.In(policy.Location)
+		touched[key{a.EmployeeID, local.Year()}] = true
+		upserts = append(upserts, []any{a.ID, a.EmployeeID, a.StartTime.UTC(), local.Year(), int(local.Month()),
+			a.SportType, a.DistanceM, a.ElapsedS, a.Source, a.UpdatedAt.UTC()})
+	}
+	if err := chunked(deleted, func(part []any) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+TableCurrent+` WHERE id IN (`+placeholders(1, len(part))+`)`, part...); err != nil {
+			return fmt.Errorf("delete from %s: %w", TableCurrent, err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := store.InsertRows(ctx, tx, `INSERT INTO `+TableCurrent+` (id, employee_id, start_time, local_year,
+		local_month, sport_type, distance_m, elapsed_s, source, updated_at)`, upserts,
+		`ON CONFLICT (id) DO UPDATE SET employee_id = excluded.employee_id, start_time = excluded.start_time,
+		local_year = excluded.local_year, local_month = excluded.local_month, sport_type = excluded.sport_type,
+		distance_m = excluded.distance_m, elapsed_s = excluded.elapsed_s, source = excluded.source,
+		updated_at = excluded.updated_at`); err != nil {
+		return err
+	}
+	return recompute(ctx, tx, policy, touched)
+}
+
+// yearStats are the activities of an employee in a year.
+type yearStats struct {
+	activities int
+	meters     float64
+	sports     []string
+}
+
+// recompute replaces the gold rows of the keys from activities_current, the
+// HR register and the commute distances.
+func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	empSet := map[string]bool{}
+	for k := range keys {
+		empSet[k.employee] = true
+	}
+	emps := make([]string, 0, len(empSet))
+	for e := range empSet {
+		emps = append(emps, e)
+	}
+	sort.Strings(emps)
+	stats := map[key]*yearStats{}
+	commutes := map[string]*Commute{}
+	units := map[string]string{}
+	err := chunked(emps, func(part []any) error {
+		in := placeholders(1, len(part))
+		rows, err := tx.QueryContext(ctx, `SELECT employee_id, local_year, sport_type, COUNT(*), SUM(distance_m)
+			FROM `+TableCurrent+` WHERE employee_id IN (`+in+`) GROUP BY employee_id, local_year, sport_type`, part...)
+		if err != nil {
+			return fmt.Errorf("aggregate %s: %w", TableCurrent, err)
+		}
+		for rows.Next() {
+			var k key
+			var sport string
+			var n int
+			var m float64
+			if err := rows.Scan(&k.employee, &k.year, &sport, &n, &m); err != nil {
+				_ = rows.Close()
+				return fmt.Errorf("aggregate %s: %w", TableCurrent, err)
+			}
+			if !keys[k] {
+				continue
+			}
+			s := stats[k]
+			if s == nil {
+				s = &yearStats{}
+				stats[k] = s
+			}
+			s.activities += n
+			s.meters += m
+			s.sports = append(s.sports, sport)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("aggregate %s: %w", TableCurrent, err)
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT e.employee_id, e.business_unit, e.commute_mode, e.gross_salary,
+			d.meters, d.needs_review, d.review_reason
+			FROM hr_employees e LEFT JOIN commute_distances d ON d.employee_id = e.employee_id
+			WHERE e.employee_id IN (`+in+`)`, part...)
+		if err != nil {
+			return fmt.Errorf("read the HR register and commutes: %w", err)
+		}
+		defer func() { _ = rows.Close() }()
+		for rows.Next() {
+			var id, bu, mode string
+			var salary float64
+			var meters sql.NullFloat64
+			var review sql.NullBool
+			var reason sql.NullString
+			if err := rows.Scan(&id, &bu, &mode, &salary, &meters, &review, &reason); err != nil {
+				return fmt.Errorf("read the HR register and commutes: %w", err)
+			}
+			c := &Commute{Known: true, Mode: hr.CommuteMode(mode), GrossSalary: salary,
+				NeedsReview: review.Bool, Reason: reason.String}
+			if !review.Valid {
+				c.Reason = "not computed yet"
+			}
+			if meters.Valid {
+				km := meters.Float64 / 1000
+				c.Km = &km
+			}
+			commutes[id], units[id] = c, bu
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	var gone []key
+	var rows [][]any
+	now := time.Now().UTC()
+	sorted := make([]key, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].employee != sorted[j].employee {
+			return sorted[i].employee < sorted[j].employee
+		}
+		return sorted[i].year < sorted[j].year
+	})
+	for _, k := range sorted {
+		s := stats[k]
+		if s == nil {
+			gone = append(gone, k)
+			continue
+		}
+		c := commutes[k.employee]
+		if c == nil {
+			c = &Commute{}
+		}
+		b := policy.Bonus(*c)
+		var km any
+		if c.Km != nil {
+			km = *c.Km
+		}
+		sort.Strings(s.sports)
+		rows = append(rows, []any{k.employee, k.year, units[k.employee], s.activities, s.meters / 1000,
+			strings.Join(s.sports, ","), string(c.Mode), km, b.Eligible, b.EUR, b.Flag, policy.Wellness(s.activities), now})
+	}
+	for _, k := range gone {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+TableGold+` WHERE employee_id = $1 AND year = $2`, k.employee, k.year); err != nil {
+			return fmt.Errorf("delete from %s: %w", TableGold, err)
+		}
+	}
+	return store.InsertRows(ctx, tx, `INSERT INTO `+TableGold+` (employee_id, year, business_unit, activities,
+		distance_km, sports, commute_mode, commute_km, bonus_eligible, bonus_eur, declaration_flag, wellness_days,
+		updated_at)`, rows, `ON CONFLICT (employee_id, year) DO UPDATE SET business_unit = excluded.business_unit,
+		activities = excluded.activities, distance_km = excluded.distance_km, sports = excluded.sports,
+		commute_mode = excluded.commute_mode, commute_km = excluded.commute_km,
+		bonus_eligible = excluded.bonus_eligible, bonus_eur = excluded.bonus_eur,
+		declaration_flag = excluded.declaration_flag, wellness_days = excluded.wellness_days,
+		updated_at = excluded.updated_at`)
+}
+
+// inChunk is the number of values in one IN list.
+const inChunk = 400
+
+// chunked calls fn with the values of vs, inChunk at a time.
+func chunked[T any](vs []T, fn func(part []any) error) error {
+	for start := 0; start < len(vs); start += inChunk {
+		end := min(start+inChunk, len(vs))
+		part := make([]any, 0, end-start)
+		for _, v := range vs[start:end] {
+			part = append(part, v)
+		}
+		if err := fn(part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// placeholders returns "$from, …, $(from+n-1)".
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(from + i))
+	}
+	return b.String()
+}
