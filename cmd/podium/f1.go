@@ -2,73 +2,119 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
-	"text/tabwriter"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/f1"
 	"github.com/podiumhq/podium/internal/f1/archive"
 	"github.com/podiumhq/podium/internal/ops"
 	"github.com/podiumhq/podium/internal/platform"
 	"github.com/podiumhq/podium/internal/progress"
-	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/stream"
 )
 
-// demoSeason and demoInterval are what `podium demo` replays: a season of
-// the archive at race pace, one car every few seconds.
+// The settings of `podium demo`'s F1 feed: a season of the archive replayed
+// at a watchable pace, the first result at once.
 const (
-	demoSeason   = 2021
-	demoInterval = 5 * time.Second
+	settingDemoSeason   = "f1.demo_season"
+	settingDemoInterval = "f1.demo_interval"
+	// defaultDemoSeason is in the archive (TestF1DemoSettings checks it).
+	defaultDemoSeason   = "2023"
+	defaultDemoInterval = "5s"
 )
 
 func init() {
+	config.Register(
+		config.Setting{Key: settingDemoSeason, Env: "PODIUM_F1_DEMO_SEASON", Default: defaultDemoSeason, Kind: config.KindInt,
+			Check: checkDemoSeason, Usage: "season of the F1 archive that podium demo replays (2019 to 2025)"},
+		config.Setting{Key: settingDemoInterval, Env: "PODIUM_F1_DEMO_INTERVAL", Default: defaultDemoInterval, Kind: config.KindDuration,
+			Usage: "pause between two results of podium demo's F1 replay (0: all at once)"},
+	)
 	addCommand(newF1Cmd)
 	registerPipeline(pipeline{
 		name: "f1",
 		// The dashboard wires live updates through f1.Processors' notify
 		// callback when it adds its pages.
 		processors: func(*platform.App) []stream.Runnable { return f1.Processors(nil) },
-		demo: func(ctx context.Context, a *app, p *platform.App) error {
-			arc, err := archive.Load()
-			if err != nil {
-				return err
-			}
-			a.logger.Info("F1 demo: replaying the archive", "season", demoSeason, "interval", demoInterval)
-			_, err = archive.Replay(ctx, p.Bus, arc, archive.ReplayOptions{Season: demoSeason, Interval: demoInterval}, nil)
-			if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-				return nil
-			}
-			return err
-		},
+		demo:       f1Demo,
 	})
+}
+
+// checkDemoSeason accepts the seasons of the archive. The default is
+// accepted without parsing the archive, which every command would pay for.
+func checkDemoSeason(v string) error {
+	if v == defaultDemoSeason {
+		return nil
+	}
+	season, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return fmt.Errorf("use a season of the F1 archive, such as %s", defaultDemoSeason)
+	}
+	arc, err := archive.Load()
+	if err != nil {
+		return err
+	}
+	if _, ok := arc.Season(season); !ok {
+		seasons := arc.Seasons()
+		return fmt.Errorf("season %d is not in the F1 archive: use %d to %d", season, seasons[0], seasons[len(seasons)-1])
+	}
+	return nil
+}
+
+// f1Demo is the F1 demo feed: it replays the configured season of the
+// archive (f1.demo_season), one result per f1.demo_interval, the first at
+// once, until the season ends or ctx does.
+func f1Demo(ctx context.Context, a *app, p *platform.App) error {
+	arc, err := archive.Load()
+	if err != nil {
+		return err
+	}
+	opts := archive.ReplayOptions{
+		Season:   int(a.cfg.Get(settingDemoSeason).Int()),
+		Interval: a.cfg.Get(settingDemoInterval).Duration(),
+	}
+	if err := opts.Validate(arc); err != nil {
+		return fmt.Errorf("F1 demo (%s, %s): %w", settingDemoSeason, settingDemoInterval, err)
+	}
+	a.logger.Info("F1 demo: replaying the archive", "season", opts.Season, "interval", opts.Interval)
+	n, err := archive.Replay(ctx, p.Bus, arc, opts, nil)
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	a.logger.Info("F1 demo: season replayed", "season", opts.Season, "messages", n)
+	return nil
 }
 
 func newF1Cmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "f1",
-		Short: "F1 live championship: replay past seasons, show the standings",
+		Short: "F1 live championship: replay past seasons, show the standings and race results",
 		Long: `The F1 pipeline: race and sprint results flow on f1.results (one car per
 message) and points penalties on f1.penalties; the f1-results and f1-penalties
 processors keep the classifications and the drivers' and constructors'
 championships after each round in the store.
 
 The seasons 2019 to 2025 ship inside the binary and can be replayed onto the
-bus. ` + archive.Attribution + `.`,
+bus; "podium demo" replays one (f1.demo_season, default ` + defaultDemoSeason + `) at a watchable
+pace (f1.demo_interval, default ` + defaultDemoInterval + ` per result; env PODIUM_F1_DEMO_SEASON and
+PODIUM_F1_DEMO_INTERVAL). ` + archive.Attribution + `.`,
 		Example: `  podium f1 replay --season 2021
   podium f1 standings --season 2021
-  podium f1 standings --season 2021 --constructors --format json`,
+  podium f1 standings --season 2021 --constructors --format json
+  podium f1 race --season 2021 --round 12`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newF1ReplayCmd(a), newF1StandingsCmd(a), newF1LiveCmd(a))
+	cmd.AddCommand(newF1ReplayCmd(a), newF1StandingsCmd(a), newF1RaceCmd(a), newF1LiveCmd(a))
 	return cmd
 }
 
@@ -230,155 +276,4 @@ func (a *app) f1Wait(ctx context.Context, env stream.Env, procs []stream.Runnabl
 		case <-tick.C:
 		}
 	}
-}
-
-func newF1StandingsCmd(a *app) *cobra.Command {
-	var season, round int
-	var format string
-	var constructors bool
-	cmd := &cobra.Command{
-		Use:   "standings",
-		Short: "Show the drivers' or constructors' championship after a round",
-		Long: `Show a championship as the store has it: the drivers' (default) or, with
---constructors, the constructors', after the latest round with results or
-after --round. Positions follow the regulations: points, then countback over
-Grand Prix results (most wins, then most second places, ...); drivers and
-teams on 0 points are ranked too.
-
-The season defaults to the latest one in the store. Output is a table, or CSV
-or JSON for scripts (--format).`,
-		Example: `  podium f1 standings
-  podium f1 standings --season 2021 --round 12
-  podium f1 standings --season 2020 --constructors
-  podium f1 standings --season 2023 --format json | jq '.[0]'`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := ops.ParseFormat(format)
-			if err != nil {
-				return usageError{err}
-			}
-			if round < 0 {
-				return usageErrorf("--round %d: must be 1 or more (0 for the latest)", round)
-			}
-			ctx := cmd.Context()
-			// The store alone: no need for the bus.
-			s, err := store.Open(ctx, a.cfg.ResolvedStore())
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			for _, pr := range f1.Processors(nil) {
-				// Creates the (empty) tables if no F1 processor ran yet.
-				if err := stream.Migrate(ctx, s, pr.Spec()); err != nil {
-					return err
-				}
-			}
-			if season == 0 {
-				seasons, err := f1.Seasons(ctx, s.DB())
-				if err != nil {
-					return err
-				}
-				if len(seasons) == 0 {
-					return errors.New("the store has no F1 results yet: load a season with podium f1 replay --season 2021")
-				}
-				season = seasons[0].Season
-			}
-			rounds, err := f1.Rounds(ctx, s.DB(), season)
-			if err != nil {
-				return err
-			}
-			if len(rounds) == 0 {
-				return fmt.Errorf("the store has no F1 results of %d: load them with podium f1 replay --season %d", season, season)
-			}
-			last := rounds[len(rounds)-1]
-			if round == 0 {
-				round = last.Round
-			}
-			var title string
-			for _, r := range rounds {
-				if r.Round == round {
-					title = fmt.Sprintf("%d %s championship after round %d, %s", season, map[bool]string{true: "constructors'", false: "drivers'"}[constructors], round, r.GrandPrix)
-				}
-			}
-			if title == "" {
-				return fmt.Errorf("the store has no results of %d round %d: it has rounds %d to %d", season, round, rounds[0].Round, last.Round)
-			}
-			if constructors {
-				cs, err := f1.ConstructorStandings(ctx, s.DB(), season, round)
-				if err != nil {
-					return err
-				}
-				if f == ops.Table {
-					fmt.Fprintln(a.stderr, title)
-				}
-				return writeConstructorStandings(a.stdout, cs, f)
-			}
-			ds, err := f1.DriverStandings(ctx, s.DB(), season, round)
-			if err != nil {
-				return err
-			}
-			if f == ops.Table {
-				fmt.Fprintln(a.stderr, title)
-			}
-			return writeDriverStandings(a.stdout, ds, f)
-		},
-	}
-	fl := cmd.Flags()
-	fl.IntVar(&season, "season", 0, "season (default: the latest in the store)")
-	fl.IntVar(&round, "round", 0, "standings after this round (default: the latest with results)")
-	fl.StringVar(&format, "format", "table", "output format: table, csv or json")
-	fl.BoolVar(&constructors, "constructors", false, "show the constructors' championship instead of the drivers'")
-	return cmd
-}
-
-func points(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
-
-func writeDriverStandings(w io.Writer, ds []f1.DriverStanding, f ops.Format) error {
-	switch f {
-	case ops.JSON:
-		return writeIndentedJSON(w, ds)
-	case ops.CSV:
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"season", "round", "position", "driver_id", "driver_code", "driver_name", "team_id", "team_name", "points", "wins", "podiums"})
-		for _, d := range ds {
-			_ = cw.Write([]string{strconv.Itoa(d.Season), strconv.Itoa(d.Round), strconv.Itoa(d.Position), d.DriverID, d.DriverCode,
-				d.DriverName, d.TeamID, d.TeamName, points(d.Points), strconv.Itoa(d.Wins), strconv.Itoa(d.Podiums)})
-		}
-		cw.Flush()
-		return cw.Error()
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "POS\tDRIVER\tCODE\tTEAM\tPOINTS\tWINS\tPODIUMS")
-	for _, d := range ds {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\n", d.Position, d.DriverName, d.DriverCode, d.TeamName, points(d.Points), d.Wins, d.Podiums)
-	}
-	return tw.Flush()
-}
-
-func writeConstructorStandings(w io.Writer, cs []f1.ConstructorStanding, f ops.Format) error {
-	switch f {
-	case ops.JSON:
-		return writeIndentedJSON(w, cs)
-	case ops.CSV:
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"season", "round", "position", "team_id", "team_name", "points", "wins", "podiums"})
-		for _, c := range cs {
-			_ = cw.Write([]string{strconv.Itoa(c.Season), strconv.Itoa(c.Round), strconv.Itoa(c.Position), c.TeamID, c.TeamName,
-				points(c.Points), strconv.Itoa(c.Wins), strconv.Itoa(c.Podiums)})
-		}
-		cw.Flush()
-		return cw.Error()
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "POS\tTEAM\tPOINTS\tWINS\tPODIUMS")
-	for _, c := range cs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\n", c.Position, c.TeamName, points(c.Points), c.Wins, c.Podiums)
-	}
-	return tw.Flush()
-}
-
-func writeIndentedJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -63,10 +64,29 @@ func init() {
 	})
 }
 
+// lockedBuffer is a bytes.Buffer that several goroutines may write: a
+// command's processors log on stderr while its progress bars draw there.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // podium runs a podium command on data dir dir with stdin.
 func podium(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr lockedBuffer
 	a := newApp(&stdout, &stderr, func(string) (string, bool) { return "", false })
 	a.stdin = strings.NewReader(stdin)
 	code := a.run(context.Background(), append([]string{"--data-dir", dir}, args...))
@@ -104,7 +124,7 @@ func TestServeAndOperatorCommands(t *testing.T) {
 	defer stop()
 	served := make(chan result, 1)
 	go func() {
-		var stdout, stderr bytes.Buffer
+		var stdout, stderr lockedBuffer
 		a := newApp(&stdout, &stderr, func(string) (string, bool) { return "", false })
 		code := a.run(ctx, []string{"--data-dir", dir, "--http", "127.0.0.1:0", "serve"})
 		served <- result{code, stdout.String(), stderr.String()}

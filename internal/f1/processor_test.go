@@ -2,6 +2,7 @@ package f1_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -343,6 +344,25 @@ func checkNavigation(t *testing.T, p *pipeline, a *archive.Archive) {
 	if mercedes != 1 || len(russell.Results) != want {
 		t.Errorf("Russell: %d results (%d with Mercedes), want %d (1 with Mercedes, Sakhir 2020)", len(russell.Results), mercedes, want)
 	}
+	// f1_drivers: one row per driver of the season, as of the latest
+	// result. Russell's 2020 is Williams's car 63 again after his Mercedes
+	// race at Sakhir (round 16).
+	drivers2020, err := f1.SeasonDrivers(ctx, db, 2020)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, r := range archiveResults(t, a, 2020, 1, 99) {
+		ids[r.DriverID] = true
+	}
+	if len(drivers2020) != len(ids) {
+		t.Errorf("2020 has %d drivers in f1_drivers, %d in the results", len(drivers2020), len(ids))
+	}
+	for _, d := range drivers2020 {
+		if d.DriverID == "george-russell" && (d.TeamID != "williams" || d.CarNumber != 63 || d.LastRound != 17 || d.DriverCode != "RUS") {
+			t.Errorf("Russell in 2020: %+v, want Williams's car 63 in round 17", d)
+		}
+	}
 	if _, err := f1.Driver(ctx, db, "juan-manuel-fangio"); !errors.Is(err, f1.ErrNotFound) {
 		t.Errorf("unknown driver: %v, want ErrNotFound", err)
 	}
@@ -415,7 +435,8 @@ func provisional(t testing.TB, a *archive.Archive) []f1.Result {
 }
 
 // TestPipelineAmendment publishes the Austin 2023 race as first classified,
-// then the disqualifications of Hamilton and Leclerc: the results are
+// then the disqualifications of Hamilton and Leclerc, then the first
+// classification again (a reinstatement): at each step the results are
 // replaced and the standings follow.
 func TestPipelineAmendment(t *testing.T) {
 	t.Parallel()
@@ -469,6 +490,31 @@ func TestPipelineAmendment(t *testing.T) {
 			"STR:FINISHED:6 TSU:FINISHED:5 ALB:FINISHED:2 SAR:FINISHED:1"
 		if !strings.HasPrefix(strings.Join(got, " "), want) || !strings.HasSuffix(strings.Join(got, " "), "HAM:DSQ:0 LEC:DSQ:0") {
 			t.Errorf("Austin 2023 after the amendment:\n%s\nwant it to start with\n%s\nand end with HAM:DSQ:0 LEC:DSQ:0", strings.Join(got, " "), want)
+		}
+
+		// An appeal reinstates the original classification, published
+		// again: everything is as before the disqualification.
+		p.publish(f1.TopicResults, anys(prov)...)
+		p.catchUp()
+		p.expectStandings(2023, before, nil)
+		hamBack, _ := standing(t, p.store.DB(), 2023, 18, "lewis-hamilton")
+		_, mercBack := standing(t, p.store.DB(), 2023, 18, "mercedes")
+		if hamBack != ham || mercBack != merc {
+			t.Errorf("after the reinstatement: Hamilton %+v, Mercedes %+v; want them as before the disqualification: %+v, %+v",
+				hamBack, mercBack, ham, merc)
+		}
+		cl, err = f1.Classification(context.Background(), p.store.DB(), 2023, 18, f1.Race)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = got[:0]
+		for _, r := range cl {
+			got = append(got, fmt.Sprintf("%s:%s:%g", r.DriverCode, r.Status, r.Points))
+		}
+		want = "VER:FINISHED:25 HAM:FINISHED:18 NOR:FINISHED:15 SAI:FINISHED:12 PER:FINISHED:10 LEC:FINISHED:8 " +
+			"RUS:FINISHED:6 GAS:FINISHED:4 STR:FINISHED:2 TSU:FINISHED:2" // 10th and the fastest lap
+		if !strings.HasPrefix(strings.Join(got, " "), want) || strings.Contains(strings.Join(got, " "), f1.DSQ) {
+			t.Errorf("Austin 2023 after the reinstatement:\n%s\nwant it to start with\n%s\nand no disqualification", strings.Join(got, " "), want)
 		}
 	})
 }
@@ -661,5 +707,91 @@ func TestPipelineTwoWorkers(t *testing.T) {
 			}
 		}
 		p.expectStandings(2020, archiveResults(t, a, 2020, 1, 99), s2020.Penalties)
+	})
+}
+
+// TestHandleResultsBatchIsSequential checks that a batch holding several
+// results of one car, and several holders of a session's fastest lap, ends
+// as if its results had come one at a time.
+func TestHandleResultsBatchIsSequential(t *testing.T) {
+	t.Parallel()
+	a := loadArchive(t)
+	rd, _ := a.Round(2023, 1)
+	race, _ := rd.Session(f1.Race)
+	car := func(i int, fastest bool) f1.Result {
+		r := race.Results[i]
+		r.FastestLap = fastest
+		return r
+	}
+	dsq := race.Results[1]
+	dsq.Status, dsq.Position = f1.DSQ, nil
+	tests := []struct {
+		name  string
+		first []f1.Result // committed before the batch
+		batch []f1.Result
+	}{
+		{"the last holder keeps the lap", nil, []f1.Result{car(0, true), car(1, true), car(2, true)}},
+		{"a holder amended without the lap", []f1.Result{car(3, true)}, []f1.Result{car(0, true), car(1, true), car(1, false)}},
+		{"the lap leaves a car outside the batch", []f1.Result{car(3, true)}, []f1.Result{car(0, true), car(0, false)}},
+		{"a car amended twice", nil, []f1.Result{car(1, true), dsq, car(1, false), car(0, false)}},
+		{"a batch without the lap", []f1.Result{car(3, true)}, []f1.Result{car(0, false), car(1, false)}},
+	}
+	records := func(rs []f1.Result) []stream.Record[f1.Result] {
+		out := make([]stream.Record[f1.Result], len(rs))
+		for i, r := range rs {
+			out[i] = stream.Record[f1.Result]{Value: r}
+		}
+		return out
+	}
+	storetest.Each(t, func(t *testing.T, d store.Dialect) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ctx := context.Background()
+				state := func(batches ...[]f1.Result) string {
+					s := storetest.Open(t, d)
+					for _, p := range f1.Processors(nil) {
+						if err := stream.Migrate(ctx, s, p.Spec()); err != nil {
+							t.Fatal(err)
+						}
+					}
+					for _, b := range batches {
+						if err := s.InTx(ctx, func(tx *sql.Tx) error { return f1.HandleResults(ctx, tx, records(b)) }); err != nil {
+							t.Fatal(err)
+						}
+					}
+					cl, err := f1.Classification(ctx, s.DB(), 2023, 1, f1.Race)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ds, err := f1.DriverStandings(ctx, s.DB(), 2023, 1)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var b strings.Builder
+					for _, r := range cl {
+						fmt.Fprintf(&b, "%s:%s:%v:%g ", r.DriverCode, r.Status, r.FastestLap, r.Points)
+					}
+					for _, d := range ds {
+						fmt.Fprintf(&b, "%d.%s:%g ", d.Position, d.DriverCode, d.Points)
+					}
+					return b.String()
+				}
+				var oneByOne [][]f1.Result
+				if tt.first != nil {
+					oneByOne = append(oneByOne, tt.first)
+				}
+				for _, r := range tt.batch {
+					oneByOne = append(oneByOne, []f1.Result{r})
+				}
+				var batched [][]f1.Result
+				if tt.first != nil {
+					batched = append(batched, tt.first)
+				}
+				batched = append(batched, tt.batch)
+				if got, want := state(batched...), state(oneByOne...); got != want {
+					t.Errorf("in one batch:\n%s\none at a time:\n%s", got, want)
+				}
+			})
+		}
 	})
 }

@@ -172,7 +172,7 @@ func DriverStandings(ctx context.Context, q Queryer, season, round int) ([]Drive
 
 func driverStandings(ctx context.Context, q Queryer, where string, args ...any) ([]DriverStanding, error) {
 	rows, err := q.QueryContext(ctx, `SELECT season, round, position, driver_id, driver_code, driver_name,
-		team_id, team_name, team_colour, points, round_points, wins, podiums FROM f1_driver_standings `+where, args...)
+		team_id, team_name, team_colour, points, round_points, wins, podiums, sprint_wins FROM f1_driver_standings `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read drivers' standings: %w", err)
 	}
@@ -181,7 +181,7 @@ func driverStandings(ctx context.Context, q Queryer, where string, args ...any) 
 	for rows.Next() {
 		var d DriverStanding
 		if err := rows.Scan(&d.Season, &d.Round, &d.Position, &d.DriverID, &d.DriverCode, &d.DriverName,
-			&d.TeamID, &d.TeamName, &d.TeamColour, &d.Points, &d.RoundPoints, &d.Wins, &d.Podiums); err != nil {
+			&d.TeamID, &d.TeamName, &d.TeamColour, &d.Points, &d.RoundPoints, &d.Wins, &d.Podiums, &d.SprintWins); err != nil {
 			return nil, fmt.Errorf("read drivers' standings: %w", err)
 		}
 		out = append(out, d)
@@ -205,7 +205,7 @@ func ConstructorStandings(ctx context.Context, q Queryer, season, round int) ([]
 
 func constructorStandings(ctx context.Context, q Queryer, where string, args ...any) ([]ConstructorStanding, error) {
 	rows, err := q.QueryContext(ctx, `SELECT season, round, position, team_id, team_name, team_colour,
-		points, round_points, wins, podiums FROM f1_constructor_standings `+where, args...)
+		points, round_points, wins, podiums, sprint_wins FROM f1_constructor_standings `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read constructors' standings: %w", err)
 	}
@@ -214,7 +214,7 @@ func constructorStandings(ctx context.Context, q Queryer, where string, args ...
 	for rows.Next() {
 		var c ConstructorStanding
 		if err := rows.Scan(&c.Season, &c.Round, &c.Position, &c.TeamID, &c.TeamName, &c.TeamColour,
-			&c.Points, &c.RoundPoints, &c.Wins, &c.Podiums); err != nil {
+			&c.Points, &c.RoundPoints, &c.Wins, &c.Podiums, &c.SprintWins); err != nil {
 			return nil, fmt.Errorf("read constructors' standings: %w", err)
 		}
 		out = append(out, c)

@@ -30,9 +30,11 @@ type DriverStanding struct {
 	// RoundPoints is what the round changed the total by: its sprint and
 	// race points, and the penalties that apply from it.
 	RoundPoints float64 `json:"round_points"`
-	// Wins and Podiums count Grand Prix results (not sprints) so far.
-	Wins    int `json:"wins"`
-	Podiums int `json:"podiums"`
+	// Wins and Podiums count Grand Prix results (not sprints) so far;
+	// SprintWins the sprints won, apart.
+	Wins       int `json:"wins"`
+	Podiums    int `json:"podiums"`
+	SprintWins int `json:"sprint_wins"`
 }
 
 // ConstructorStanding is a constructor's place in the constructors'
@@ -46,9 +48,11 @@ type ConstructorStanding struct {
 	TeamColour  string  `json:"team_colour,omitempty"`
 	Points      float64 `json:"points"`
 	RoundPoints float64 `json:"round_points"`
-	// Wins and Podiums count the Grand Prix results of all the team's cars.
-	Wins    int `json:"wins"`
-	Podiums int `json:"podiums"`
+	// Wins and Podiums count the Grand Prix results of all the team's cars;
+	// SprintWins the sprints they won, apart.
+	Wins       int `json:"wins"`
+	Podiums    int `json:"podiums"`
+	SprintWins int `json:"sprint_wins"`
 }
 
 // tally is a competitor's running record in a championship.
@@ -59,6 +63,7 @@ type tally struct {
 	points                   float64
 	prev                     float64 // points after the previous round in the table
 	wins, podiums            int
+	sprintWins               int
 	// countback[i] is the number of Grand Prix finishes in position i+1.
 	countback []int
 }
@@ -70,10 +75,16 @@ func (t *tally) add(r ScoredResult) {
 		t.code, t.name = r.DriverCode, r.DriverName
 		t.teamID, t.teamName, t.colour = r.TeamID, r.TeamName, r.TeamColour
 	}
-	if r.Session != Race || r.Status != Finished || r.Position == nil || *r.Position < 1 {
+	if r.Status != Finished || r.Position == nil || *r.Position < 1 {
 		return
 	}
 	p := *r.Position
+	if r.Session == Sprint {
+		if p == 1 {
+			t.sprintWins++
+		}
+		return
+	}
 	for len(t.countback) < p {
 		t.countback = append(t.countback, 0)
 	}
@@ -208,7 +219,7 @@ func Standings(season int, results []ScoredResult, penalties []Penalty) ([]Drive
 				Season: season, Round: round, Position: i + 1,
 				DriverID: t.id, DriverCode: t.code, DriverName: t.name,
 				TeamID: t.teamID, TeamName: t.teamName, TeamColour: t.colour,
-				Points: t.points, RoundPoints: t.points - t.prev, Wins: t.wins, Podiums: t.podiums,
+				Points: t.points, RoundPoints: t.points - t.prev, Wins: t.wins, Podiums: t.podiums, SprintWins: t.sprintWins,
 			})
 			t.prev = t.points
 		}
@@ -216,7 +227,7 @@ func Standings(season int, results []ScoredResult, penalties []Penalty) ([]Drive
 			cs = append(cs, ConstructorStanding{
 				Season: season, Round: round, Position: i + 1,
 				TeamID: t.id, TeamName: t.teamName, TeamColour: t.colour,
-				Points: t.points, RoundPoints: t.points - t.prev, Wins: t.wins, Podiums: t.podiums,
+				Points: t.points, RoundPoints: t.points - t.prev, Wins: t.wins, Podiums: t.podiums, SprintWins: t.sprintWins,
 			})
 			t.prev = t.points
 		}

@@ -2,12 +2,12 @@ package f1_test
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/podiumhq/podium/internal/f1"
 	"github.com/podiumhq/podium/internal/f1/archive"
+	"github.com/podiumhq/podium/internal/f1/f1test"
 )
 
 // scored returns the season's results scored by the rules.
@@ -53,66 +53,21 @@ type entry struct {
 
 func (e entry) String() string { return fmt.Sprintf("%d. %s %g", e.pos, e.id, e.points) }
 
-// official derives a season's final tables independently of the package's
-// scoring and ranking code: from the official points of each result (F1DB's
-// points column), the penalties, and countback over Grand Prix classified
-// positions.
-func official(a *archive.Archive, season int) (drivers, teams []entry) {
-	s, _ := a.Season(season)
-	type rec struct {
-		points float64
-		finish [40]int // Grand Prix finishes by position
+// official returns a season's official final tables, derived
+// independently of the package's scoring and ranking code (see f1test).
+func official(t testing.TB, a *archive.Archive, season int) (drivers, teams []entry) {
+	t.Helper()
+	ds, cs, err := f1test.Official(a, season)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tables := [2]map[string]*rec{{}, {}}
-	for _, rd := range s.Rounds {
-		for _, ss := range rd.Sessions {
-			for i, r := range ss.Results {
-				for k, id := range []string{r.DriverID, r.TeamID} {
-					x := tables[k][id]
-					if x == nil {
-						x = &rec{}
-						tables[k][id] = x
-					}
-					x.points += ss.Points[i]
-					if ss.Kind == f1.Race && r.Position != nil {
-						x.finish[*r.Position-1]++
-					}
-				}
-			}
-		}
+	for _, d := range ds {
+		drivers = append(drivers, entry{d.Position, d.ID, d.Points})
 	}
-	for _, p := range s.Penalties {
-		k := 0
-		if p.Kind == f1.PenaltyConstructor {
-			k = 1
-		}
-		tables[k][p.Target].points += p.Points
+	for _, c := range cs {
+		teams = append(teams, entry{c.Position, c.ID, c.Points})
 	}
-	out := [2][]entry{}
-	for k, tab := range tables {
-		ids := make([]string, 0, len(tab))
-		for id := range tab {
-			ids = append(ids, id)
-		}
-		sort.Slice(ids, func(i, j int) bool {
-			x, y := tab[ids[i]], tab[ids[j]]
-			if x.points != y.points {
-				return x.points > y.points
-			}
-			if x.finish != y.finish {
-				for p := range x.finish {
-					if x.finish[p] != y.finish[p] {
-						return x.finish[p] > y.finish[p]
-					}
-				}
-			}
-			return ids[i] < ids[j]
-		})
-		for i, id := range ids {
-			out[k] = append(out[k], entry{i + 1, id, tab[id].points})
-		}
-	}
-	return out[0], out[1]
+	return drivers, teams
 }
 
 // TestFinalChampionships checks that the championships computed from the
@@ -127,7 +82,7 @@ func TestFinalChampionships(t *testing.T) {
 		t.Run(fmt.Sprint(season), func(t *testing.T) {
 			t.Parallel()
 			gotD, gotC := finals(t, a, season)
-			wantD, wantC := official(a, season)
+			wantD, wantC := official(t, a, season)
 			compareTables(t, "drivers", gotD, wantD)
 			compareTables(t, "constructors", gotC, wantC)
 		})
@@ -306,6 +261,57 @@ func TestStandingsPenaltyWaitsForItsRound(t *testing.T) {
 	for _, c := range cs {
 		if c.Points != 25 {
 			t.Errorf("constructor %s after round %d: %v points, want 25 (driver penalties are not the team's)", c.TeamID, c.Round, c.Points)
+		}
+	}
+}
+
+// TestWinsAndSprintWins checks the wins, podiums and sprint wins of every
+// driver and constructor after the final round of each season against
+// those derived from the archive (f1test), and a few known counts: Grand
+// Prix wins and sprint wins are counted apart.
+func TestWinsAndSprintWins(t *testing.T) {
+	t.Parallel()
+	a := loadArchive(t)
+	type counts struct{ wins, podiums, sprintWins int }
+	got := map[string]counts{} // season/id
+	for _, season := range a.Seasons() {
+		s, _ := a.Season(season)
+		ds, cs := f1.Standings(season, scored(t, a, season), s.Penalties)
+		last := len(s.Rounds)
+		for _, d := range ds {
+			if d.Round == last {
+				got[fmt.Sprintf("%d/%s", season, d.DriverID)] = counts{d.Wins, d.Podiums, d.SprintWins}
+			}
+		}
+		for _, c := range cs {
+			if c.Round == last {
+				got[fmt.Sprintf("%d/%s", season, c.TeamID)] = counts{c.Wins, c.Podiums, c.SprintWins}
+			}
+		}
+		wd, wc, err := f1test.Official(a, season)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range append(wd, wc...) {
+			key := fmt.Sprintf("%d/%s", season, e.ID)
+			if want := (counts{e.Wins, e.Podiums, e.SprintWins}); got[key] != want {
+				t.Errorf("%s: wins, podiums, sprint wins %v, want %v", key, got[key], want)
+			}
+		}
+	}
+	for _, tt := range []struct {
+		key  string
+		want counts
+	}{
+		{"2023/max-verstappen", counts{19, 21, 4}},
+		{"2023/sergio-perez", counts{2, 9, 1}},
+		{"2023/oscar-piastri", counts{0, 2, 1}},
+		{"2023/red-bull", counts{21, 30, 5}},
+		{"2021/valtteri-bottas", counts{1, 11, 2}},
+		{"2020/lewis-hamilton", counts{11, 14, 0}},
+	} {
+		if got[tt.key] != tt.want {
+			t.Errorf("%s: wins, podiums, sprint wins %v, want %v", tt.key, got[tt.key], tt.want)
 		}
 	}
 }

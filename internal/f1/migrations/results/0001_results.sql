@@ -1,7 +1,8 @@
 -- The F1 results processor (f1-results) keeps one row per car per race or
 -- sprint, upserted by season/round/session/car, with the points it scored,
 -- and the tables derived from them, recomputed per season in the same
--- transaction.
+-- transaction. f1_results is the race_results table of the pipeline's issue;
+-- 0002 adds f1_drivers and the sprint wins.
 
 -- One row per season: the row writers of a season lock (by updating it)
 -- before they change the season, so that recomputations of one season never
