@@ -243,37 +243,12 @@ func (a *app) f1Wait(ctx context.Context, env stream.Env, procs []stream.Runnabl
 	}
 	fmt.Fprintln(a.stderr, "waiting for the F1 processors (podium serve, demo or a worker) to apply the results; Ctrl-C stops waiting")
 	bar := progress.New(a.stderr, "apply", 0)
-	var first int64 = -1
-	hinted := false
-	start := time.Now()
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		lags, err := stream.Lags(ctx, env.Bus, env.Store.DB(), specs)
-		if err != nil {
-			return fmt.Errorf("read the F1 processors' lag: %w", err)
-		}
-		var lag int64
-		for _, l := range lags {
-			lag += l.Lag
-		}
-		if first < 0 {
-			first = lag
-			bar.SetTotal(first)
-		}
-		bar.Set(max(first-lag, 0))
-		if lag == 0 {
-			bar.Finish()
-			return nil
-		}
-		if !hinted && lag == first && time.Since(start) > 15*time.Second {
-			hinted = true
-			fmt.Fprintf(a.stderr, "\nno progress in 15s: is a process running the F1 processors on store %s?\n", env.Store)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
+	err := ops.WaitCaughtUp(ctx, env.Bus, env.Store.DB(), specs, 500*time.Millisecond, bar, func() {
+		fmt.Fprintf(a.stderr, "\nno progress in 15s: is a process running the F1 processors on store %s?\n", env.Store)
+	})
+	if err != nil {
+		return err
 	}
+	bar.Finish()
+	return nil
 }

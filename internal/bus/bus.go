@@ -174,3 +174,20 @@ type GroupInfo struct {
 	// Lag is the number of messages not yet committed, over all partitions.
 	Lag int64
 }
+
+// LastPositions returns, for each partition msgs touch, the position of the
+// last (highest-offset) message: what a consumer commits after handling
+// msgs.
+func LastPositions(msgs []*Message) []Position {
+	last := map[int32]Position{}
+	for _, m := range msgs {
+		if p, ok := last[m.Partition]; !ok || m.Offset > p.Offset {
+			last[m.Partition] = m.Position()
+		}
+	}
+	out := make([]Position, 0, len(last))
+	for _, p := range last {
+		out = append(out, p)
+	}
+	return out
+}

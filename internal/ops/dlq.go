@@ -86,26 +86,12 @@ func readToEnd(ctx context.Context, b bus.Bus, topic, group string, fn func([]*b
 			return err
 		}
 		if group != "" {
-			if err := c.Commit(ctx, lastPositions(batch)...); err != nil {
+			if err := c.Commit(ctx, bus.LastPositions(batch)...); err != nil {
 				return fmt.Errorf("commit %s position on %s: %w", group, topic, err)
 			}
 		}
 	}
 	return nil
-}
-
-func lastPositions(msgs []*bus.Message) []bus.Position {
-	last := map[int32]bus.Position{}
-	for _, m := range msgs {
-		if p, ok := last[m.Partition]; !ok || m.Offset > p.Offset {
-			last[m.Partition] = m.Position()
-		}
-	}
-	out := make([]bus.Position, 0, len(last))
-	for _, p := range last {
-		out = append(out, p)
-	}
-	return out
 }
 
 // dlqTopic accepts a topic or its dead-letter topic.

@@ -1,9 +1,12 @@
 package ops
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/podiumhq/podium/internal/bus"
@@ -24,42 +27,57 @@ func CatchUp(ctx context.Context, env stream.Env, procs []stream.Runnable, bar *
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, len(procs))
-	for _, p := range procs {
-		go func() { errc <- p.Run(runCtx, env) }()
-	}
-	var first int64 = -1
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	running := len(procs)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
 	var runErr error
-	for {
-		select {
-		case <-ctx.Done():
-			cancel()
-			for ; running > 0; running-- {
-				<-errc
+	for _, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := p.Run(runCtx, env)
+			if err == nil && runCtx.Err() == nil {
+				err = fmt.Errorf("processor %s stopped before catching up", p.Spec().Name)
 			}
-			return ctx.Err()
-		case err := <-errc:
-			running--
 			if err != nil {
-				runErr = err
+				mu.Lock()
+				runErr = cmp.Or(runErr, err)
+				mu.Unlock()
 				cancel()
 			}
-			if running == 0 {
-				if runErr == nil {
-					runErr = errors.New("processors stopped before catching up")
-				}
-				return runErr
-			}
-			continue
-		case <-tick.C:
-		}
-		lags, err := stream.Lags(ctx, env.Bus, env.Store.DB(), specs)
+		}()
+	}
+	waitErr := WaitCaughtUp(runCtx, env.Bus, env.Store.DB(), specs, 50*time.Millisecond, bar, nil)
+	cancel()
+	wg.Wait()
+	switch {
+	case runErr != nil:
+		return runErr
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case waitErr != nil:
+		return waitErr
+	}
+	bar.Finish()
+	return nil
+}
+
+// WaitCaughtUp polls, every interval, the lag of the processors specs
+// describes — the messages on their topics not yet committed in the store —
+// until it is zero, showing progress on bar (may be nil). stalled, if not
+// nil, is called once when there has been no progress for 15 seconds (to
+// say, for instance, that no process seems to run the processors).
+func WaitCaughtUp(ctx context.Context, b bus.Bus, db *sql.DB, specs []stream.Spec, interval time.Duration, bar *progress.Bar, stalled func()) error {
+	var first int64 = -1
+	start := time.Now()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		lags, err := stream.Lags(ctx, b, db, specs)
 		if err != nil {
-			cancel()
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("read the processors' lag: %w", err)
 		}
 		var lag int64
 		for _, l := range lags {
@@ -71,14 +89,16 @@ func CatchUp(ctx context.Context, env stream.Env, procs []stream.Runnable, bar *
 		}
 		bar.Set(max(first-lag, 0))
 		if lag == 0 {
-			cancel()
-			for ; running > 0; running-- {
-				if err := <-errc; err != nil {
-					return err
-				}
-			}
-			bar.Finish()
 			return nil
+		}
+		if stalled != nil && lag == first && time.Since(start) > 15*time.Second {
+			stalled()
+			stalled = nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
 		}
 	}
 }

@@ -268,7 +268,7 @@ func (r *run[T]) batch(ctx, bctx context.Context, c bus.Consumer, msgs []*bus.Me
 	}
 	// The store holds the authoritative positions; the bus group position
 	// serves lag reports and group-less tools, so a failure here only logs.
-	if err := c.Commit(bctx, lastPositions(fresh)...); err != nil {
+	if err := c.Commit(bctx, bus.LastPositions(fresh)...); err != nil {
 		r.log.Warn("commit positions to the bus", "err", err)
 	}
 	return nil
@@ -361,20 +361,6 @@ func keep[T any](recs []Record[T], msgs []*bus.Message) []Record[T] {
 		if in[rec.Msg] {
 			out = append(out, rec)
 		}
-	}
-	return out
-}
-
-func lastPositions(msgs []*bus.Message) []bus.Position {
-	last := map[int32]bus.Position{}
-	for _, m := range msgs {
-		if p, ok := last[m.Partition]; !ok || m.Offset > p.Offset {
-			last[m.Partition] = m.Position()
-		}
-	}
-	out := make([]bus.Position, 0, len(last))
-	for _, p := range last {
-		out = append(out, p)
 	}
 	return out
 }

@@ -226,7 +226,7 @@ func testGroupResume(t *testing.T, b bus.Bus, _ Options) {
 	c := open(t, b, bus.ConsumerConfig{Topic: topic, Group: "g"})
 	first := readN(t, c, 10, 10)
 	// Commit only the first 10; everything after must come again.
-	if err := c.Commit(ctxT(t), lastPositions(first)...); err != nil {
+	if err := c.Commit(ctxT(t), bus.LastPositions(first)...); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
 	if err := c.Close(); err != nil {
@@ -248,27 +248,13 @@ func testGroupResume(t *testing.T, b bus.Bus, _ Options) {
 	}
 }
 
-func lastPositions(msgs []*bus.Message) []bus.Position {
-	last := map[int32]bus.Position{}
-	for _, m := range msgs {
-		if p, ok := last[m.Partition]; !ok || m.Offset > p.Offset {
-			last[m.Partition] = m.Position()
-		}
-	}
-	var ps []bus.Position
-	for _, p := range last {
-		ps = append(ps, p)
-	}
-	return ps
-}
-
 func testResumeOverridesGroup(t *testing.T, b bus.Bus, _ Options) {
 	topic := Topic(t, b, "override")
 	// One key, so every message is on one partition.
 	publishN(t, b, topic, 10, func(i int) string { return "k" })
 	c := open(t, b, bus.ConsumerConfig{Topic: topic, Group: "g"})
 	all := readN(t, c, 10, 100)
-	if err := c.Commit(ctxT(t), lastPositions(all)...); err != nil {
+	if err := c.Commit(ctxT(t), bus.LastPositions(all)...); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
 	_ = c.Close()
@@ -367,7 +353,7 @@ func testIndependentGroups(t *testing.T, b bus.Bus, _ Options) {
 	publishN(t, b, topic, 10, func(i int) string { return fmt.Sprint(i) })
 	a := open(t, b, bus.ConsumerConfig{Topic: topic, Group: "a"})
 	got := readN(t, a, 10, 100)
-	if err := a.Commit(ctxT(t), lastPositions(got)...); err != nil {
+	if err := a.Commit(ctxT(t), bus.LastPositions(got)...); err != nil {
 		t.Fatal(err)
 	}
 	bb := open(t, b, bus.ConsumerConfig{Topic: topic, Group: "b"})
