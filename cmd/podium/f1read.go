@@ -196,7 +196,7 @@ keys.`,
 // openF1Store opens the store alone (the read commands need no bus) with
 // the F1 tables, created empty if no F1 processor ran yet.
 func (a *app) openF1Store(ctx context.Context) (*store.Store, error) {
-	s, err := store.Open(ctx, a.cfg.ResolvedStore())
+	s, err := a.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
