@@ -36,14 +36,21 @@ func init() {
 		// (activities_current) and gold (activities_gold) tables, and tells
 		// the Activities page after each batch.
 		processors: func(p *platform.App) []stream.Runnable {
-			return []stream.Runnable{
+			out := []stream.Runnable{
 				rewards.Processor(rewards.DefaultPolicy(), rewards.Notify(p.Hub)),
 				// The Slack congratulations: one message per new live activity.
 				notify.Runnable(notify.FromConfig(p.Config, p.Log)),
 			}
+			for _, f := range activitiesParts.processors {
+				out = append(out, f(p)...)
+			}
+			return out
 		},
 		routes: func(p *platform.App, srv *web.Server) {
 			rewards.HandlePage(srv, p.Store.DB(), rewards.DefaultPolicy().Location, p.Log)
+			for _, f := range activitiesParts.routes {
+				f(p, srv)
+			}
 		},
 		source: func(ctx context.Context, a *app, p *platform.App) {
 			c, err := cdc.New(p.Store, cdc.Config{URL: a.cfg.ResolvedStore(), Logger: a.logger})
@@ -80,6 +87,14 @@ func init() {
 	})
 }
 
+// activitiesParts collects what the files of the activities pipeline add
+// to it in their init functions: processors, web routes and subcommands.
+var activitiesParts struct {
+	processors  []func(p *platform.App) []stream.Runnable
+	routes      []func(p *platform.App, srv *web.Server)
+	subcommands []func(a *app) *cobra.Command
+}
+
 func newActivitiesCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "activities",
@@ -97,6 +112,9 @@ the store's hr_ tables and never puts them in topics, logs or the dashboard.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a), newCaptureCmd(a), newReportCmd(a))
+	for _, f := range activitiesParts.subcommands {
+		cmd.AddCommand(f(a))
+	}
 	return cmd
 }
 
