@@ -23,6 +23,12 @@ const Table = "sport_activities"
 // topic of an existing Debezium deployment.
 const TopicActivities = "sportsdata.public.sport_activities"
 
+// TopicValidated is the clean change stream: the events of TopicActivities
+// that passed the data-quality expectations (package quality), unchanged.
+// The sinks (rewards, Slack, lakehouse) read it; failing events are
+// quarantined instead.
+const TopicValidated = "sportsdata.activities.validated"
+
 // Component is the migration component of Table (see store.Migrate).
 const Component = "activities"
 
