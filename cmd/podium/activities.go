@@ -28,6 +28,7 @@ import (
 func init() {
 	config.Register(commute.Settings()...)
 	config.Register(notify.Settings()...)
+	config.Register(rewards.Settings()...)
 	addCommand(newActivitiesCmd)
 	registerPipeline(pipeline{
 		name:   "activities",
@@ -36,8 +37,11 @@ func init() {
 		// (activities_current) and gold (activities_gold) tables, and tells
 		// the Activities page after each batch.
 		processors: func(p *platform.App) []stream.Runnable {
+			// A policy the configuration gets wrong stops the processor
+			// with the reason (Run validates it).
+			policy, _ := rewards.PolicyFromConfig(p.Config)
 			out := []stream.Runnable{
-				rewards.Processor(rewards.DefaultPolicy(), rewards.Notify(p.Hub)),
+				rewards.Processor(policy, rewards.Notify(p.Hub)),
 				// The Slack congratulations: one message per new live activity.
 				notify.Runnable(notify.FromConfig(p.Config, p.Log)),
 			}
@@ -47,7 +51,7 @@ func init() {
 			return out
 		},
 		routes: func(p *platform.App, srv *web.Server) {
-			rewards.HandlePage(srv, p.Store.DB(), rewards.DefaultPolicy().Location, p.Log)
+			rewards.HandlePage(srv, p.Store.DB(), companyLocation(p.Config), p.Log)
 			for _, f := range activitiesParts.routes {
 				f(p, srv)
 			}
@@ -77,14 +81,21 @@ func init() {
 				return err
 			}
 			a.logger.Info("activities demo: commutes checked", "summary", sum.String())
-			paris, err := time.LoadLocation("Europe/Paris")
-			if err != nil {
-				return err
-			}
-			year := generate.Config{Year: time.Now().In(paris).Year() - 1, Seed: 1, Location: paris}
+			loc := companyLocation(a.cfg)
+			year := generate.Config{Year: time.Now().In(loc).Year() - 1, Seed: 1, Location: loc}
 			return generateActivities(ctx, a, p.Store, year, true, 5*time.Second)
 		},
 	})
+}
+
+// companyLocation returns the company's time zone (setting
+// activities.timezone, checked when the configuration loads).
+func companyLocation(cfg config.Config) *time.Location {
+	loc, err := time.LoadLocation(cfg.Get(rewards.KeyTimeZone).String())
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // activitiesParts collects what the files of the activities pipeline add
@@ -257,9 +268,12 @@ ended every --pace, until Ctrl-C. Import the register first
   podium activities generate --year 2025 --live --pace 2s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			loc, err := time.LoadLocation(tz)
-			if err != nil {
-				return usageErrorf("unknown time zone %q: use an IANA name such as Europe/Paris", tz)
+			loc := companyLocation(a.cfg)
+			if tz != "" {
+				var err error
+				if loc, err = time.LoadLocation(tz); err != nil {
+					return usageErrorf("unknown time zone %q: use an IANA name such as Europe/Paris", tz)
+				}
 			}
 			if live && pace <= 0 {
 				return usageErrorf("--pace must be positive with --live, e.g. --pace 2s")
@@ -277,7 +291,7 @@ ended every --pace, until Ctrl-C. Import the register first
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "random seed: the same seed gives the same activities")
 	cmd.Flags().BoolVar(&live, "live", false, "after the backfill, go on adding activities as they happen")
 	cmd.Flags().DurationVar(&pace, "pace", 5*time.Second, "with --live: one new activity every this long")
-	cmd.Flags().StringVar(&tz, "tz", "Europe/Paris", "the company's time zone, in which the year runs")
+	cmd.Flags().StringVar(&tz, "tz", "", "the time zone the year runs in (default: the company's, setting "+rewards.KeyTimeZone+")")
 	return cmd
 }
 

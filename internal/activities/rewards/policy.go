@@ -19,6 +19,11 @@
 // commute distances shows after the next activity of that employee, or
 // after `podium rebuild activities-rewards`.
 //
+// The policy is configurable (Settings, PolicyFromConfig); its defaults are
+// the company's: DefaultPolicy. Under a rolling-year policy the wellness
+// days of the current year count the activities of the last twelve months,
+// as of the last recompute of the gold row.
+//
 // Report summarises a year from these tables; the writers export it as a
 // text table, CSV, JSON or an Excel workbook.
 package rewards
@@ -46,6 +51,10 @@ type Policy struct {
 	WellnessMinActivities int
 	// WellnessDays is the number of wellness days earned.
 	WellnessDays int
+	// RollingYear counts the wellness activities of the current year over
+	// the last twelve months (ending when the gold row is computed) rather
+	// than since 1 January. Past years count their calendar year either way.
+	RollingYear bool
 	// Location is the company's time zone: an activity counts in the
 	// calendar year of its start time there.
 	Location *time.Location

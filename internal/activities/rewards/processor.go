@@ -47,7 +47,7 @@ func Migrations() fs.FS {
 func Processor(policy Policy, notify func(changes int)) stream.Runnable {
 	p := stream.Processor[cdc.Change]{
 		Name:       Name,
-		Topic:      activities.TopicActivities,
+		Topic:      activities.TopicValidated,
 		Decode:     cdc.DecodeMessage,
 		Migrations: Migrations(),
 		Tables:     []string{TableCurrent, TableGold},
@@ -174,6 +174,15 @@ func apply(ctx context.Context, tx *sql.Tx, policy Policy, batch []stream.Record
 		updated_at = excluded.updated_at`); err != nil {
 		return err
 	}
+	if policy.RollingYear {
+		// Last year's activities count in this year's rolling twelve months.
+		this := time.Now().In(policy.Location).Year()
+		for k := range touched {
+			if k.year == this-1 {
+				touched[key{k.employee, this}] = true
+			}
+		}
+	}
 	return recompute(ctx, tx, policy, touched)
 }
 
@@ -269,9 +278,13 @@ func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool
 	if err != nil {
 		return err
 	}
+	now := time.Now().UTC()
+	rolling, err := rollingCounts(ctx, tx, policy, keys, now)
+	if err != nil {
+		return err
+	}
 	var gone []key
 	var rows [][]any
-	now := time.Now().UTC()
 	sorted := make([]key, 0, len(keys))
 	for k := range keys {
 		sorted = append(sorted, k)
@@ -298,8 +311,12 @@ func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool
 			km = *c.Km
 		}
 		sort.Strings(s.sports)
+		counted := s.activities
+		if n, ok := rolling[k.employee]; ok && k.year == now.In(policy.Location).Year() {
+			counted = n
+		}
 		rows = append(rows, []any{k.employee, k.year, units[k.employee], s.activities, s.meters / 1000,
-			strings.Join(s.sports, ","), string(c.Mode), km, b.Eligible, b.EUR, b.Flag, policy.Wellness(s.activities), now})
+			strings.Join(s.sports, ","), string(c.Mode), km, b.Eligible, b.EUR, b.Flag, policy.Wellness(counted), now})
 	}
 	for _, k := range gone {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+TableGold+` WHERE employee_id = $1 AND year = $2`, k.employee, k.year); err != nil {
@@ -314,6 +331,50 @@ func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool
 		bonus_eligible = excluded.bonus_eligible, bonus_eur = excluded.bonus_eur,
 		declaration_flag = excluded.declaration_flag, wellness_days = excluded.wellness_days,
 		updated_at = excluded.updated_at`)
+}
+
+// rollingCounts returns, under a rolling-year policy, the number of
+// activities in the twelve months up to now of each employee with a key in
+// the current year; nil under a calendar-year policy.
+func rollingCounts(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool, now time.Time) (map[string]int, error) {
+	if !policy.RollingYear {
+		return nil, nil
+	}
+	this := now.In(policy.Location).Year()
+	var emps []string
+	for k := range keys {
+		if k.year == this {
+			emps = append(emps, k.employee)
+		}
+	}
+	sort.Strings(emps)
+	counts := map[string]int{}
+	from := now.AddDate(-1, 0, 0)
+	err := chunked(emps, func(part []any) error {
+		args := append([]any{from, now}, part...)
+		rows, err := tx.QueryContext(ctx, `SELECT employee_id, COUNT(*) FROM `+TableCurrent+`
+			WHERE start_time > $1 AND start_time <= $2 AND employee_id IN (`+placeholders(3, len(part))+`)
+			GROUP BY employee_id`, args...)
+		if err != nil {
+			return fmt.Errorf("count the rolling year in %s: %w", TableCurrent, err)
+		}
+		defer func() { _ = rows.Close() }()
+		for rows.Next() {
+			var e string
+			var n int
+			if err := rows.Scan(&e, &n); err != nil {
+				return fmt.Errorf("count the rolling year in %s: %w", TableCurrent, err)
+			}
+			counts[e] = n
+		}
+		return rows.Err()
+	})
+	for _, e := range emps {
+		if _, ok := counts[e]; !ok {
+			counts[e] = 0
+		}
+	}
+	return counts, err
 }
 
 // inChunk is the number of values in one IN list.
