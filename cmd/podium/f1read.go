@@ -64,26 +64,12 @@ and more (sprint_wins, code, team, round_points, season, round).`,
 				fmt.Fprintln(a.stderr, "podium: --round is deprecated: use --after-round")
 				afterRound = round
 			}
-			if afterRound < 0 {
-				return usageErrorf("--after-round %d: must be 1 or more (0 for the latest)", afterRound)
-			}
-			if season < 0 {
-				return usageErrorf("--season %d: must be a year such as 2023", season)
-			}
 			ctx := cmd.Context()
-			s, err := a.openF1Store(ctx)
+			s, season, rounds, rd, err := a.openF1Round(ctx, season, afterRound, "--after-round")
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			season, rounds, err := f1StoredSeason(ctx, s.DB(), season)
-			if err != nil {
-				return err
-			}
-			rd, err := f1StoredRound(season, rounds, afterRound)
-			if err != nil {
-				return err
-			}
 			sprints := false
 			for _, r := range rounds {
 				sprints = sprints || r.HasSprint
@@ -148,26 +134,12 @@ keys.`,
 			if err != nil {
 				return usageError{err}
 			}
-			if round < 0 {
-				return usageErrorf("--round %d: must be 1 or more (0 for the latest)", round)
-			}
-			if season < 0 {
-				return usageErrorf("--season %d: must be a year such as 2023", season)
-			}
 			ctx := cmd.Context()
-			s, err := a.openF1Store(ctx)
+			s, season, _, rd, err := a.openF1Round(ctx, season, round, "--round")
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			season, rounds, err := f1StoredSeason(ctx, s.DB(), season)
-			if err != nil {
-				return err
-			}
-			rd, err := f1StoredRound(season, rounds, round)
-			if err != nil {
-				return err
-			}
 			kind := f1.Race
 			if sprint {
 				kind = f1.Sprint
@@ -191,6 +163,31 @@ keys.`,
 	fl.BoolVar(&sprint, "sprint", false, "show the sprint of the weekend instead of the race")
 	fl.StringVar(&format, "format", "table", "output format: table, csv or json")
 	return cmd
+}
+
+// openF1Round checks the --season and round flags (roundFlag names the
+// latter), opens the F1 store and finds the season and round they ask for
+// (0: the latest in the store). The caller closes the store.
+func (a *app) openF1Round(ctx context.Context, season, round int, roundFlag string) (*store.Store, int, []f1.RoundInfo, f1.RoundInfo, error) {
+	if round < 0 {
+		return nil, 0, nil, f1.RoundInfo{}, usageErrorf("%s %d: must be 1 or more (0 for the latest)", roundFlag, round)
+	}
+	if season < 0 {
+		return nil, 0, nil, f1.RoundInfo{}, usageErrorf("--season %d: must be a year such as 2023", season)
+	}
+	s, err := a.openF1Store(ctx)
+	if err != nil {
+		return nil, 0, nil, f1.RoundInfo{}, err
+	}
+	season, rounds, err := f1StoredSeason(ctx, s.DB(), season)
+	if err == nil {
+		var rd f1.RoundInfo
+		if rd, err = f1StoredRound(season, rounds, round); err == nil {
+			return s, season, rounds, rd, nil
+		}
+	}
+	s.Close()
+	return nil, 0, nil, f1.RoundInfo{}, err
 }
 
 // openF1Store opens the store alone (the read commands need no bus) with

@@ -138,15 +138,7 @@ func TestServeAndOperatorCommands(t *testing.T) {
 	base := "http://" + owner.HTTPAddr
 
 	// Publish through the running process, as any other command would.
-	cfg, err := config.Load(nil, func(k string) (string, bool) {
-		if k == "PODIUM_DATA_DIR" {
-			return dir, true
-		}
-		return "", false
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := dataDirConfig(t, dir)
 	client, err := platform.Open(context.Background(), cfg, nil, platform.Client, "test")
 	if err != nil {
 		t.Fatalf("open a client of the running podium: %v", err)
