@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,10 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/activities/commute"
+	"github.com/podiumhq/podium/internal/activities/generate"
+	"github.com/podiumhq/podium/internal/activities/hr"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/datadir"
@@ -25,6 +30,7 @@ import (
 	"github.com/podiumhq/podium/internal/f1/archive"
 	"github.com/podiumhq/podium/internal/f1/openf1"
 	"github.com/podiumhq/podium/internal/platform"
+	"github.com/podiumhq/podium/internal/store"
 )
 
 // The F1 pipeline serves the dashboard: its pages, the overview at /, and
@@ -207,9 +213,9 @@ func podiumServe(t *testing.T, dir string) string {
 	return "http://" + owner.HTTPAddr
 }
 
-// clientBus connects to the bus of the podium running on dir, as any other
-// podium command does.
-func clientBus(t *testing.T, dir string) bus.Bus {
+// dataDirConfig loads the configuration of a command run on data dir dir.
+func dataDirConfig(t *testing.T, dir string) config.Config {
+	t.Helper()
 	cfg, err := config.Load(nil, func(k string) (string, bool) {
 		if k == "PODIUM_DATA_DIR" {
 			return dir, true
@@ -219,6 +225,25 @@ func clientBus(t *testing.T, dir string) bus.Bus {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// clientStore opens the store of the podium running on dir, as the
+// commands that need no bus do.
+func clientStore(t *testing.T, dir string) *store.Store {
+	cfg := dataDirConfig(t, dir)
+	s, err := store.Open(context.Background(), cfg.ResolvedStore())
+	if err != nil {
+		t.Fatalf("open the store of the running podium: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// clientBus connects to the bus of the podium running on dir, as any other
+// podium command does.
+func clientBus(t *testing.T, dir string) bus.Bus {
+	cfg := dataDirConfig(t, dir)
 	client, err := platform.Open(context.Background(), cfg, nil, platform.Client, "test")
 	if err != nil {
 		t.Fatalf("open a client of the running podium: %v", err)
@@ -409,6 +434,68 @@ func TestBrowser(t *testing.T) {
 		br.notReloaded("pipeline")
 	})
 
+	t.Run("activities", func(t *testing.T) {
+		br.t = t
+		ctx := context.Background()
+		s := clientStore(t, dir)
+		if _, err := hr.ImportSample(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := commute.Check(ctx, s.DB(), commute.Offline{}, commute.SampleOffice()); err != nil {
+			t.Fatal(err)
+		}
+		reg, err := hr.Load(ctx, s.DB())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var emps []generate.Employee
+		for _, e := range reg.Employees {
+			emps = append(emps, generate.Employee{ID: e.ID, Sports: e.Sports})
+		}
+		paris, _ := time.LoadLocation("Europe/Paris")
+		year, err := generate.Year(emps, generate.Config{Year: 2025, Seed: 3, Location: paris})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every fifth activity of the year: enough for every chart, quick
+		// through the change-data capture under -race.
+		var acts []activities.Activity
+		for i := 0; i < len(year); i += 5 {
+			acts = append(acts, year[i])
+		}
+		if err := activities.Migrate(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := activities.Upsert(ctx, s.DB(), acts...); err != nil {
+			t.Fatal(err)
+		}
+		want := strconv.Itoa(len(acts))
+		waitFor(t, "the year's activities to reach the gold table", func() bool {
+			return strings.Contains(httpGet(t, base+"/activities?year=2025"), `id="stat-activities">`+want+`<`)
+		})
+		br.open("/activities?year=2025")
+		if got := eval[string](br, `document.getElementById("stat-activities").innerText`); got != want {
+			t.Errorf("activities counter %q, want %s", got, want)
+		}
+		for _, id := range []string{"business-units", "sports", "monthly-chart", "feed"} {
+			if n := eval[int](br, `document.getElementById("`+id+`").innerText.length`); n == 0 {
+				t.Errorf("#%s is empty", id)
+			}
+		}
+		// One more activity, as it happens: the open page follows.
+		late := year[len(year)-1]
+		late.ID, late.SportType, late.Comment = late.ID+1, "Swim", "browser test"
+		late.StartTime = time.Date(2025, 12, 31, 9, 0, 0, 0, paris)
+		late.UpdatedAt = time.Now()
+		if err := activities.Upsert(ctx, s.DB(), late); err != nil {
+			t.Fatal(err)
+		}
+		next := strconv.Itoa(len(acts) + 1)
+		br.waitFor("the new activity counted", `document.getElementById("stat-activities").innerText === "`+next+`"`)
+		br.waitFor("the new activity in the feed", `document.getElementById("feed").innerText.includes("2025-12-31 09:00")`)
+		br.notReloaded("activities")
+	})
+
 	t.Run("without JavaScript", func(t *testing.T) {
 		br.t = t
 		br.do("disable scripts", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -458,6 +545,7 @@ func TestBrowser(t *testing.T) {
 			{"driver", "/drivers/" + fallbackDriver},
 			{"driver-champion", "/drivers/max-verstappen?season=2021"},
 			{"pipeline", "/pipeline"},
+			{"activities", "/activities?year=2025"},
 		}
 		var paths []string
 		for _, phone := range []bool{false, true} {
@@ -473,7 +561,8 @@ func TestBrowser(t *testing.T) {
 		}
 		br.viewport(false)
 		br.media(true)
-		for _, p := range []struct{ name, path string }{{"championship", "/championship?season=2021"}, {"race-live", "/race?season=2023&round=2&session=RACE"}} {
+		for _, p := range []struct{ name, path string }{{"championship", "/championship?season=2021"}, {"race-live", "/race?season=2023&round=2&session=RACE"},
+			{"activities", "/activities?year=2025"}} {
 			br.open(p.path)
 			paths = append(paths, br.shot(p.name+"-desktop-dark", true))
 		}
