@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 	"github.com/podiumhq/podium/internal/activities/commute"
 	"github.com/podiumhq/podium/internal/activities/generate"
 	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/ingest"
 	"github.com/podiumhq/podium/internal/activities/notify"
 	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/config"
@@ -29,10 +31,18 @@ func init() {
 	config.Register(commute.Settings()...)
 	config.Register(notify.Settings()...)
 	config.Register(rewards.Settings()...)
+	config.Register(config.Setting{Key: keyDemoPace, Default: "5s", Kind: config.KindDuration,
+		Usage: "podium demo: one new live activity every this long, after the backfill",
+		Check: func(v string) error {
+			if d, err := time.ParseDuration(v); err == nil && d <= 0 {
+				return fmt.Errorf("use a positive duration such as 5s")
+			}
+			return nil
+		}})
 	addCommand(newActivitiesCmd)
 	registerPipeline(pipeline{
 		name:   "activities",
-		tables: append(append([]string{}, commute.Tables...), hr.Tables...),
+		tables: slices.Concat(commute.Tables, hr.Tables, ingest.Tables),
 		// The rewards processor turns the change events into the silver
 		// (activities_current) and gold (activities_gold) tables, and tells
 		// the Activities page after each batch.
@@ -83,10 +93,13 @@ func init() {
 			a.logger.Info("activities demo: commutes checked", "summary", sum.String())
 			loc := companyLocation(a.cfg)
 			year := generate.Config{Year: time.Now().In(loc).Year() - 1, Seed: 1, Location: loc}
-			return generateActivities(ctx, a, p.Store, year, true, 5*time.Second)
+			return generateActivities(ctx, a, p.Store, year, true, a.cfg.Get(keyDemoPace).Duration())
 		},
 	})
 }
+
+// keyDemoPace is the setting of the demo's live pace.
+const keyDemoPace = "activities.demo_pace"
 
 // companyLocation returns the company's time zone (setting
 // activities.timezone, checked when the configuration loads).
