@@ -45,6 +45,8 @@ activity from Strava with the athlete's token.
 Set strava.client_id, PODIUM_STRAVA_CLIENT_SECRET and PODIUM_STRAVA_VERIFY_TOKEN,
 create the subscription at Strava with callback https://<podium>/strava/webhook,
 then link each athlete who authorised podium to their employee id.`,
+		Example: `  PODIUM_STRAVA_REFRESH_TOKEN=... podium activities strava link --athlete 134815 --employee E0042
+  podium activities strava status`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
@@ -120,7 +122,11 @@ func newStravaStatusCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show the linked athletes and the Strava events (never the tokens)",
-		Args:  cobra.NoArgs,
+		Long: `Show the Strava athletes linked to employees (authorised or not, token
+expiry) and the webhook events received: how many are processed, pending or
+failing, with the last errors. Tokens are never printed.`,
+		Example: `  podium activities strava status`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			s, err := a.openStore(ctx)

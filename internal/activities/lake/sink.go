@@ -1,0 +1,599 @@
+// Package lake is the lakehouse sink of the activities pipeline: the
+// processor "activities-lakehouse" reads the validated change events of
+// sport_activities and keeps three Apache Iceberg tables (package
+// lakehouse):
+//
+//   - TableBronze, every change event as read, appended;
+//   - TableSilver, the current activities, updates and deletes applied;
+//   - TableGold, per employee and year, the figures of the rewards policy
+//     (rewards.Policy.Gold), from the silver table, the HR register and the
+//     commute distances.
+//
+// An Iceberg commit cannot share a transaction with the store, so each
+// commit records, in its snapshot summary (PropPositions), the positions
+// on the topic up to which the table holds the events. A restart reads the
+// topic from the smallest of the three tables' positions, and each table
+// applies only the events beyond its own: a crash between two commits, or
+// anywhere else, leaves the tables of an uninterrupted run, with no event
+// twice in bronze and none missing. The consumer group's committed
+// positions only serve lag reports.
+package lake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/activities/cdc"
+	"github.com/podiumhq/podium/internal/activities/commute"
+	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/rewards"
+	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/lakehouse"
+	"github.com/podiumhq/podium/internal/stream"
+)
+
+// Name is the processor's name and consumer group.
+const Name = "activities-lakehouse"
+
+// Defaults of Config.
+const (
+	DefaultMaxEvents = 10000
+	DefaultLinger    = time.Second
+	DefaultIdle      = 50 * time.Millisecond
+)
+
+// Config configures the sink.
+type Config struct {
+	// Lake says where the catalog's files go (the catalog itself is in the
+	// store the sink runs against).
+	Lake lakehouse.Config
+	// Policy computes the gold rows.
+	Policy rewards.Policy
+	// Topic defaults to activities.TopicValidated.
+	Topic string
+	// MaxEvents caps a batch (default DefaultMaxEvents). Each batch costs
+	// three commits (a metadata file and a manifest list each), so the sink
+	// gathers events under load.
+	MaxEvents int
+	// Linger is the longest a batch gathers events (default DefaultLinger).
+	Linger time.Duration
+	// Idle flushes a batch when no event came for that long (default
+	// DefaultIdle): a quiet topic is written at once.
+	Idle time.Duration
+	// Now gives the time of gold computations (rolling-year policy);
+	// default time.Now.
+	Now func() time.Time
+	// Hooks inject faults in tests; nil in production.
+	Hooks *Hooks
+}
+
+// Hooks are called at fixed points of the sink, for tests.
+type Hooks struct {
+	// AfterCommit runs after each table's commit of a batch; an error stops
+	// the sink as a crash there would.
+	AfterCommit func(table string, batch []*bus.Message) error
+}
+
+// Runnable returns the sink as a processor.
+func Runnable(cfg Config) stream.Runnable {
+	if cfg.Topic == "" {
+		cfg.Topic = activities.TopicValidated
+	}
+	if cfg.MaxEvents <= 0 {
+		cfg.MaxEvents = DefaultMaxEvents
+	}
+	if cfg.Linger <= 0 {
+		cfg.Linger = DefaultLinger
+	}
+	if cfg.Idle <= 0 {
+		cfg.Idle = DefaultIdle
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return sink{cfg}
+}
+
+type sink struct{ cfg Config }
+
+// Spec describes the sink. It owns no table of the store: its tables are
+// in the lake (`podium activities lake tables`).
+func (s sink) Spec() stream.Spec { return stream.Spec{Name: Name, Topic: s.cfg.Topic} }
+
+// table is one of the sink's tables with the positions it records.
+type table struct {
+	*lakehouse.Table
+	pos Positions
+}
+
+// load reads the table's positions from its last snapshot that has them.
+func (t *table) load() error {
+	t.pos = Positions{}
+	v, ok := t.LastProperty(PropPositions)
+	if !ok {
+		return nil
+	}
+	p, err := ParsePositions(v)
+	if err != nil {
+		return fmt.Errorf("table %s: %w", t.Name(), err)
+	}
+	t.pos = p
+	return nil
+}
+
+type run struct {
+	cfg    Config
+	env    stream.Env
+	log    *slog.Logger
+	lake   *lakehouse.Lake
+	tables map[string]*table
+	events int64
+}
+
+// Run opens the lake, creates the tables if needed and applies the topic's
+// events until ctx ends.
+func (s sink) Run(ctx context.Context, env stream.Env) error {
+	if err := s.cfg.Policy.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	if env.Logger == nil {
+		env.Logger = slog.New(slog.DiscardHandler)
+	}
+	// The gold rows read the HR register and the commute distances.
+	if err := hr.Migrate(ctx, env.Store); err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	if err := commute.Migrate(ctx, env.Store); err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	log := env.Logger.With("processor", Name, "topic", s.cfg.Topic)
+	lc := s.cfg.Lake
+	lc.Logger = log
+	lake, err := lakehouse.Open(ctx, env.Store.DB(), lakehouse.Dialect(env.Store.Dialect()), lc)
+	if err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	defer func() { _ = lake.Close() }()
+	r := &run{cfg: s.cfg, env: env, log: log, lake: lake, tables: map[string]*table{}}
+	for name, cols := range map[string][]lakehouse.Column{TableBronze: BronzeColumns, TableSilver: SilverColumns, TableGold: GoldColumns} {
+		t, err := lake.EnsureTable(ctx, name, cols, nil)
+		if err != nil {
+			return fmt.Errorf("%s: %w", Name, err)
+		}
+		r.tables[name] = &table{Table: t}
+		if err := r.tables[name].load(); err != nil {
+			return fmt.Errorf("%s: %w", Name, err)
+		}
+	}
+	return r.loop(ctx)
+}
+
+// resume answers the consumer: the smallest next offset across the tables.
+func (r *run) resume(_ context.Context, partition int32) (int64, bool, error) {
+	return r.applied()[partition], true, nil
+}
+
+// applied returns the positions every table has reached.
+func (r *run) applied() Positions {
+	ps := make([]Positions, 0, len(Tables))
+	for _, name := range Tables {
+		ps = append(ps, r.tables[name].pos)
+	}
+	return Min(ps...)
+}
+
+func (r *run) loop(ctx context.Context) error {
+	c, err := r.env.Bus.Consume(ctx, bus.ConsumerConfig{Topic: r.cfg.Topic, Group: Name, Start: bus.Earliest, Resume: r.resume})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("%s: consume %s: %w", Name, r.cfg.Topic, err)
+	}
+	defer func() { _ = c.Close() }()
+	r.log.Info("lakehouse sink started", "warehouse", r.lake.Warehouse(), "resume", r.applied().String())
+	for {
+		batch, err := r.gather(ctx, c)
+		if len(batch) > 0 {
+			// The batch in hand is written even when ctx ends meanwhile.
+			if ferr := r.flush(context.WithoutCancel(ctx), batch); ferr != nil {
+				return ferr
+			}
+			// Advisory: the tables hold the authoritative positions.
+			if cerr := c.Commit(context.WithoutCancel(ctx), bus.LastPositions(batch)...); cerr != nil {
+				r.log.Warn("commit positions to the bus", "err", cerr)
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				r.log.Info("lakehouse sink stopped", "events", r.events)
+				return nil
+			}
+			return fmt.Errorf("%s: fetch from %s: %w", Name, r.cfg.Topic, err)
+		}
+	}
+}
+
+// gather waits for events, then keeps fetching until the batch is full,
+// has lingered long enough, or no event came for Idle. Redeliveries of
+// events every table has are dropped.
+func (r *run) gather(ctx context.Context, c bus.Consumer) ([]*bus.Message, error) {
+	applied := r.applied()
+	msgs, err := c.Fetch(ctx, r.cfg.MaxEvents)
+	if err != nil {
+		return nil, err
+	}
+	batch := applied.Fresh(msgs)
+	deadline := time.Now().Add(r.cfg.Linger)
+	for len(batch) < r.cfg.MaxEvents {
+		wait := min(time.Until(deadline), r.cfg.Idle)
+		if wait <= 0 {
+			break
+		}
+		fctx, cancel := context.WithTimeout(ctx, wait)
+		more, err := c.Fetch(fctx, r.cfg.MaxEvents-len(batch))
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return batch, ctx.Err()
+			}
+			break // idle
+		}
+		batch = append(batch, applied.Fresh(more)...)
+	}
+	return batch, nil
+}
+
+// maxConflicts bounds the retries of a commit another writer beat.
+const maxConflicts = 10
+
+// flush commits batch to each table in turn, each only the events beyond
+// its positions.
+func (r *run) flush(ctx context.Context, batch []*bus.Message) error {
+	start := time.Now()
+	changes := make([]decoded, len(batch))
+	for i, m := range batch {
+		c, err := cdc.DecodeMessage(m)
+		changes[i] = decoded{msg: m, change: c, err: err}
+	}
+	for _, name := range Tables {
+		t := r.tables[name]
+		for attempt := 0; ; attempt++ {
+			fresh := fresh(t.pos, changes)
+			if len(fresh) == 0 {
+				break
+			}
+			err := r.apply(ctx, name, t, fresh)
+			if err == nil {
+				if h := r.cfg.Hooks; h != nil && h.AfterCommit != nil {
+					if err := h.AfterCommit(name, msgsOf(fresh)); err != nil {
+						return err
+					}
+				}
+				break
+			}
+			if !errors.Is(err, lakehouse.ErrConflict) || attempt >= maxConflicts {
+				return fmt.Errorf("%s: %w", Name, err)
+			}
+			r.log.Warn("table changed by another writer; reloading", "table", name, "err", err)
+			if err := t.Refresh(ctx); err != nil {
+				return fmt.Errorf("%s: %w", Name, err)
+			}
+			if err := t.load(); err != nil {
+				return fmt.Errorf("%s: %w", Name, err)
+			}
+		}
+	}
+	r.events += int64(len(batch))
+	r.log.Debug("lakehouse batch committed", "events", len(batch), "duration", time.Since(start),
+		"positions", r.applied().String())
+	return nil
+}
+
+type decoded struct {
+	msg    *bus.Message
+	change cdc.Change
+	err    error
+}
+
+func fresh(p Positions, ds []decoded) []decoded {
+	var out []decoded
+	for _, d := range ds {
+		if d.msg.Offset >= p[d.msg.Partition] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func msgsOf(ds []decoded) []*bus.Message {
+	out := make([]*bus.Message, len(ds))
+	for i, d := range ds {
+		out[i] = d.msg
+	}
+	return out
+}
+
+// props returns the summary properties of a commit of ds to t.
+func (r *run) props(t *table, ds []decoded) (map[string]string, Positions) {
+	next := t.pos.After(msgsOf(ds))
+	return map[string]string{PropPositions: next.String(), PropTopic: r.cfg.Topic,
+		PropEvents: strconv.Itoa(len(ds))}, next
+}
+
+// apply commits ds to the table name.
+func (r *run) apply(ctx context.Context, name string, t *table, ds []decoded) error {
+	props, next := r.props(t, ds)
+	var err error
+	switch name {
+	case TableBronze:
+		err = t.Append(ctx, bronzeRows(ds), props)
+	case TableSilver:
+		err = r.applySilver(ctx, t, ds, props)
+	case TableGold:
+		err = r.applyGold(ctx, t, ds, props)
+	}
+	if err != nil {
+		return err
+	}
+	t.pos = next
+	return nil
+}
+
+func bronzeRows(ds []decoded) []lakehouse.Row {
+	rows := make([]lakehouse.Row, 0, len(ds))
+	for _, d := range ds {
+		m, c := d.msg, d.change
+		var id, sourceTS, source, before, after, published any
+		var op, errText string
+		eventID := m.ID
+		if d.err != nil {
+			errText = d.err.Error()
+		} else {
+			op = string(c.Op)
+			if c.EventID != "" {
+				eventID = c.EventID
+			}
+			if c.ID != 0 || c.Before != nil || c.After != nil {
+				id = c.ID
+			}
+			if c.Source.TsMs != 0 {
+				sourceTS = time.UnixMilli(c.Source.TsMs).UTC()
+			}
+			if !c.Tombstone {
+				source = jsonText(c.Source)
+			}
+			if c.Before != nil {
+				before = jsonText(c.Before)
+			}
+			if c.After != nil {
+				after = jsonText(c.After)
+			}
+		}
+		if eventID == "" {
+			eventID = bus.Position{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}.String()
+		}
+		if !m.Time.IsZero() {
+			published = m.Time.UTC()
+		}
+		var value any
+		if m.Value != nil {
+			value = m.Value
+		}
+		rows = append(rows, lakehouse.Row{eventID, op, id, c.TsMs, sourceTS, m.Topic, m.Partition, m.Offset, m.Key,
+			published, source, before, after, value, errText})
+	}
+	return rows
+}
+
+func jsonText(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return string(b)
+}
+
+// final folds changes into the final state of each activity they touch
+// (nil: deleted) and says whether the table was truncated before them.
+func final(ds []decoded) (map[int64]*activities.Activity, bool) {
+	out := map[int64]*activities.Activity{}
+	truncated := false
+	for _, d := range ds {
+		c := d.change
+		switch {
+		case d.err != nil, c.Tombstone, c.Op == cdc.OpMessage:
+		case c.Op == cdc.OpTruncate:
+			truncated = true
+			clear(out)
+		case c.Op == cdc.OpDelete:
+			out[c.ID] = nil
+		default: // c, u, r: After is set (cdc.Decode checks)
+			a := *c.After
+			out[c.ID] = &a
+		}
+	}
+	return out, truncated
+}
+
+// applySilver replaces the rows of the activities ds touch by their final
+// state, in one overwrite.
+func (r *run) applySilver(ctx context.Context, t *table, ds []decoded, props map[string]string) error {
+	fin, truncated := final(ds)
+	ids := slices.Sorted(maps.Keys(fin))
+	var rows []lakehouse.Row
+	for _, id := range ids {
+		if a := fin[id]; a != nil {
+			rows = append(rows, silverRow(a, r.cfg.Policy.Location))
+		}
+	}
+	filter := lakehouse.InInt64("id", ids...)
+	if truncated {
+		filter = lakehouse.All()
+	}
+	return t.Overwrite(ctx, filter, rows, props)
+}
+
+func silverRow(a *activities.Activity, loc *time.Location) lakehouse.Row {
+	local := a.StartTime.In(loc)
+	return lakehouse.Row{a.ID, a.EmployeeID, a.StartTime.UTC(), local.Year(), int(local.Month()), a.SportType,
+		a.DistanceM, a.ElapsedS, a.Source, a.UpdatedAt.UTC()}
+}
+
+// Silver column positions.
+const (
+	sID = iota
+	sEmployee
+	sStart
+	sYear
+	sMonth
+	sSport
+	sDistance
+)
+
+// applyGold recomputes the gold rows of every employee whose activities ds
+// touch: the employees the activities belong to now (the current silver
+// snapshot) and belonged to before (the silver snapshot the gold table was
+// last computed from, by time travel).
+func (r *run) applyGold(ctx context.Context, t *table, ds []decoded, props map[string]string) error {
+	silver := r.tables[TableSilver]
+	cur, ok := silver.Current()
+	if !ok {
+		return fmt.Errorf("gold: the silver table has no snapshot")
+	}
+	props[PropSilverSnapshot] = strconv.FormatInt(cur.ID, 10)
+	fin, truncated := final(ds)
+	base, hasBase := t.LastProperty(PropSilverSnapshot)
+	baseID, _ := strconv.ParseInt(base, 10, 64)
+	if truncated || !hasBase || baseID == 0 || !hasSnapshot(silver.Table, baseID) {
+		// Recompute everything: after a truncate, on the first batch, or when
+		// the base snapshot was expired.
+		rows, err := r.goldRows(ctx, silver.Table, nil)
+		if err != nil {
+			return err
+		}
+		return t.Overwrite(ctx, lakehouse.All(), rows, props)
+	}
+	ids := slices.Sorted(maps.Keys(fin))
+	emps := map[string]bool{}
+	for _, a := range fin {
+		if a != nil {
+			emps[a.EmployeeID] = true
+		}
+	}
+	for _, snap := range []int64{baseID, cur.ID} {
+		rows, err := silver.Scan(ctx, lakehouse.ScanOptions{SnapshotID: snap, Filter: lakehouse.InInt64("id", ids...)})
+		if err != nil {
+			return fmt.Errorf("gold: %w", err)
+		}
+		for _, row := range rows {
+			emps[row[sEmployee].(string)] = true
+		}
+	}
+	touched := slices.Sorted(maps.Keys(emps))
+	rows, err := r.goldRows(ctx, silver.Table, touched)
+	if err != nil {
+		return err
+	}
+	return t.Overwrite(ctx, lakehouse.InString("employee_id", touched...), rows, props)
+}
+
+func hasSnapshot(t *lakehouse.Table, id int64) bool {
+	for _, s := range t.History() {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// goldRows computes the gold rows of employees (all when nil) from the
+// current silver snapshot and the store's HR register and commutes.
+func (r *run) goldRows(ctx context.Context, silver *lakehouse.Table, employees []string) ([]lakehouse.Row, error) {
+	if employees != nil && len(employees) == 0 {
+		return nil, nil
+	}
+	opts := lakehouse.ScanOptions{}
+	if employees != nil {
+		opts.Filter = lakehouse.InString("employee_id", employees...)
+	}
+	acts, err := silver.Scan(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("gold: %w", err)
+	}
+	golds, err := Gold(ctx, r.env.Store.DB(), r.cfg.Policy, acts, r.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]lakehouse.Row, len(golds))
+	for i, g := range golds {
+		var km any
+		if g.CommuteKm != nil {
+			km = *g.CommuteKm
+		}
+		rows[i] = lakehouse.Row{g.EmployeeID, g.Year, g.BusinessUnit, g.Activities, g.DistanceKm, g.Sports,
+			g.CommuteMode, km, g.BonusEligible, g.BonusEUR, g.DeclarationFlag, g.WellnessDays}
+	}
+	return rows, nil
+}
+
+// Gold computes the gold rows, sorted by employee and year, of the
+// employees of silver rows (all the activities of each of them), with the
+// rewards policy and the HR register and commutes read through q.
+func Gold(ctx context.Context, q rewards.Querier, policy rewards.Policy, silver []lakehouse.Row, now time.Time) ([]rewards.Gold, error) {
+	type key struct {
+		employee string
+		year     int
+	}
+	type sportKey struct {
+		key
+		sport string
+	}
+	perSport := map[sportKey]*rewards.SportYear{}
+	starts := map[string][]time.Time{}
+	for _, row := range silver {
+		k := sportKey{key{row[sEmployee].(string), int(row[sYear].(int32))}, row[sSport].(string)}
+		s := perSport[k]
+		if s == nil {
+			s = &rewards.SportYear{Sport: k.sport}
+			perSport[k] = s
+		}
+		s.Activities++
+		s.Meters += row[sDistance].(float64)
+		starts[k.employee] = append(starts[k.employee], row[sStart].(time.Time))
+	}
+	years := map[key][]rewards.SportYear{}
+	for k, s := range perSport {
+		years[k.key] = append(years[k.key], *s)
+	}
+	emps := slices.Sorted(maps.Keys(starts))
+	records, err := rewards.Employees(ctx, q, emps)
+	if err != nil {
+		return nil, fmt.Errorf("gold: %w", err)
+	}
+	out := make([]rewards.Gold, 0, len(years))
+	for k, sports := range years {
+		n := 0
+		for _, s := range sports {
+			n += s.Activities
+		}
+		wellness := policy.WellnessCount(k.year, n, starts[k.employee], now)
+		out = append(out, policy.Gold(k.employee, k.year, sports, records[k.employee], wellness))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].EmployeeID != out[j].EmployeeID {
+			return out[i].EmployeeID < out[j].EmployeeID
+		}
+		return out[i].Year < out[j].Year
+	})
+	return out, nil
+}
