@@ -44,9 +44,8 @@ type Gold struct {
 
 // Gold computes the gold row of an employee's year from the activities of
 // the year per sport (at least one), the employee's record and the number
-// of activities that count for the wellness days (see WellnessCount), for
-// gold tables kept outside the store (the lakehouse). activities_gold
-// applies the same policy methods (Bonus, Wellness) in SQL-fed code.
+// of activities that count for the wellness days (see WellnessCount): the
+// one computation of activities_gold and of the lakehouse's gold table.
 func (p Policy) Gold(employeeID string, year int, sports []SportYear, e Employee, wellnessCount int) Gold {
 	sorted := append([]SportYear(nil), sports...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Sport < sorted[j].Sport })

@@ -186,13 +186,6 @@ func apply(ctx context.Context, tx *sql.Tx, policy Policy, batch []stream.Record
 	return recompute(ctx, tx, policy, touched)
 }
 
-// yearStats are the activities of an employee in a year.
-type yearStats struct {
-	activities int
-	meters     float64
-	sports     []string
-}
-
 // recompute replaces the gold rows of the keys from activities_current, the
 // HR register and the commute distances.
 func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool) error {
@@ -208,73 +201,31 @@ func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool
 		emps = append(emps, e)
 	}
 	sort.Strings(emps)
-	stats := map[key]*yearStats{}
-	commutes := map[string]*Commute{}
-	units := map[string]string{}
+	sports := map[key][]SportYear{}
 	err := chunked(emps, func(part []any) error {
-		in := placeholders(1, len(part))
 		rows, err := tx.QueryContext(ctx, `SELECT employee_id, local_year, sport_type, COUNT(*), SUM(distance_m)
-			FROM `+TableCurrent+` WHERE employee_id IN (`+in+`) GROUP BY employee_id, local_year, sport_type`, part...)
+			FROM `+TableCurrent+` WHERE employee_id IN (`+placeholders(1, len(part))+`)
+			GROUP BY employee_id, local_year, sport_type`, part...)
 		if err != nil {
 			return fmt.Errorf("aggregate %s: %w", TableCurrent, err)
-		}
-		for rows.Next() {
-			var k key
-			var sport string
-			var n int
-			var m float64
-			if err := rows.Scan(&k.employee, &k.year, &sport, &n, &m); err != nil {
-				_ = rows.Close()
-				return fmt.Errorf("aggregate %s: %w", TableCurrent, err)
-			}
-			if !keys[k] {
-				continue
-			}
-			s := stats[k]
-			if s == nil {
-				s = &yearStats{}
-				stats[k] = s
-			}
-			s.activities += n
-			s.meters += m
-			s.sports = append(s.sports, sport)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("aggregate %s: %w", TableCurrent, err)
-		}
-		rows, err = tx.QueryContext(ctx, `SELECT e.employee_id, e.business_unit, e.commute_mode, e.gross_salary,
-			d.meters, d.needs_review, d.review_reason
-			FROM hr_employees e LEFT JOIN commute_distances d ON d.employee_id = e.employee_id
-			WHERE e.employee_id IN (`+in+`)`, part...)
-		if err != nil {
-			return fmt.Errorf("read the HR register and commutes: %w", err)
 		}
 		defer func() { _ = rows.Close() }()
 		for rows.Next() {
-			var id, bu, mode string
-			var salary float64
-			var meters sql.NullFloat64
-			var review sql.NullBool
-			var reason sql.NullString
-			if err := rows.Scan(&id, &bu, &mode, &salary, &meters, &review, &reason); err != nil {
-				return fmt.Errorf("read the HR register and commutes: %w", err)
+			var k key
+			var sy SportYear
+			if err := rows.Scan(&k.employee, &k.year, &sy.Sport, &sy.Activities, &sy.Meters); err != nil {
+				return fmt.Errorf("aggregate %s: %w", TableCurrent, err)
 			}
-			c := &Commute{Known: true, Mode: hr.CommuteMode(mode), GrossSalary: salary,
-				NeedsReview: review.Bool, Reason: reason.String}
-			if !review.Valid {
-				c.Reason = "not computed yet"
+			if keys[k] {
+				sports[k] = append(sports[k], sy)
 			}
-			if meters.Valid {
-				km := meters.Float64 / 1000
-				c.Km = &km
-			}
-			commutes[id], units[id] = c, bu
 		}
 		return rows.Err()
 	})
+	if err != nil {
+		return err
+	}
+	employees, err := Employees(ctx, tx, emps)
 	if err != nil {
 		return err
 	}
@@ -283,8 +234,6 @@ func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool
 	if err != nil {
 		return err
 	}
-	var gone []key
-	var rows [][]any
 	sorted := make([]key, 0, len(keys))
 	for k := range keys {
 		sorted = append(sorted, k)
@@ -295,28 +244,28 @@ func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool
 		}
 		return sorted[i].year < sorted[j].year
 	})
+	var gone []key
+	var rows [][]any
 	for _, k := range sorted {
-		s := stats[k]
-		if s == nil {
+		sy := sports[k]
+		if len(sy) == 0 {
 			gone = append(gone, k)
 			continue
 		}
-		c := commutes[k.employee]
-		if c == nil {
-			c = &Commute{}
+		counted := 0
+		for _, s := range sy {
+			counted += s.Activities
 		}
-		b := policy.Bonus(*c)
-		var km any
-		if c.Km != nil {
-			km = *c.Km
-		}
-		sort.Strings(s.sports)
-		counted := s.activities
 		if n, ok := rolling[k.employee]; ok && k.year == now.In(policy.Location).Year() {
 			counted = n
 		}
-		rows = append(rows, []any{k.employee, k.year, units[k.employee], s.activities, s.meters / 1000,
-			strings.Join(s.sports, ","), string(c.Mode), km, b.Eligible, b.EUR, b.Flag, policy.Wellness(counted), now})
+		g := policy.Gold(k.employee, k.year, sy, employees[k.employee], counted)
+		var km any
+		if g.CommuteKm != nil {
+			km = *g.CommuteKm
+		}
+		rows = append(rows, []any{g.EmployeeID, g.Year, g.BusinessUnit, g.Activities, g.DistanceKm, g.Sports,
+			g.CommuteMode, km, g.BonusEligible, g.BonusEUR, g.DeclarationFlag, g.WellnessDays, now})
 	}
 	for _, k := range gone {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+TableGold+` WHERE employee_id = $1 AND year = $2`, k.employee, k.year); err != nil {
