@@ -4,7 +4,8 @@
 // sport, the distance and the duration.
 //
 // The processor "activities-slack" reads the change events of
-// activities.TopicActivities. Only inserts (op "c") of live activities post:
+// activities.TopicValidated (the change events that passed the data-quality
+// expectations, package quality). Only inserts (op "c") of live activities post:
 // snapshot reads ("r"), updates, deletes, and activities that ended longer
 // ago than Config.LiveWindow (a backfill) are passed over silently.
 //
@@ -199,7 +200,7 @@ func (c Config) withDefaults() Config {
 }
 
 // Processor returns the processor "activities-slack" on
-// activities.TopicActivities. It posts every new live activity of a batch
+// activities.TopicValidated. It posts every new live activity of a batch
 // in turn, each recorded in the batch's transaction: run it with
 // stream.Env.MaxBatch 1, or use Runnable, which does, so that each message
 // is committed as soon as Slack accepted it (see the package
@@ -215,7 +216,7 @@ func newProcessor(cfg Config, stop context.Context) stream.Processor[cdc.Change]
 	h := &handler{cfg: cfg, host: webhookHost(cfg.WebhookURL), log: cfg.Logger.With("processor", Name)}
 	return stream.Processor[cdc.Change]{
 		Name:       Name,
-		Topic:      activities.TopicActivities,
+		Topic:      activities.TopicValidated,
 		Decode:     cdc.DecodeMessage,
 		Migrations: Migrations(),
 		Tables:     Tables,

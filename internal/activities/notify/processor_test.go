@@ -176,7 +176,7 @@ func (f *fixture) event(t *testing.T, op cdc.Op, a activities.Activity) *bus.Mes
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bus.Message{Topic: activities.TopicActivities, Key: fmt.Sprintf(`{"id":%d}`, a.ID), Value: v,
+	return &bus.Message{Topic: activities.TopicValidated, Key: fmt.Sprintf(`{"id":%d}`, a.ID), Value: v,
 		ID: fmt.Sprintf("sqlite/%d", f.seq)}
 }
 
@@ -431,7 +431,7 @@ func TestPermanentRefusalIsDeadLettered(t *testing.T) {
 	if fmt.Sprint(f.posted()) != "[2]" || len(texts) != 1 || texts[0] != want(2)[0] {
 		t.Errorf("posted %v, Slack accepted %q", f.posted(), texts)
 	}
-	c, err := f.bus.Consume(context.Background(), bus.ConsumerConfig{Topic: bus.DLQTopic(activities.TopicActivities)})
+	c, err := f.bus.Consume(context.Background(), bus.ConsumerConfig{Topic: bus.DLQTopic(activities.TopicValidated)})
 	if err != nil {
 		t.Fatal(err)
 	}

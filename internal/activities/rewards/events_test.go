@@ -41,7 +41,7 @@ func event(t *testing.T, op cdc.Op, id int64, before, after any) *bus.Message {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bus.Message{Topic: activities.TopicActivities, Key: fmt.Sprintf(`{"id":%d}`, id), Value: v}
+	return &bus.Message{Topic: activities.TopicValidated, Key: fmt.Sprintf(`{"id":%d}`, id), Value: v}
 }
 
 func act(id int64, emp, at string) activities.Activity {
@@ -108,7 +108,7 @@ func TestChangeEvents(t *testing.T) {
 				{"inserts, a tombstone and a message", []*bus.Message{
 					event(t, cdc.OpCreate, 1, nil, act(1, emp, "2025-06-01T07:00:00Z")),
 					event(t, cdc.OpRead, 2, nil, act(2, emp, "2025-06-02T07:00:00Z")),
-					{Topic: activities.TopicActivities, Key: `{"id":3}`},
+					{Topic: activities.TopicValidated, Key: `{"id":3}`},
 					event(t, cdc.OpMessage, 0, nil, nil),
 					event(t, cdc.OpCreate, 5, nil, act(5, "nobody", "2024-12-31T23:30:00Z")),
 				}, map[string]goldFigures{emp + "/2025": {2, ""}, "nobody/2025": {1, "not in the HR register"}}},

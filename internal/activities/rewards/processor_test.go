@@ -15,6 +15,7 @@ import (
 	"github.com/podiumhq/podium/internal/activities/commute"
 	"github.com/podiumhq/podium/internal/activities/generate"
 	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/quality"
 	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/enginetest"
@@ -107,7 +108,10 @@ func setup(t *testing.T, d store.Dialect, e enginetest.Engine) *fixture {
 	env := stream.Env{Bus: f.bus, Store: f.dst, MaxBatch: 700}
 	done := make(chan struct{}, 2)
 	go func() { cdc.Supervise(runCtx, capture, f.bus, slog.New(slog.DiscardHandler)); done <- struct{}{} }()
-	go func() { stream.Supervise(runCtx, env, []stream.Runnable{f.proc}); done <- struct{}{} }()
+	// The capture publishes the raw change events; the quality processor
+	// forwards the valid ones to the validated topic the rewards read.
+	procs := []stream.Runnable{quality.Processor(quality.Config{}), f.proc}
+	go func() { stream.Supervise(runCtx, env, procs); done <- struct{}{} }()
 	t.Cleanup(func() { cancel(); <-done; <-done })
 	return f
 }

@@ -1,0 +1,329 @@
+package quality
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/activities/cdc"
+	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/store"
+	"github.com/podiumhq/podium/internal/stream"
+)
+
+// Name is the processor's name: its consumer group, positions and
+// migration component.
+const Name = "activities-quality"
+
+// TableQuarantine holds the events that failed an error expectation.
+const TableQuarantine = "activities_quarantine"
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the schema of the quarantine table.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory exists
+	}
+	return sub
+}
+
+// Metrics are the processor's Prometheus series.
+type Metrics struct {
+	failures    *prometheus.CounterVec
+	quarantined prometheus.Counter
+	forwarded   prometheus.Counter
+}
+
+// NewMetrics creates the series and registers them with reg (if not nil);
+// series reg already has are reused.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "podium_quality_failures_total",
+			Help: "Change events that failed a data-quality expectation, by rule and severity (error: quarantined; warning: forwarded).",
+		}, []string{"rule", "severity"}),
+		quarantined: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "podium_quality_quarantined_total", Help: "Change events quarantined instead of forwarded to the validated topic.",
+		}),
+		forwarded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "podium_quality_forwarded_total", Help: "Change events forwarded to the validated topic.",
+		}),
+	}
+	if reg != nil {
+		m.failures = register(reg, m.failures)
+		m.quarantined = register(reg, m.quarantined)
+		m.forwarded = register(reg, m.forwarded)
+	}
+	return m
+}
+
+// register registers c with reg, or returns the collector reg already has.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if prev, ok := are.ExistingCollector.(C); ok {
+				return prev
+			}
+		}
+		panic(err)
+	}
+	return c
+}
+
+// Config configures the processor.
+type Config struct {
+	// Suite is the expectation suite; nil is Default().
+	Suite *Suite
+	// Metrics records the failures; nil records into unregistered series.
+	Metrics *Metrics
+	// Now is the clock (now in the rules); nil is time.Now.
+	Now func() time.Time
+}
+
+// Processor returns the processor "activities-quality": it reads the raw
+// change events of activities.TopicActivities and evaluates the row rules
+// of sport_activities on the after image of each insert, update and
+// snapshot read. Events that pass (and deletes, truncates, logical
+// messages, tombstones) are republished unchanged — key, value, headers —
+// on activities.TopicValidated, with the event id as message ID so that
+// JetStream drops the duplicate of a publish repeated after a crash (the
+// sinks are idempotent per activity anyway, as Kafka keeps duplicates).
+// Events that fail an error expectation go to activities_quarantine, in
+// the transaction of the positions, and are not forwarded; warnings are
+// counted and the event forwarded. Events that cannot be decoded go to the
+// dead-letter topic.
+//
+// The forwarding happens in the handler, before the positions commit: at
+// least once. A failing update is not forwarded, so the sinks keep the
+// activity's last good version.
+func Processor(cfg Config) stream.Runnable {
+	if cfg.Suite == nil {
+		cfg.Suite = Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return runnable{cfg}
+}
+
+type runnable struct{ cfg Config }
+
+func (r runnable) Spec() stream.Spec { return r.processor(nil).Spec() }
+
+// Run migrates the tables the rules read (the HR register), checks the
+// suite's cross-table references, then runs the processor.
+func (r runnable) Run(ctx context.Context, env stream.Env) error {
+	if err := hr.Migrate(ctx, env.Store); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("processor %s: %w", Name, err)
+	}
+	if err := r.cfg.Suite.CheckRefs(ctx, env.Store.DB()); err != nil {
+		return fmt.Errorf("processor %s: %w", Name, err)
+	}
+	return r.processor(env.Bus).Run(ctx, env)
+}
+
+func (r runnable) processor(b bus.Bus) stream.Processor[cdc.Change] {
+	h := &handler{cfg: r.cfg, bus: b, pending: map[*bus.Message][]Failure{}}
+	return stream.Processor[cdc.Change]{
+		Name:        Name,
+		Topic:       activities.TopicActivities,
+		Decode:      cdc.DecodeMessage,
+		Migrations:  Migrations(),
+		Tables:      []string{TableQuarantine},
+		Handle:      h.handle,
+		AfterCommit: h.afterCommit,
+	}
+}
+
+type handler struct {
+	cfg Config
+	bus bus.Bus
+
+	// pending holds the failures of the batch being handled, counted in
+	// the metrics once it committed (a retried batch counts once).
+	mu      sync.Mutex
+	pending map[*bus.Message][]Failure
+}
+
+// handle checks a batch, quarantines the failing events and forwards the
+// others.
+func (h *handler) handle(ctx context.Context, tx *sql.Tx, batch []stream.Record[cdc.Change]) error {
+	now := h.cfg.Now()
+	l := NewLookup(ctx, tx)
+	var forward []*bus.Message
+	var quarantine [][]any
+	failures := map[*bus.Message][]Failure{}
+	for _, rec := range batch {
+		c, m := rec.Value, rec.Msg
+		id := EventID(m, &c)
+		if !checked(&c) {
+			forward = append(forward, validated(m, id))
+			continue
+		}
+		fails, err := h.cfg.Suite.CheckRow(activities.Table, EventRow(&c, m.Value), now, l)
+		if err != nil {
+			return err // a database error: retried
+		}
+		failures[m] = fails
+		if len(fails) == 0 || fails[0].Severity != Error {
+			forward = append(forward, validated(m, id))
+			continue
+		}
+		detail, err := json.Marshal(fails)
+		if err != nil {
+			return stream.Reject(fmt.Errorf("quarantine: %w", err))
+		}
+		quarantine = append(quarantine, []any{id, m.Topic, m.Partition, m.Offset, c.ID, string(c.Op), fails[0].Rule,
+			fails[0].Message, string(detail), m.Key, string(m.Value), now.UTC()})
+	}
+	if err := store.InsertRows(ctx, tx, `INSERT INTO `+TableQuarantine+` (event_id, topic, topic_partition, topic_offset,
+		activity_id, op, rule, message, failures, message_key, event, quarantined_at)`, quarantine,
+		`ON CONFLICT (event_id) DO NOTHING`); err != nil {
+		return fmt.Errorf("quarantine %d events: %w", len(quarantine), err)
+	}
+	if len(forward) > 0 {
+		if err := h.bus.Publish(ctx, forward...); err != nil {
+			return fmt.Errorf("publish %d events to %s: %w", len(forward), activities.TopicValidated, err)
+		}
+	}
+	h.mu.Lock()
+	maps.Copy(h.pending, failures)
+	h.mu.Unlock()
+	return nil
+}
+
+// afterCommit counts the committed batch in the metrics.
+func (h *handler) afterCommit(batch []stream.Record[cdc.Change]) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, rec := range batch {
+		fails := h.pending[rec.Msg]
+		for _, f := range fails {
+			h.cfg.Metrics.failures.WithLabelValues(f.Rule, string(f.Severity)).Inc()
+		}
+		if len(fails) > 0 && fails[0].Severity == Error {
+			h.cfg.Metrics.quarantined.Inc()
+		} else {
+			h.cfg.Metrics.forwarded.Inc()
+		}
+	}
+	clear(h.pending)
+}
+
+// checked reports whether c carries a row to check: inserts, updates and
+// snapshot reads. Deletes, truncates, messages and tombstones pass.
+func checked(c *cdc.Change) bool {
+	return !c.Tombstone && c.After != nil && (c.Op == cdc.OpCreate || c.Op == cdc.OpUpdate || c.Op == cdc.OpRead)
+}
+
+// EventID returns the id of the event in m: its message ID or the one
+// derived from the Debezium source block, else its position.
+func EventID(m *bus.Message, c *cdc.Change) string {
+	if c.EventID != "" {
+		return c.EventID
+	}
+	return m.Topic + "/" + strconv.Itoa(int(m.Partition)) + "@" + strconv.FormatInt(m.Offset, 10)
+}
+
+// validated returns m unchanged for the validated topic, with id as
+// message ID.
+func validated(m *bus.Message, id string) *bus.Message {
+	return &bus.Message{Topic: activities.TopicValidated, Key: m.Key, Value: m.Value, Headers: maps.Clone(m.Headers), ID: id}
+}
+
+// EventRow returns the after image of c as a rule sees it (see Row): the
+// typed columns of the decoded activity, minus those that are null or
+// missing in the event (value, the raw event), plus the columns of the
+// event podium does not know, as JSON gives them (numbers as int or
+// double).
+func EventRow(c *cdc.Change, value []byte) Row {
+	a := c.After
+	row := Row{
+		"id": a.ID, "employee_id": a.EmployeeID, "start_time": a.StartTime.UTC(), "sport_type": a.SportType,
+		"distance_m": a.DistanceM, "elapsed_s": int64(a.ElapsedS), "comment": a.Comment, "source": a.Source,
+		"updated_at": a.UpdatedAt.UTC(),
+	}
+	raw := afterImage(value)
+	if raw == nil {
+		return row
+	}
+	for k := range row {
+		if v, ok := raw[k]; !ok || isNull(v) {
+			delete(row, k)
+		}
+	}
+	for k, v := range raw {
+		if _, known := row[k]; known || isNull(v) || knownColumn(k) {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(v))
+		dec.UseNumber()
+		var x any
+		if dec.Decode(&x) != nil {
+			continue
+		}
+		if n, ok := x.(json.Number); ok {
+			if i, err := n.Int64(); err == nil {
+				x = i
+			} else if f, err := n.Float64(); err == nil {
+				x = f
+			}
+		}
+		row[k] = x
+	}
+	return row
+}
+
+var activityColumns = map[string]bool{"id": true, "employee_id": true, "start_time": true, "sport_type": true,
+	"distance_m": true, "elapsed_s": true, "comment": true, "source": true, "updated_at": true}
+
+func knownColumn(k string) bool { return activityColumns[k] }
+
+func isNull(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) == 0 || string(v) == "null"
+}
+
+// afterImage returns the columns of the after image of a change event,
+// with or without the JSON converter's schema wrapper; nil if there is
+// none.
+func afterImage(value []byte) map[string]json.RawMessage {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(value, &top) != nil {
+		return nil
+	}
+	if p, ok := top["payload"]; ok && top["op"] == nil {
+		top = nil
+		if json.Unmarshal(p, &top) != nil {
+			return nil
+		}
+	}
+	var after map[string]json.RawMessage
+	if json.Unmarshal(top["after"], &after) != nil {
+		return nil
+	}
+	return after
+}
