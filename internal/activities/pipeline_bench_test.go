@@ -1,0 +1,137 @@
+package activities_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/activities/cdc"
+	"github.com/podiumhq/podium/internal/activities/commute"
+	"github.com/podiumhq/podium/internal/activities/generate"
+	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/quality"
+	"github.com/podiumhq/podium/internal/activities/rewards"
+	"github.com/podiumhq/podium/internal/enginetest"
+	"github.com/podiumhq/podium/internal/store"
+	"github.com/podiumhq/podium/internal/store/storetest"
+	"github.com/podiumhq/podium/internal/stream"
+)
+
+// BenchmarkYearToGold measures the activities pipeline end to end: a year of
+// generated activities for 10,000 employees written to sport_activities,
+// captured (SQLite triggers, or PostgreSQL logical replication when
+// PODIUM_TEST_POSTGRES_URL points at a server with wal_level=logical),
+// published to the bus, validated by the data-quality processor and turned
+// into the silver and gold tables by the rewards processor. One iteration
+// is the whole year; it reports the activities and the seconds from the
+// first write until the gold table counts every activity.
+func BenchmarkYearToGold(b *testing.B) {
+	const employees = 10_000
+	reg := bigRegister(b, employees)
+	var emps []generate.Employee
+	for _, e := range reg.Employees {
+		emps = append(emps, generate.Employee{ID: e.ID, Sports: e.Sports})
+	}
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		b.Fatal(err)
+	}
+	acts, err := generate.Year(emps, generate.Config{Year: 2025, Seed: 11, Location: paris})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%d employees, %d activities", employees, len(acts))
+	for _, d := range storetest.Dialects() {
+		b.Run(string(d), func(b *testing.B) { benchYear(b, d, reg, acts) })
+	}
+}
+
+func benchYear(b *testing.B, d store.Dialect, reg hr.Register, acts []activities.Activity) {
+	for b.Loop() {
+		b.StopTimer()
+		ctx, cancel := context.WithCancel(context.Background())
+		s := storetest.Open(b, d)
+		bs := enginetest.Open(b, enginetest.JetStream)
+		if err := hr.Migrate(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := hr.Store(ctx, s.DB(), reg); err != nil {
+			b.Fatal(err)
+		}
+		if err := commute.Migrate(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := commute.Check(ctx, s.DB(), commute.Offline{}, commute.SampleOffice()); err != nil {
+			b.Fatal(err)
+		}
+		if err := activities.Migrate(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+		capture, err := cdc.New(s, cdc.Config{URL: storetest.URL(b, d), Name: "bench"})
+		if err != nil {
+			b.Skipf("change-data-capture on %s: %v", d, err)
+		}
+		env := stream.Env{Bus: bs, Store: s}
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = capture.Run(ctx, bs) })
+		for _, p := range pipeline() {
+			wg.Go(func() { _ = p.Run(ctx, env) })
+		}
+		b.StartTimer()
+		start := time.Now()
+		if err := generate.Backfill(ctx, s, acts, nil); err != nil {
+			b.Fatal(err)
+		}
+		written := time.Since(start)
+		for counted(b, s.DB()) < len(acts) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		b.ReportMetric(float64(len(acts))/elapsed.Seconds(), "activities/s")
+		b.ReportMetric(elapsed.Seconds(), "s/year")
+		b.ReportMetric(written.Seconds(), "s-written")
+		cancel()
+		wg.Wait()
+		if d == store.Postgres {
+			if err := capture.(*cdc.Postgres).Drop(context.Background()); err != nil {
+				b.Log(err)
+			}
+		}
+		b.StartTimer()
+	}
+}
+
+// pipeline returns the processors between the change events and gold.
+func pipeline() []stream.Runnable {
+	return []stream.Runnable{quality.Processor(quality.Config{}), rewards.Processor(rewards.DefaultPolicy(), nil)}
+}
+
+// counted returns the activities the gold table counts.
+func counted(b *testing.B, db *sql.DB) int {
+	var n sql.NullInt64
+	if err := db.QueryRow(`SELECT SUM(activities) FROM ` + rewards.TableGold).Scan(&n); err != nil {
+		return 0 // the processor has not created it yet
+	}
+	return int(n.Int64)
+}
+
+// bigRegister returns n employees: the sample register's, repeated with
+// new ids.
+func bigRegister(b *testing.B, n int) hr.Register {
+	sample, _, err := hr.Sample(hr.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var reg hr.Register
+	for i := 0; len(reg.Employees) < n; i++ {
+		e := sample.Employees[i%len(sample.Employees)]
+		e.ID = fmt.Sprintf("B%06d", i)
+		reg.Employees = append(reg.Employees, e)
+	}
+	return reg
+}
