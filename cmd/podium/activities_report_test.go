@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/datadir"
 	"github.com/podiumhq/podium/internal/store"
+	"github.com/podiumhq/podium/internal/web"
 )
 
 // TestActivitiesReport runs the activities pipeline as an operator does:
@@ -117,7 +117,7 @@ func TestActivitiesReport(t *testing.T) {
 
 	// The dashboard's Activities page shows the same totals.
 	page := get(t, "http://"+owner.HTTPAddr+"/activities")
-	if !strings.Contains(page, "<h1>Activities 2025</h1>") || !strings.Contains(page, fmt.Sprintf("%.2f €", sum.BonusTotalEUR)) {
+	if !strings.Contains(page, "<h1>Activities 2025</h1>") || !strings.Contains(page, web.Funcs["euros"].(func(float64) string)(sum.BonusTotalEUR)+" €") {
 		t.Errorf("the Activities page does not show the report's bonus total %.2f", sum.BonusTotalEUR)
 	}
 

@@ -478,7 +478,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("activities counter %q, want %s", got, want)
 		}
 		for _, id := range []string{"business-units", "sports", "monthly-chart", "feed"} {
-			if n := eval[int](br, `document.getElementById("`+id+`").innerText.length`); n == 0 {
+			if n := eval[int](br, `document.getElementById("`+id+`").textContent.trim().length`); n == 0 {
 				t.Errorf("#%s is empty", id)
 			}
 		}

@@ -129,8 +129,14 @@ func (a *app) serve(ctx context.Context, command string, dashboard bool, only []
 
 	srv := web.New(web.Config{Gatherer: p.Registry, Ready: p.Ready, Logger: a.logger, Hub: p.Hub})
 	if dashboard {
+		// The pipeline serving the overview at / comes first in the
+		// navigation.
+		ordered := slices.Clone(pipelines)
+		slices.SortStableFunc(ordered, func(x, y pipeline) int {
+			return map[bool]int{true: 0, false: 1}[x.home] - map[bool]int{true: 0, false: 1}[y.home]
+		})
 		home := false
-		for _, pl := range pipelines {
+		for _, pl := range ordered {
 			if pl.routes != nil {
 				pl.routes(p, srv)
 			}

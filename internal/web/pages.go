@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -97,6 +99,27 @@ var Funcs = template.FuncMap{
 			return template.CSS("var(--muted)")
 		}
 		return template.CSS("#" + hex)
+	},
+	// euros prints an amount rounded to the euro with thousands
+	// separators: "139,400".
+	"euros": func(v float64) string {
+		n := int64(math.Round(v))
+		neg := n < 0
+		if neg {
+			n = -n
+		}
+		digits := strconv.FormatInt(n, 10)
+		var b strings.Builder
+		if neg {
+			b.WriteByte('-')
+		}
+		for i, c := range digits {
+			if i > 0 && (len(digits)-i)%3 == 0 {
+				b.WriteByte(',')
+			}
+			b.WriteRune(c)
+		}
+		return b.String()
 	},
 	"lower": strings.ToLower,
 	// duration prints a duration rounded for people: "6.5ms", "1.2s".
