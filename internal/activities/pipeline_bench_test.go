@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -54,7 +56,17 @@ func benchYear(b *testing.B, d store.Dialect, reg hr.Register, acts []activities
 	for b.Loop() {
 		b.StopTimer()
 		ctx, cancel := context.WithCancel(context.Background())
-		s := storetest.Open(b, d)
+		url := storetest.URL(b, d)
+		s, err := store.Open(ctx, url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if d == store.Postgres {
+			var level string
+			if err := s.DB().QueryRow(`SHOW wal_level`).Scan(&level); err != nil || level != "logical" {
+				b.Skipf("PostgreSQL's wal_level is %q: the change-data capture needs logical", level)
+			}
+		}
 		bs := enginetest.Open(b, enginetest.JetStream)
 		if err := hr.Migrate(ctx, s); err != nil {
 			b.Fatal(err)
@@ -71,13 +83,27 @@ func benchYear(b *testing.B, d store.Dialect, reg hr.Register, acts []activities
 		if err := activities.Migrate(ctx, s); err != nil {
 			b.Fatal(err)
 		}
-		capture, err := cdc.New(s, cdc.Config{URL: storetest.URL(b, d), Name: "bench"})
+		capture, err := cdc.New(s, cdc.Config{URL: url, Name: "bench"})
 		if err != nil {
 			b.Skipf("change-data-capture on %s: %v", d, err)
 		}
+		if pg, ok := capture.(*cdc.Postgres); ok {
+			b.Cleanup(func() {
+				if err := pg.Drop(context.Background()); err != nil {
+					b.Errorf("drop the replication slot: %v", err)
+				}
+			})
+		}
 		env := stream.Env{Bus: bs, Store: s}
+		if n, err := strconv.Atoi(os.Getenv("BENCH_MAXBATCH")); err == nil {
+			env.MaxBatch = n
+		}
 		var wg sync.WaitGroup
-		wg.Go(func() { _ = capture.Run(ctx, bs) })
+		wg.Go(func() {
+			if err := capture.Run(ctx, bs); err != nil && ctx.Err() == nil {
+				b.Errorf("capture: %v", err)
+			}
+		})
 		for _, p := range pipeline() {
 			wg.Go(func() { _ = p.Run(ctx, env) })
 		}
@@ -87,8 +113,21 @@ func benchYear(b *testing.B, d store.Dialect, reg hr.Register, acts []activities
 			b.Fatal(err)
 		}
 		written := time.Since(start)
-		for counted(b, s.DB()) < len(acts) {
-			time.Sleep(20 * time.Millisecond)
+		for last, stalled := 0, time.Now(); ; time.Sleep(20 * time.Millisecond) {
+			n := counted(b, s.DB())
+			if n >= len(acts) {
+				break
+			}
+			if n != last {
+				if os.Getenv("BENCH_TRACE") != "" {
+					b.Logf("%v: gold counts %d", time.Since(start).Round(time.Millisecond), n)
+				}
+				last, stalled = n, time.Now()
+			} else if time.Since(stalled) > time.Minute {
+				var q int
+				_ = s.DB().QueryRow(`SELECT COUNT(*) FROM activities_quarantine`).Scan(&q)
+				b.Fatalf("gold stalled at %d activities of %d (%d quarantined)", n, len(acts), q)
+			}
 		}
 		elapsed := time.Since(start)
 		b.StopTimer()
@@ -97,11 +136,7 @@ func benchYear(b *testing.B, d store.Dialect, reg hr.Register, acts []activities
 		b.ReportMetric(written.Seconds(), "s-written")
 		cancel()
 		wg.Wait()
-		if d == store.Postgres {
-			if err := capture.(*cdc.Postgres).Drop(context.Background()); err != nil {
-				b.Log(err)
-			}
-		}
+		s.Close()
 		b.StartTimer()
 	}
 }

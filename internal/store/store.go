@@ -38,6 +38,11 @@ type Store struct {
 	url     string
 	stop    chan struct{} // stops the SQLite checkpointer
 	done    chan struct{}
+	// writes queues the writers of this process on SQLite, which has one
+	// writer at a time (nil on PostgreSQL). Without it, a writer waiting
+	// in SQLite's busy handler sleeps while a busy one takes the lock again
+	// and again: a bulk load would starve the processors.
+	writes chan struct{}
 }
 
 // Open opens the store at url: "postgres://…" (or "postgresql://…") for
@@ -70,6 +75,9 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", Redact(rawURL), err)
 	}
 	s := &Store{db: db, dialect: dialect, url: rawURL}
+	if dialect == SQLite {
+		s.writes = make(chan struct{}, 1)
+	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
@@ -183,7 +191,28 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 }
 
+// LockWrites waits for this process's turn to write (SQLite only: a no-op
+// on PostgreSQL) and returns the function that ends it. Writers take turns
+// in the order they asked. InTx takes it; code that begins its own write
+// transactions takes it around them, never inside one.
+func (s *Store) LockWrites(ctx context.Context) (unlock func(), err error) {
+	if s.writes == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.writes <- struct{}{}:
+		return func() { <-s.writes }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	unlock, err := s.LockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

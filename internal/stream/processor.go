@@ -77,7 +77,9 @@ type Env struct {
 	Store   *store.Store
 	Logger  *slog.Logger // nil discards logs
 	Metrics *Metrics     // nil records nothing
-	// MaxBatch caps the messages handled in one transaction; default 1000.
+	// MaxBatch caps the messages handled in one transaction; default 5000: large
+	// enough that a backlog costs few transactions; a quiet topic gives small
+	// batches anyway (Fetch returns what is at hand).
 	MaxBatch int
 	// Hooks inject faults at points of the loop; nil in production.
 	Hooks *Hooks
@@ -129,7 +131,7 @@ func (p Processor[T]) Run(ctx context.Context, env Env) error {
 		env.Logger = slog.New(slog.DiscardHandler)
 	}
 	if env.MaxBatch <= 0 {
-		env.MaxBatch = 1000
+		env.MaxBatch = 5000
 	}
 	if err := Migrate(ctx, env.Store, p.Spec()); err != nil {
 		if ctx.Err() != nil {
@@ -277,6 +279,11 @@ func (r *run[T]) batch(ctx, bctx context.Context, c bus.Consumer, msgs []*bus.Me
 // commit applies recs and records the positions of msgs (a superset: the
 // dead-lettered messages are consumed too) in one transaction.
 func (r *run[T]) commit(ctx context.Context, msgs []*bus.Message, recs []Record[T]) error {
+	unlock, err := r.env.Store.LockWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	tx, err := r.env.Store.DB().BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

@@ -171,8 +171,12 @@ func (c *SQLite) trimLoop(ctx context.Context, acked *atomic.Int64) error {
 			return nil
 		case <-t.C:
 			if last := acked.Load(); last > trimmed {
+				// Trimming is clean-up: a delete that waited too long for
+				// the write lock (busy writers) is tried again at the next
+				// tick; the events themselves do not wait for it.
 				if err := c.trim(ctx, last); err != nil {
-					return err
+					c.log.Warn("change-data-capture: trim the relayed changes later", "err", err)
+					continue
 				}
 				trimmed = last
 			}
@@ -359,6 +363,11 @@ func (c *SQLite) messages(changes []sqliteChange, cols []column, sch *schemas, e
 
 // trim deletes the changes up to last, which the bus acknowledged.
 func (c *SQLite) trim(ctx context.Context, last int64) error {
+	unlock, err := c.s.LockWrites(ctx)
+	if err != nil {
+		return nil // stopping
+	}
+	defer unlock()
 	if _, err := c.s.DB().ExecContext(ctx, `DELETE FROM `+ChangesTable+` WHERE change_id <= $1`, last); err != nil {
 		if ctx.Err() != nil {
 			return nil

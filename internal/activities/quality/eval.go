@@ -16,6 +16,7 @@ import (
 // Querier runs the lookups of the cross-table functions: a *sql.DB or a
 // *sql.Tx.
 type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
@@ -38,10 +39,51 @@ func NewLookup(ctx context.Context, q Querier) *Lookup {
 // Err returns the first database error the lookups met.
 func (l *Lookup) Err() error { return l.err }
 
+// memoKey is the key of Exists's answer for a value.
+func memoKey(table, column string, value any) string {
+	return fmt.Sprintf("%s\x00%s\x00%T\x00%v", table, column, value, value)
+}
+
+// Prime looks the values up in one query per few hundred, so that a batch
+// of events asks the store once rather than once per employee. Errors are
+// kept in Err, as Exists does.
+func (l *Lookup) Prime(table, column string, values []string) {
+	const chunk = 400
+	for start := 0; start < len(values) && l.err == nil; start += chunk {
+		part := values[start:min(start+chunk, len(values))]
+		args := make([]any, len(part))
+		marks := make([]string, len(part))
+		for i, v := range part {
+			args[i], marks[i] = v, fmt.Sprintf("$%d", i+1)
+			l.memo[memoKey(table, column, v)] = false
+		}
+		rows, err := l.q.QueryContext(l.ctx, `SELECT `+quote(column)+` FROM `+quote(table)+
+			` WHERE `+quote(column)+` IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			l.err = fmt.Errorf("quality: look up %s.%s: %w", table, column, err)
+			break
+		}
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				l.err = fmt.Errorf("quality: look up %s.%s: %w", table, column, err)
+				break
+			}
+			l.memo[memoKey(table, column, v)] = true
+		}
+		if err := rows.Close(); err != nil && l.err == nil {
+			l.err = fmt.Errorf("quality: look up %s.%s: %w", table, column, err)
+		}
+	}
+	if l.err != nil {
+		clear(l.memo) // nothing primed is sure
+	}
+}
+
 // Exists reports whether table has a row whose column equals value. table
 // and column were checked as plain names when the suite compiled.
 func (l *Lookup) Exists(table, column string, value any) (bool, error) {
-	k := fmt.Sprintf("%s\x00%s\x00%T\x00%v", table, column, value, value)
+	k := memoKey(table, column, value)
 	if v, ok := l.memo[k]; ok {
 		return v, nil
 	}

@@ -173,6 +173,19 @@ type handler struct {
 func (h *handler) handle(ctx context.Context, tx *sql.Tx, batch []stream.Record[cdc.Change]) error {
 	now := h.cfg.Now()
 	l := NewLookup(ctx, tx)
+	// The employees of the batch, looked up at once for employee_exists.
+	seen := map[string]bool{}
+	var emps []string
+	for _, rec := range batch {
+		if c := rec.Value; checked(&c) && !seen[c.After.EmployeeID] {
+			seen[c.After.EmployeeID] = true
+			emps = append(emps, c.After.EmployeeID)
+		}
+	}
+	l.Prime(employeesTable, employeesColumn, emps)
+	if err := l.Err(); err != nil {
+		return err // a database error: retried
+	}
 	var forward []*bus.Message
 	var quarantine [][]any
 	failures := map[*bus.Message][]Failure{}

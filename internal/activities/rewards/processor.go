@@ -27,6 +27,8 @@ const Name = "activities-rewards"
 const (
 	TableCurrent = "activities_current"
 	TableGold    = "activities_gold"
+	// TableSportYears holds the per-sport counts gold is computed from.
+	TableSportYears = "activities_sport_years"
 )
 
 //go:embed migrations/*.sql
@@ -50,7 +52,7 @@ func Processor(policy Policy, notify func(changes int)) stream.Runnable {
 		Topic:      activities.TopicValidated,
 		Decode:     cdc.DecodeMessage,
 		Migrations: Migrations(),
-		Tables:     []string{TableCurrent, TableGold},
+		Tables:     []string{TableCurrent, TableSportYears, TableGold},
 		Handle: func(ctx context.Context, tx *sql.Tx, batch []stream.Record[cdc.Change]) error {
 			return apply(ctx, tx, policy, batch)
 		},
@@ -118,8 +120,10 @@ func apply(ctx context.Context, tx *sql.Tx, policy Policy, batch []stream.Record
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+TableCurrent); err != nil {
 			return fmt.Errorf("truncate %s: %w", TableCurrent, err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+TableGold); err != nil {
-			return fmt.Errorf("truncate %s: %w", TableGold, err)
+		for _, t := range []string{TableSportYears, TableGold} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
+				return fmt.Errorf("truncate %s: %w", t, err)
+			}
 		}
 	}
 	ids := make([]int64, 0, len(final))
@@ -127,19 +131,33 @@ func apply(ctx context.Context, tx *sql.Tx, policy Policy, batch []stream.Record
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	// The employee-years the activities belonged to before the batch.
+	// What the activities counted for before the batch leaves the
+	// per-sport counts; what they count for after it joins them.
+	deltas := map[sportKey]*SportYear{}
+	delta := func(k sportKey, n int, meters float64) {
+		d := deltas[k]
+		if d == nil {
+			d = &SportYear{Sport: k.sport}
+			deltas[k] = d
+		}
+		d.Activities += n
+		d.Meters += meters
+	}
 	if err := chunked(ids, func(part []any) error {
-		rows, err := tx.QueryContext(ctx, `SELECT employee_id, local_year FROM `+TableCurrent+` WHERE id IN (`+placeholders(1, len(part))+`)`, part...)
+		rows, err := tx.QueryContext(ctx, `SELECT employee_id, local_year, sport_type, distance_m FROM `+TableCurrent+`
+			WHERE id IN (`+placeholders(1, len(part))+`)`, part...)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", TableCurrent, err)
 		}
 		defer func() { _ = rows.Close() }()
 		for rows.Next() {
-			var k key
-			if err := rows.Scan(&k.employee, &k.year); err != nil {
+			var k sportKey
+			var meters float64
+			if err := rows.Scan(&k.employee, &k.year, &k.sport, &meters); err != nil {
 				return fmt.Errorf("read %s: %w", TableCurrent, err)
 			}
-			touched[k] = true
+			touched[k.key] = true
+			delta(k, -1, -meters)
 		}
 		return rows.Err()
 	}); err != nil {
@@ -155,6 +173,7 @@ func apply(ctx context.Context, tx *sql.Tx, policy Policy, batch []stream.Record
 		}
 		local := a.StartTime.In(policy.Location)
 		touched[key{a.EmployeeID, local.Year()}] = true
+		delta(sportKey{key{a.EmployeeID, local.Year()}, a.SportType}, 1, a.DistanceM)
 		upserts = append(upserts, []any{a.ID, a.EmployeeID, a.StartTime.UTC(), local.Year(), int(local.Month()),
 			a.SportType, a.DistanceM, a.ElapsedS, a.Source, a.UpdatedAt.UTC()})
 	}
@@ -174,6 +193,9 @@ func apply(ctx context.Context, tx *sql.Tx, policy Policy, batch []stream.Record
 		updated_at = excluded.updated_at`); err != nil {
 		return err
 	}
+	if err := applyDeltas(ctx, tx, deltas); err != nil {
+		return err
+	}
 	if policy.RollingYear {
 		// Last year's activities count in this year's rolling twelve months.
 		this := time.Now().In(policy.Location).Year()
@@ -184,6 +206,53 @@ func apply(ctx context.Context, tx *sql.Tx, policy Policy, batch []stream.Record
 		}
 	}
 	return recompute(ctx, tx, policy, touched)
+}
+
+// sportKey is an employee, a year and a sport.
+type sportKey struct {
+	key
+	sport string
+}
+
+// applyDeltas adds the deltas to activities_sport_years and deletes the
+// rows left without activities.
+func applyDeltas(ctx context.Context, tx *sql.Tx, deltas map[sportKey]*SportYear) error {
+	keys := make([]sportKey, 0, len(deltas))
+	for k, d := range deltas {
+		if d.Activities != 0 || d.Meters != 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.employee != b.employee {
+			return a.employee < b.employee
+		}
+		if a.year != b.year {
+			return a.year < b.year
+		}
+		return a.sport < b.sport
+	})
+	rows := make([][]any, len(keys))
+	for i, k := range keys {
+		rows[i] = []any{k.employee, k.year, k.sport, deltas[k].Activities, deltas[k].Meters}
+	}
+	if err := store.InsertRows(ctx, tx, `INSERT INTO `+TableSportYears+` (employee_id, year, sport_type, activities, distance_m)`,
+		rows, `ON CONFLICT (employee_id, year, sport_type) DO UPDATE SET
+		activities = `+TableSportYears+`.activities + excluded.activities,
+		distance_m = `+TableSportYears+`.distance_m + excluded.distance_m`); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if deltas[k].Activities >= 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+TableSportYears+`
+			WHERE employee_id = $1 AND year = $2 AND sport_type = $3 AND activities <= 0`, k.employee, k.year, k.sport); err != nil {
+			return fmt.Errorf("delete from %s: %w", TableSportYears, err)
+		}
+	}
+	return nil
 }
 
 // recompute replaces the gold rows of the keys from activities_current, the
@@ -203,18 +272,17 @@ func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool
 	sort.Strings(emps)
 	sports := map[key][]SportYear{}
 	err := chunked(emps, func(part []any) error {
-		rows, err := tx.QueryContext(ctx, `SELECT employee_id, local_year, sport_type, COUNT(*), SUM(distance_m)
-			FROM `+TableCurrent+` WHERE employee_id IN (`+placeholders(1, len(part))+`)
-			GROUP BY employee_id, local_year, sport_type`, part...)
+		rows, err := tx.QueryContext(ctx, `SELECT employee_id, year, sport_type, activities, distance_m
+			FROM `+TableSportYears+` WHERE employee_id IN (`+placeholders(1, len(part))+`)`, part...)
 		if err != nil {
-			return fmt.Errorf("aggregate %s: %w", TableCurrent, err)
+			return fmt.Errorf("read %s: %w", TableSportYears, err)
 		}
 		defer func() { _ = rows.Close() }()
 		for rows.Next() {
 			var k key
 			var sy SportYear
 			if err := rows.Scan(&k.employee, &k.year, &sy.Sport, &sy.Activities, &sy.Meters); err != nil {
-				return fmt.Errorf("aggregate %s: %w", TableCurrent, err)
+				return fmt.Errorf("read %s: %w", TableSportYears, err)
 			}
 			if keys[k] {
 				sports[k] = append(sports[k], sy)
