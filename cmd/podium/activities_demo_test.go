@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -150,6 +151,34 @@ func TestActivitiesDemo(t *testing.T) {
 	stop()
 	if code := <-done; code != 0 {
 		t.Errorf("demo exit %d:\n%s", code, stderr.String())
+	}
+
+	// The lake commands read what the demo wrote.
+	if r := podium(t, dir, "", "activities", "lake", "tables"); r.code != 0 ||
+		!strings.Contains(r.stdout, lake.TableBronze) || !strings.Contains(r.stdout, lake.TableGold) {
+		t.Errorf("lake tables: %+v", r)
+	}
+	r = podium(t, dir, "", "activities", "lake", "history", lake.TableSilver)
+	if r.code != 0 || !strings.Contains(r.stdout, "append") && !strings.Contains(r.stdout, "overwrite") {
+		t.Errorf("lake history: %+v", r)
+	}
+	r = podium(t, dir, "", "activities", "lake", "scan", lake.TableGold, "--format", "json")
+	var gold []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &gold); err != nil || r.code != 0 {
+		t.Fatalf("lake scan: %v\n%+v", err, r)
+	}
+	total := 0
+	for _, g := range gold {
+		if y, _ := g["year"].(float64); int(y) == year {
+			n, _ := g["activities"].(float64)
+			total += int(n)
+		}
+	}
+	if total != backfilled {
+		t.Errorf("lake scan of %s: %d activities in %d, want %d", lake.TableGold, total, year, backfilled)
+	}
+	if r := podium(t, dir, "", "activities", "lake", "scan", "activities.nope"); r.code == 0 || !strings.Contains(r.stderr, "the tables are") {
+		t.Errorf("lake scan of a missing table: %+v", r)
 	}
 }
 

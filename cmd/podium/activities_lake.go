@@ -84,17 +84,22 @@ func (a *app) openLake(ctx context.Context) (*lakehouse.Lake, func(), error) {
 	return l, func() { _ = l.Close(); _ = s.Close() }, nil
 }
 
-// loadLakeTable loads a table, saying which exist when it does not.
-func loadLakeTable(ctx context.Context, l *lakehouse.Lake, name string) (*lakehouse.Table, error) {
-	t, err := l.Table(ctx, name)
-	if err == nil {
-		return t, nil
+// openLakeTable opens the lake and loads a table, saying which exist when
+// it does not. The caller calls closeAll.
+func (a *app) openLakeTable(ctx context.Context, name string) (t *lakehouse.Table, closeAll func(), err error) {
+	l, closeAll, err := a.openLake(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t, err = l.Table(ctx, name); err == nil {
+		return t, closeAll, nil
 	}
 	names, lerr := l.Tables(ctx)
+	closeAll()
 	if lerr != nil || len(names) == 0 {
-		return nil, fmt.Errorf("%w (the lake has no table yet: run podium serve or worker with the activities pipeline)", err)
+		return nil, nil, fmt.Errorf("%w (the lake has no table yet: run podium serve or worker with the activities pipeline)", err)
 	}
-	return nil, fmt.Errorf("%w: the tables are %s", err, strings.Join(names, ", "))
+	return nil, nil, fmt.Errorf("%w: the tables are %s", err, strings.Join(names, ", "))
 }
 
 func newLakeTablesCmd(a *app) *cobra.Command {
@@ -164,15 +169,11 @@ the topic positions the table held after it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			l, closeAll, err := a.openLake(ctx)
+			t, closeAll, err := a.openLakeTable(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			defer closeAll()
-			t, err := loadLakeTable(ctx, l, args[0])
-			if err != nil {
-				return err
-			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SNAPSHOT\tTIME\tOPERATION\tADDED\tDELETED\tTOTAL\tEVENTS\tPOSITIONS")
 			dash := func(v string) string {
@@ -217,15 +218,11 @@ objects); binary columns are base64 in csv and json.`,
 				return usageErrorf("--limit must not be negative")
 			}
 			ctx := cmd.Context()
-			l, closeAll, err := a.openLake(ctx)
+			t, closeAll, err := a.openLakeTable(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			defer closeAll()
-			t, err := loadLakeTable(ctx, l, args[0])
-			if err != nil {
-				return err
-			}
 			rows, err := t.Scan(ctx, lakehouse.ScanOptions{SnapshotID: snapshot, Limit: limit})
 			if err != nil {
 				return err
