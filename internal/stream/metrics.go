@@ -183,3 +183,16 @@ func (p *procMetrics) observe(size int, d time.Duration) {
 	p.m.recent = append(p.m.recent, Batch{Processor: p.processor, Topic: p.topic, Size: size, Duration: d, At: time.Now()})
 	p.m.mu.Unlock()
 }
+
+// ObserveBatch records a batch that a processor running its own loop (not
+// a Processor: the lakehouse sink) committed: size events read and handled
+// in d. The batch shows on the pipeline page like any other.
+func (m *Metrics) ObserveBatch(processor, topic string, size int, d time.Duration) {
+	if m == nil {
+		return
+	}
+	p := m.For(processor, topic)
+	p.in.Add(float64(size))
+	p.out.Add(float64(size))
+	p.observe(size, d)
+}

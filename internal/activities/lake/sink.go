@@ -294,6 +294,7 @@ func (r *run) flush(ctx context.Context, batch []*bus.Message) error {
 		}
 	}
 	r.events += int64(len(batch))
+	r.env.Metrics.ObserveBatch(Name, r.cfg.Topic, len(batch), time.Since(start))
 	r.log.Debug("lakehouse batch committed", "events", len(batch), "duration", time.Since(start),
 		"positions", r.applied().String())
 	return nil

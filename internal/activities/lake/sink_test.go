@@ -62,16 +62,18 @@ func message(t testing.TB, topic string, op cdc.Op, id int64, before, after *act
 // deletes (key-only before images), tombstones, a logical message and new
 // activities.
 type fixture struct {
-	store  *store.Store
-	bus    bus.Bus
-	events []func(topic string) *bus.Message
-	wh     string
+	store   *store.Store
+	bus     bus.Bus
+	events  []func(topic string) *bus.Message
+	wh      string
+	metrics *stream.Metrics // of every run of the sink
 }
 
 func setup(t testing.TB, d store.Dialect, e enginetest.Engine, n int) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{store: storetest.Open(t, d), bus: enginetest.Open(t, e), wh: filepath.Join(t.TempDir(), "warehouse")}
+	f := &fixture{store: storetest.Open(t, d), bus: enginetest.Open(t, e), wh: filepath.Join(t.TempDir(), "warehouse"),
+		metrics: stream.NewMetrics(nil)}
 	if _, err := hr.ImportSample(ctx, f.store); err != nil {
 		t.Fatalf("import the sample register: %v", err)
 	}
@@ -222,7 +224,7 @@ func runSink(t testing.TB, f *fixture, cfg lake.Config, stop func() bool) error 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errc := make(chan error, 1)
-	go func() { errc <- lake.Runnable(cfg).Run(ctx, stream.Env{Bus: f.bus, Store: f.store}) }()
+	go func() { errc <- lake.Runnable(cfg).Run(ctx, stream.Env{Bus: f.bus, Store: f.store, Metrics: f.metrics}) }()
 	deadline := time.After(2 * time.Minute)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -466,6 +468,17 @@ func TestSink(t *testing.T) {
 				}
 				if err := runSink(t, f, f.config(nil), func() bool { return f.caughtUp(t, l, end) }); err != nil {
 					t.Fatal(err)
+				}
+				// The sink's batches count in the metrics and show on the
+				// pipeline page.
+				var counted int
+				for _, b := range f.metrics.Recent() {
+					if b.Processor == lake.Name && b.Topic == topic {
+						counted += b.Size
+					}
+				}
+				if len(c.crash) == 0 && counted != len(f.events) {
+					t.Errorf("the sink's recorded batches hold %d events, want %d", counted, len(f.events))
 				}
 
 				// Bronze: every event once, in offset order.
