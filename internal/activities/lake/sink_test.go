@@ -224,7 +224,9 @@ func runSink(t testing.TB, f *fixture, cfg lake.Config, stop func() bool) error 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errc := make(chan error, 1)
-	go func() { errc <- lake.Runnable(cfg).Run(ctx, stream.Env{Bus: f.bus, Store: f.store, Metrics: f.metrics}) }()
+	go func() {
+		errc <- lake.Runnable(cfg).Run(ctx, stream.Env{Bus: f.bus, Store: f.store, Metrics: f.metrics})
+	}()
 	deadline := time.After(2 * time.Minute)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
