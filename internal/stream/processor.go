@@ -47,6 +47,14 @@ type Processor[T any] struct {
 	Migrations fs.FS
 	// Tables lists the tables the processor owns, dropped by a rebuild.
 	Tables []string
+	// Prepare, if set, is called with each batch before its transaction,
+	// outside the store's write lock (SQLite has one writer): for the work
+	// that needs no transaction, such as lookups or publishing to another
+	// topic. A batch may be prepared again (after a failure) and Handle may
+	// get a part of it (to isolate a rejected message), or records Prepare
+	// never saw: Handle must not count on Prepare. An error is handled as
+	// Handle's are.
+	Prepare func(ctx context.Context, batch []Record[T]) error
 	// AfterCommit, if set, is called after each committed batch, for
 	// notifications such as live page updates. It must not block for long.
 	AfterCommit func(batch []Record[T])
@@ -225,7 +233,13 @@ func (r *run[T]) batch(ctx, bctx context.Context, c bus.Consumer, msgs []*bus.Me
 	}
 	backoff := 50 * time.Millisecond
 	for {
-		err := r.commit(bctx, fresh, recs)
+		var err error
+		if r.p.Prepare != nil && len(recs) > 0 {
+			err = r.p.Prepare(bctx, recs)
+		}
+		if err == nil {
+			err = r.commit(bctx, fresh, recs)
+		}
 		switch {
 		case err == nil:
 		case errors.Is(err, errFenced):

@@ -300,3 +300,39 @@ func TestWorkersSharePartitions(t *testing.T) {
 		}
 	})
 }
+
+// TestPrepare checks that Prepare sees every record before its batch's
+// transaction, and that a failing Prepare delays the batch without losing
+// or doubling anything.
+func TestPrepare(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, d store.Dialect) {
+		b := enginetest.Open(t, enginetest.JetStream)
+		s := storetest.Open(t, d)
+		topic := "test.prepared"
+		msgs := events(topic, 500)
+		publish(t, b, msgs)
+		p := sink(topic, nil)
+		var prepared, calls int
+		p.Prepare = func(ctx context.Context, batch []stream.Record[event]) error {
+			calls++
+			if calls == 1 {
+				return fmt.Errorf("a transient failure")
+			}
+			// Outside the transaction: the store's write lock is free.
+			unlock, err := s.LockWrites(ctx)
+			if err != nil {
+				return err
+			}
+			unlock()
+			prepared += len(batch)
+			return nil
+		}
+		runUntil(t, p, stream.Env{Bus: b, Store: s, MaxBatch: 100}, len(msgs))
+		if got, want := dump(t, s), expected(msgs); got != want {
+			t.Fatalf("sink tables differ from the events:\n%s", diff(got, want))
+		}
+		if prepared < len(msgs) || calls < 2 {
+			t.Errorf("Prepare saw %d records in %d calls, want all %d after a failure", prepared, calls, len(msgs))
+		}
+	})
+}

@@ -110,8 +110,10 @@ type Config struct {
 // counted and the event forwarded. Events that cannot be decoded go to the
 // dead-letter topic.
 //
-// The forwarding happens in the handler, before the positions commit: at
-// least once. A failing update is not forwarded, so the sinks keep the
+// The checks and the forwarding happen before the batch's transaction
+// (stream.Processor.Prepare), so SQLite's single write lock is not held
+// while the rules run and the bus acknowledges; the quarantine rows and the
+// positions commit after: at least once. A failing update is not forwarded, so the sinks keep the
 // activity's last good version.
 func Processor(cfg Config) stream.Runnable {
 	if cfg.Suite == nil {
@@ -128,7 +130,7 @@ func Processor(cfg Config) stream.Runnable {
 
 type runnable struct{ cfg Config }
 
-func (r runnable) Spec() stream.Spec { return r.processor(nil).Spec() }
+func (r runnable) Spec() stream.Spec { return r.processor(nil, nil).Spec() }
 
 // Run migrates the tables the rules read (the HR register), checks the
 // suite's cross-table references, then runs the processor.
@@ -142,17 +144,18 @@ func (r runnable) Run(ctx context.Context, env stream.Env) error {
 	if err := r.cfg.Suite.CheckRefs(ctx, env.Store.DB()); err != nil {
 		return fmt.Errorf("processor %s: %w", Name, err)
 	}
-	return r.processor(env.Bus).Run(ctx, env)
+	return r.processor(env.Bus, env.Store.DB()).Run(ctx, env)
 }
 
-func (r runnable) processor(b bus.Bus) stream.Processor[cdc.Change] {
-	h := &handler{cfg: r.cfg, bus: b, pending: map[*bus.Message][]Failure{}}
+func (r runnable) processor(b bus.Bus, db *sql.DB) stream.Processor[cdc.Change] {
+	h := &handler{cfg: r.cfg, bus: b, db: db, pending: map[*bus.Message][]Failure{}, checkedAt: map[*bus.Message]verdict{}}
 	return stream.Processor[cdc.Change]{
 		Name:        Name,
 		Topic:       activities.TopicActivities,
 		Decode:      cdc.DecodeMessage,
 		Migrations:  Migrations(),
 		Tables:      []string{TableQuarantine},
+		Prepare:     h.prepare,
 		Handle:      h.handle,
 		AfterCommit: h.afterCommit,
 	}
@@ -161,6 +164,11 @@ func (r runnable) processor(b bus.Bus) stream.Processor[cdc.Change] {
 type handler struct {
 	cfg Config
 	bus bus.Bus
+	db  *sql.DB
+
+	// checkedAt holds the verdicts of the batch prepare checked and
+	// forwarded, for handle; the runtime calls them one batch at a time.
+	checkedAt map[*bus.Message]verdict
 
 	// pending holds the failures of the batch being handled, counted in
 	// the metrics once it committed (a retried batch counts once).
@@ -168,11 +176,33 @@ type handler struct {
 	pending map[*bus.Message][]Failure
 }
 
-// handle checks a batch, quarantines the failing events and forwards the
-// others.
-func (h *handler) handle(ctx context.Context, tx *sql.Tx, batch []stream.Record[cdc.Change]) error {
+// verdict is what the expectations said of one event.
+type verdict struct {
+	fails []Failure
+	at    time.Time
+}
+
+// prepare checks a batch and forwards the events that pass, before the
+// transaction: the store's write lock is not held while the rules run and
+// the bus acknowledges.
+func (h *handler) prepare(ctx context.Context, batch []stream.Record[cdc.Change]) error {
+	clear(h.checkedAt)
+	verdicts, forward, err := h.check(ctx, h.db, batch)
+	if err != nil {
+		return err
+	}
+	if err := h.publish(ctx, forward); err != nil {
+		return err
+	}
+	maps.Copy(h.checkedAt, verdicts)
+	return nil
+}
+
+// check evaluates the rules on the events of batch; it returns each
+// event's verdict and the events to forward.
+func (h *handler) check(ctx context.Context, q Querier, batch []stream.Record[cdc.Change]) (map[*bus.Message]verdict, []*bus.Message, error) {
 	now := h.cfg.Now()
-	l := NewLookup(ctx, tx)
+	l := NewLookup(ctx, q)
 	// The employees of the batch, looked up at once for employee_exists.
 	seen := map[string]bool{}
 	var emps []string
@@ -184,43 +214,85 @@ func (h *handler) handle(ctx context.Context, tx *sql.Tx, batch []stream.Record[
 	}
 	l.Prime(employeesTable, employeesColumn, emps)
 	if err := l.Err(); err != nil {
-		return err // a database error: retried
+		return nil, nil, err // a database error: retried
 	}
+	verdicts := make(map[*bus.Message]verdict, len(batch))
 	var forward []*bus.Message
+	for _, rec := range batch {
+		c, m := rec.Value, rec.Msg
+		var v verdict
+		v.at = now
+		if checked(&c) {
+			fails, err := h.cfg.Suite.CheckRow(activities.Table, EventRow(&c, m.Value), now, l)
+			if err != nil {
+				return nil, nil, err // a database error: retried
+			}
+			v.fails = fails
+		}
+		verdicts[m] = v
+		if v.passes() {
+			forward = append(forward, validated(m, EventID(m, &c)))
+		}
+	}
+	return verdicts, forward, nil
+}
+
+func (v verdict) passes() bool { return len(v.fails) == 0 || v.fails[0].Severity != Error }
+
+func (h *handler) publish(ctx context.Context, forward []*bus.Message) error {
+	if len(forward) == 0 {
+		return nil
+	}
+	if err := h.bus.Publish(ctx, forward...); err != nil {
+		return fmt.Errorf("publish %d events to %s: %w", len(forward), activities.TopicValidated, err)
+	}
+	return nil
+}
+
+// handle quarantines the failing events of a batch, in the transaction of
+// the positions. Events prepare did not check are checked and forwarded
+// here.
+func (h *handler) handle(ctx context.Context, tx *sql.Tx, batch []stream.Record[cdc.Change]) error {
+	var unchecked []stream.Record[cdc.Change]
+	for _, rec := range batch {
+		if _, ok := h.checkedAt[rec.Msg]; !ok {
+			unchecked = append(unchecked, rec)
+		}
+	}
+	verdicts := make(map[*bus.Message]verdict, len(batch))
+	if len(unchecked) > 0 {
+		vs, forward, err := h.check(ctx, tx, unchecked)
+		if err != nil {
+			return err
+		}
+		if err := h.publish(ctx, forward); err != nil {
+			return err
+		}
+		maps.Copy(verdicts, vs)
+	}
 	var quarantine [][]any
 	failures := map[*bus.Message][]Failure{}
 	for _, rec := range batch {
 		c, m := rec.Value, rec.Msg
-		id := EventID(m, &c)
-		if !checked(&c) {
-			forward = append(forward, validated(m, id))
+		v, ok := verdicts[m]
+		if !ok {
+			v = h.checkedAt[m]
+		}
+		failures[m] = v.fails
+		if v.passes() {
 			continue
 		}
-		fails, err := h.cfg.Suite.CheckRow(activities.Table, EventRow(&c, m.Value), now, l)
-		if err != nil {
-			return err // a database error: retried
-		}
-		failures[m] = fails
-		if len(fails) == 0 || fails[0].Severity != Error {
-			forward = append(forward, validated(m, id))
-			continue
-		}
-		detail, err := json.Marshal(fails)
+		detail, err := json.Marshal(v.fails)
 		if err != nil {
 			return stream.Reject(fmt.Errorf("quarantine: %w", err))
 		}
-		quarantine = append(quarantine, []any{id, m.Topic, m.Partition, m.Offset, c.ID, string(c.Op), fails[0].Rule,
-			fails[0].Message, string(detail), m.Key, string(m.Value), now.UTC()})
+		quarantine = append(quarantine, []any{EventID(m, &c), m.Topic, m.Partition, m.Offset, c.ID, string(c.Op),
+			v.fails[0].Rule, v.fails[0].Message, string(detail), m.Key, string(m.Value), v.at.UTC()})
 	}
 	if err := store.InsertRows(ctx, tx, `INSERT INTO `+TableQuarantine+` (event_id, topic, topic_partition, topic_offset,
 		activity_id, op, rule, message, failures, message_key, event, quarantined_at)`, quarantine,
 		`ON CONFLICT (event_id) DO NOTHING`); err != nil {
 		return fmt.Errorf("quarantine %d events: %w", len(quarantine), err)
-	}
-	if len(forward) > 0 {
-		if err := h.bus.Publish(ctx, forward...); err != nil {
-			return fmt.Errorf("publish %d events to %s: %w", len(forward), activities.TopicValidated, err)
-		}
 	}
 	h.mu.Lock()
 	maps.Copy(h.pending, failures)
