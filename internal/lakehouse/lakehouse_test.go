@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -246,5 +247,48 @@ func TestOpenBadDialect(t *testing.T) {
 	s := storetest.Open(t, store.SQLite)
 	if _, err := lakehouse.Open(context.Background(), s.DB(), "mysql", lakehouse.Config{Warehouse: t.TempDir()}); err == nil {
 		t.Error("mysql was accepted")
+	}
+}
+
+func TestExpireSnapshots(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t, store.SQLite)
+	l := openLake(t, s, lakehouse.Config{Warehouse: filepath.Join(t.TempDir(), "warehouse")})
+	tb, err := l.EnsureTable(ctx, "things.expiring", cols, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := int64(1); i <= 5; i++ {
+		if err := tb.Append(ctx, []lakehouse.Row{row(i, "row")}, map[string]string{"podium.k": strconv.FormatInt(i, 10)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := tb.History()[0].ID
+	if err := tb.ExpireSnapshots(ctx, time.Hour, 2); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tb.History()); n != 5 {
+		t.Fatalf("expiring snapshots older than an hour left %d of 5, want all", n)
+	}
+	if err := tb.ExpireSnapshots(ctx, 0, 2); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tb.History()); n != 2 {
+		t.Fatalf("%d snapshots after expiring all but the last 2", n)
+	}
+	rows, err := tb.Scan(ctx, lakehouse.ScanOptions{})
+	if err != nil || len(rows) != 5 {
+		t.Fatalf("the current snapshot after expiry: %d rows, %v; want 5", len(rows), err)
+	}
+	if v, ok := tb.LastProperty("podium.k"); !ok || v != "5" {
+		t.Errorf("LastProperty after expiry = %q, %v; want 5", v, ok)
+	}
+	if _, err := tb.Scan(ctx, lakehouse.ScanOptions{SnapshotID: first}); err == nil {
+		t.Error("time travel to an expired snapshot worked")
+	}
+	// Reloaded from the catalog, the table has the short history too.
+	again, err := l.Table(ctx, "things.expiring")
+	if err != nil || len(again.History()) != 2 {
+		t.Fatalf("reloaded: %v, %v", again, err)
 	}
 }

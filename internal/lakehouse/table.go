@@ -223,6 +223,16 @@ func (t *Table) Delete(ctx context.Context, filter Filter, props map[string]stri
 	})
 }
 
+// ExpireSnapshots drops from the table's history the snapshots older than
+// olderThan, keeping at least the last retainLast (and always the current
+// one), and deletes the files no snapshot left needs. It makes no snapshot
+// of its own. Time travel reaches back only as far as the history kept.
+func (t *Table) ExpireSnapshots(ctx context.Context, olderThan time.Duration, retainLast int) error {
+	return t.commit(ctx, "expire snapshots of", func(_ context.Context, tx *table.Transaction) error {
+		return tx.ExpireSnapshots(table.WithOlderThan(olderThan), table.WithRetainLast(max(1, retainLast)))
+	})
+}
+
 // commit runs op in a transaction that fails, with ErrConflict, if another
 // writer committed since the table was loaded, and commits it.
 func (t *Table) commit(ctx context.Context, what string, op func(ctx context.Context, tx *table.Transaction) error) error {

@@ -19,6 +19,7 @@ const (
 	KeyS3SecretAccessKey = "lakehouse.s3_secret_access_key"
 	KeyMaxEvents         = "lakehouse.max_events"
 	KeyLinger            = "lakehouse.linger"
+	KeyRetention         = "lakehouse.snapshot_retention"
 )
 
 // Settings declares the sink's settings, to register before loading the
@@ -44,6 +45,8 @@ func Settings() []config.Setting {
 			Usage: "most change events per lakehouse commit (each batch costs three Iceberg commits)"},
 		{Key: KeyLinger, Kind: config.KindDuration, Default: "1s",
 			Usage: "longest a lakehouse batch gathers events under load; a quiet topic is written at once"},
+		{Key: KeyRetention, Kind: config.KindDuration, Default: "7d",
+			Usage: "how far back time travel reaches: older snapshots are expired every hour (the last 10 are kept); 0 keeps them all"},
 	}
 }
 
@@ -73,5 +76,6 @@ func FromConfig(cfg config.Config) Config {
 		Lake:      LakeConfig(cfg),
 		MaxEvents: int(cfg.Get(KeyMaxEvents).Int()),
 		Linger:    cfg.Get(KeyLinger).Duration(),
+		Retention: cfg.Get(KeyRetention).Duration(),
 	}
 }

@@ -49,6 +49,12 @@ const (
 	DefaultMaxEvents = 10000
 	DefaultLinger    = time.Second
 	DefaultIdle      = 50 * time.Millisecond
+	// DefaultExpireEvery is how often the snapshots older than
+	// Config.Retention are expired.
+	DefaultExpireEvery = time.Hour
+	// RetainSnapshots is the number of snapshots of each table that expiry
+	// always keeps, whatever their age.
+	RetainSnapshots = 10
 )
 
 // Config configures the sink.
@@ -69,6 +75,14 @@ type Config struct {
 	// Idle flushes a batch when no event came for that long (default
 	// DefaultIdle): a quiet topic is written at once.
 	Idle time.Duration
+	// Retention is how old a snapshot gets before it is expired (the last
+	// RetainSnapshots of each table are kept, the current one always, and
+	// with it the positions); 0 keeps every snapshot. Each commit rewrites
+	// the table's metadata with its whole history, so a long-running sink
+	// must expire: a quiet topic makes three snapshots per event.
+	Retention time.Duration
+	// ExpireEvery is how often expiry runs; default DefaultExpireEvery.
+	ExpireEvery time.Duration
 	// Now gives the time of gold computations (rolling-year policy);
 	// default time.Now.
 	Now func() time.Time
@@ -96,6 +110,9 @@ func Runnable(cfg Config) stream.Runnable {
 	}
 	if cfg.Idle <= 0 {
 		cfg.Idle = DefaultIdle
+	}
+	if cfg.ExpireEvery <= 0 {
+		cfg.ExpireEvery = DefaultExpireEvery
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -137,6 +154,8 @@ type run struct {
 	lake   *lakehouse.Lake
 	tables map[string]*table
 	events int64
+	// expired is when the snapshots were last expired.
+	expired time.Time
 }
 
 // Run opens the lake, creates the tables if needed and applies the topic's
@@ -202,6 +221,12 @@ func (r *run) loop(ctx context.Context) error {
 	defer func() { _ = c.Close() }()
 	r.log.Info("lakehouse sink started", "warehouse", r.lake.Warehouse(), "resume", r.applied().String())
 	for {
+		if ctx.Err() != nil {
+			// Stop after the batch in hand, not after the messages the
+			// consumer has prefetched.
+			r.log.Info("lakehouse sink stopped", "events", r.events)
+			return nil
+		}
 		batch, err := r.gather(ctx, c)
 		if len(batch) > 0 {
 			// The batch in hand is written even when ctx ends meanwhile.
@@ -212,6 +237,7 @@ func (r *run) loop(ctx context.Context) error {
 			if cerr := c.Commit(context.WithoutCancel(ctx), bus.LastPositions(batch)...); cerr != nil {
 				r.log.Warn("commit positions to the bus", "err", cerr)
 			}
+			r.expire(ctx)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -219,6 +245,27 @@ func (r *run) loop(ctx context.Context) error {
 				return nil
 			}
 			return fmt.Errorf("%s: fetch from %s: %w", Name, r.cfg.Topic, err)
+		}
+	}
+}
+
+// expire drops the snapshots older than the retention, at most every
+// ExpireEvery. A failure is logged and tried again at the next round: the
+// tables stay correct, their history only grows.
+func (r *run) expire(ctx context.Context) {
+	if r.cfg.Retention <= 0 || time.Since(r.expired) < r.cfg.ExpireEvery {
+		return
+	}
+	r.expired = time.Now()
+	for _, name := range Tables {
+		t := r.tables[name]
+		before := len(t.History())
+		if err := t.ExpireSnapshots(ctx, r.cfg.Retention, RetainSnapshots); err != nil {
+			r.log.Warn("expire old snapshots; trying again later", "table", name, "err", err)
+			continue
+		}
+		if n := before - len(t.History()); n > 0 {
+			r.log.Info("expired old snapshots", "table", name, "expired", n, "kept", len(t.History()))
 		}
 	}
 }

@@ -67,6 +67,8 @@ type fixture struct {
 	events  []func(topic string) *bus.Message
 	wh      string
 	metrics *stream.Metrics // of every run of the sink
+	// stopRun stops the running sink at once (set by runSink).
+	stopRun context.CancelFunc
 }
 
 func setup(t testing.TB, d store.Dialect, e enginetest.Engine, n int) *fixture {
@@ -223,6 +225,7 @@ func runSink(t testing.TB, f *fixture, cfg lake.Config, stop func() bool) error 
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	f.stopRun = cancel
 	errc := make(chan error, 1)
 	go func() {
 		errc <- lake.Runnable(cfg).Run(ctx, stream.Env{Bus: f.bus, Store: f.store, Metrics: f.metrics})
@@ -448,6 +451,7 @@ func TestSink(t *testing.T) {
 							if !c.stop {
 								return errCrash
 							}
+							f.stopRun() // at once: the poll would let more batches in
 						}
 						return nil
 					}}
@@ -458,6 +462,9 @@ func TestSink(t *testing.T) {
 						return stopped || f.caughtUp(t, l, end)
 					})
 					if c.stop {
+						mu.Lock()
+						cancelled = stopped
+						mu.Unlock()
 						if err != nil || !cancelled {
 							t.Fatalf("stopped run: %v (stopped %v)", err, cancelled)
 						}
@@ -580,4 +587,42 @@ func TestPositions(t *testing.T) {
 			t.Errorf("%q parsed", bad)
 		}
 	}
+}
+
+// TestSinkExpiresSnapshots runs the sink with small batches and a retention
+// of nothing: each table keeps its last RetainSnapshots snapshots, and the
+// tables are still those of the rewards processor.
+func TestSinkExpiresSnapshots(t *testing.T) {
+	f := setup(t, store.SQLite, enginetest.JetStream, 2000)
+	rewardsTopic, wantGold, wantSilver := rewardsTables(t, f)
+	topic := activities.TopicValidated
+	if rewardsTopic != topic {
+		f.publish(t, topic)
+	}
+	end := f.end(t, topic)
+	l := f.openLake(t)
+	cfg := f.config(nil)
+	cfg.MaxEvents, cfg.Retention, cfg.ExpireEvery = 100, time.Nanosecond, time.Nanosecond
+	if err := runSink(t, f, cfg, func() bool { return f.caughtUp(t, l, end) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range lake.Tables {
+		tb, err := l.Table(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The last batch may have come after the last expiry.
+		if n := len(tb.History()); n == 0 || n > lake.RetainSnapshots+1 {
+			t.Errorf("%s keeps %d snapshots, want 1 to %d", name, n, lake.RetainSnapshots+1)
+		}
+	}
+	silver := scanSorted(t, l, lake.TableSilver, func(a, b lakehouse.Row) bool { return a[0].(int64) < b[0].(int64) })
+	compare(t, "silver", wantSilver, silver)
+	gold := scanSorted(t, l, lake.TableGold, func(a, b lakehouse.Row) bool {
+		if a[0] != b[0] {
+			return a[0].(string) < b[0].(string)
+		}
+		return a[1].(int32) < b[1].(int32)
+	})
+	compare(t, "gold", wantGold, gold)
 }
