@@ -147,7 +147,7 @@ func benchCapture(b *testing.B, d store.Dialect) {
 				b.StopTimer()
 				b.ResetTimer()
 				start = time.Now()
-				c = run(b, e.capture(b, e.cfg), bs)
+				run(b, e.capture(b, e.cfg), bs)
 				b.StartTimer()
 			}
 			select {

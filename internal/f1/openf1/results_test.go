@@ -184,14 +184,14 @@ func TestMapResultsResolvers(t *testing.T) {
 func TestMapResultsStatuses(t *testing.T) {
 	p := func(n int) *int { return &n }
 	type row struct {
-		car               int
-		pos               *int
-		laps              int
-		dnf, dns, dsq     bool
-		gap               Gap
-		wantStatus        string
-		wantPos           *int
-		wantTime, wantKey string
+		car           int
+		pos           *int
+		laps          int
+		dnf, dns, dsq bool
+		gap           Gap
+		wantStatus    string
+		wantPos       *int
+		wantTime      string
 	}
 	tests := []struct {
 		name string
