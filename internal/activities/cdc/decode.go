@@ -30,6 +30,10 @@ type Change struct {
 	// After is the row after an insert, an update or a snapshot read; nil
 	// for deletes.
 	After *activities.Activity
+	// AfterColumns are the columns of the after image as the event gives
+	// them (null ones included), for consumers that read columns After has
+	// no field for; nil when there is no after image.
+	AfterColumns map[string]json.RawMessage
 	// Tombstone marks a message without a value, which Debezium sends after
 	// each delete for Kafka's log compaction. Only ID is set (from the
 	// message key, by DecodeMessage); consumers skip it.
@@ -86,10 +90,10 @@ func Decode(value []byte) (Change, error) {
 	}
 	c := Change{Op: ev.Op, Source: ev.Source, TsMs: ev.TsMs, Transaction: ev.Transaction, Message: ev.Message}
 	var err error
-	if c.Before, c.BeforeKeyOnly, err = decodeRow(ev.Before, units); err != nil {
+	if c.Before, c.BeforeKeyOnly, _, err = decodeRow(ev.Before, units); err != nil {
 		return Change{}, fmt.Errorf("%s event: before: %w", c.Op, err)
 	}
-	if c.After, _, err = decodeRow(ev.After, units); err != nil {
+	if c.After, _, c.AfterColumns, err = decodeRow(ev.After, units); err != nil {
 		return Change{}, fmt.Errorf("%s event: after: %w", c.Op, err)
 	}
 	switch {
@@ -226,16 +230,16 @@ func schemaUnits(schema json.RawMessage) (map[string]timeUnit, error) {
 	return units, nil
 }
 
-// decodeRow decodes a row image into an activity. keyOnly reports an image
-// whose columns other than id are all missing, null or zero values.
-func decodeRow(raw json.RawMessage, units map[string]timeUnit) (a *activities.Activity, keyOnly bool, err error) {
+// decodeRow decodes a row image into an activity and returns its columns
+// too. keyOnly reports an image whose columns other than id are all
+// missing, null or zero values.
+func decodeRow(raw json.RawMessage, units map[string]timeUnit) (a *activities.Activity, keyOnly bool, cols map[string]json.RawMessage, err error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil, false, nil
+		return nil, false, nil, nil
 	}
-	var cols map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &cols); err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	a = &activities.Activity{}
 	keyOnly = true
@@ -274,13 +278,13 @@ func decodeRow(raw json.RawMessage, units map[string]timeUnit) (a *activities.Ac
 			a.UpdatedAt, err = timestamp(v, units[name])
 		}
 		if err != nil {
-			return nil, false, fmt.Errorf("column %s: %w", name, err)
+			return nil, false, nil, fmt.Errorf("column %s: %w", name, err)
 		}
 	}
 	if _, ok := cols["id"]; !ok {
 		keyOnly = false
 	}
-	return a, keyOnly, nil
+	return a, keyOnly, cols, nil
 }
 
 // zeroValue reports whether v is the zero value of its JSON type, which

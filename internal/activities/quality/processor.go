@@ -223,7 +223,7 @@ func (h *handler) check(ctx context.Context, q Querier, batch []stream.Record[cd
 		var v verdict
 		v.at = now
 		if checked(&c) {
-			fails, err := h.cfg.Suite.CheckRow(activities.Table, EventRow(&c, m.Value), now, l)
+			fails, err := h.cfg.Suite.CheckRow(activities.Table, EventRow(&c), now, l)
 			if err != nil {
 				return nil, nil, err // a database error: retried
 			}
@@ -341,17 +341,17 @@ func validated(m *bus.Message, id string) *bus.Message {
 
 // EventRow returns the after image of c as a rule sees it (see Row): the
 // typed columns of the decoded activity, minus those that are null or
-// missing in the event (value, the raw event), plus the columns of the
+// missing in the event (c.AfterColumns), plus the columns of the
 // event podium does not know, as JSON gives them (numbers as int or
 // double).
-func EventRow(c *cdc.Change, value []byte) Row {
+func EventRow(c *cdc.Change) Row {
 	a := c.After
 	row := Row{
 		"id": a.ID, "employee_id": a.EmployeeID, "start_time": a.StartTime.UTC(), "sport_type": a.SportType,
 		"distance_m": a.DistanceM, "elapsed_s": int64(a.ElapsedS), "comment": a.Comment, "source": a.Source,
 		"updated_at": a.UpdatedAt.UTC(),
 	}
-	raw := afterImage(value)
+	raw := c.AfterColumns
 	if raw == nil {
 		return row
 	}
@@ -390,25 +390,4 @@ func knownColumn(k string) bool { return activityColumns[k] }
 func isNull(v json.RawMessage) bool {
 	v = bytes.TrimSpace(v)
 	return len(v) == 0 || string(v) == "null"
-}
-
-// afterImage returns the columns of the after image of a change event,
-// with or without the JSON converter's schema wrapper; nil if there is
-// none.
-func afterImage(value []byte) map[string]json.RawMessage {
-	var top map[string]json.RawMessage
-	if json.Unmarshal(value, &top) != nil {
-		return nil
-	}
-	if p, ok := top["payload"]; ok && top["op"] == nil {
-		top = nil
-		if json.Unmarshal(p, &top) != nil {
-			return nil
-		}
-	}
-	var after map[string]json.RawMessage
-	if json.Unmarshal(top["after"], &after) != nil {
-		return nil
-	}
-	return after
 }

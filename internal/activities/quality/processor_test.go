@@ -250,7 +250,7 @@ func TestEventRow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			row := EventRow(&c, value)
+			row := EventRow(&c)
 			for k, w := range tt.want {
 				g, ok := row[k]
 				if w == nil {
