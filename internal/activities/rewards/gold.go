@@ -75,17 +75,28 @@ func (p Policy) Gold(employeeID string, year int, sports []SportYear, e Employee
 // under a rolling-year policy and for the current year, the activities that
 // started in the twelve months up to now (as activities_gold counts them).
 func (p Policy) WellnessCount(year, activities int, starts []time.Time, now time.Time) int {
-	if !p.RollingYear || year != now.In(p.Location).Year() {
+	from, to, rolling := p.RollingWindow(year, now)
+	if !rolling {
 		return activities
 	}
-	from := now.AddDate(-1, 0, 0)
 	n := 0
 	for _, s := range starts {
-		if s.After(from) && !s.After(now) {
+		if s.After(from) && !s.After(to) {
 			n++
 		}
 	}
 	return n
+}
+
+// RollingWindow returns the period (from, to] whose activities count for
+// the wellness days of year as of now: under a rolling-year policy and for
+// the current year, the twelve months up to now (rolling is true); else
+// rolling is false and the year's own activities count.
+func (p Policy) RollingWindow(year int, now time.Time) (from, to time.Time, rolling bool) {
+	if !p.RollingYear || year != now.In(p.Location).Year() {
+		return time.Time{}, time.Time{}, false
+	}
+	return now.AddDate(-1, 0, 0), now, true
 }
 
 // Employees reads the business unit and commute of the given employees from

@@ -324,8 +324,8 @@ func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool
 		for _, s := range sy {
 			counted += s.Activities
 		}
-		if n, ok := rolling[k.employee]; ok && k.year == now.In(policy.Location).Year() {
-			counted = n
+		if _, _, r := policy.RollingWindow(k.year, now); r {
+			counted = rolling[k.employee]
 		}
 		g := policy.Gold(k.employee, k.year, sy, employees[k.employee], counted)
 		var km any
@@ -354,21 +354,20 @@ func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool
 // activities in the twelve months up to now of each employee with a key in
 // the current year; nil under a calendar-year policy.
 func rollingCounts(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool, now time.Time) (map[string]int, error) {
-	if !policy.RollingYear {
+	from, to, rolling := policy.RollingWindow(now.In(policy.Location).Year(), now)
+	if !rolling {
 		return nil, nil
 	}
-	this := now.In(policy.Location).Year()
 	var emps []string
 	for k := range keys {
-		if k.year == this {
+		if _, _, r := policy.RollingWindow(k.year, now); r {
 			emps = append(emps, k.employee)
 		}
 	}
 	sort.Strings(emps)
 	counts := map[string]int{}
-	from := now.AddDate(-1, 0, 0)
 	err := chunked(emps, func(part []any) error {
-		args := append([]any{from, now}, part...)
+		args := append([]any{from, to}, part...)
 		rows, err := tx.QueryContext(ctx, `SELECT employee_id, COUNT(*) FROM `+TableCurrent+`
 			WHERE start_time > $1 AND start_time <= $2 AND employee_id IN (`+placeholders(3, len(part))+`)
 			GROUP BY employee_id`, args...)
@@ -386,12 +385,7 @@ func rollingCounts(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]
 		}
 		return rows.Err()
 	})
-	for _, e := range emps {
-		if _, ok := counts[e]; !ok {
-			counts[e] = 0
-		}
-	}
-	return counts, err
+	return counts, err // an employee without activity in the window is missing: 0
 }
 
 // inChunk is the number of values in one IN list.
