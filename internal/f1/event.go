@@ -101,7 +101,23 @@ type Result struct {
 	// Cars is the number of cars in the session's classification, so that a
 	// consumer knows when a session is complete.
 	Cars int `json:"cars,omitempty"`
+	// Points is the official points figure when the source has one
+	// (OpenF1's session_result.points): it wins over the points derived
+	// from Position, PointsScale and FastestLap. Nil when the source gives
+	// none.
+	Points *float64 `json:"points,omitempty"`
+	// Source names where the result came from (see the Source constants);
+	// empty for older messages.
+	Source string `json:"source,omitempty"`
 }
+
+// Sources of results, for Result.Source, the audit trail and the pages.
+const (
+	SourceArchive    = "archive"
+	SourceOpenF1REST = "openf1-rest"
+	SourceOpenF1MQTT = "openf1-mqtt"
+	SourceFile       = "file"
+)
 
 // Key returns the message key of r: season/round/session/car.
 func (r Result) Key() string { return ResultKey(r.Season, r.Round, r.Session, r.CarNumber) }
