@@ -53,7 +53,7 @@ func init() {
 			out := []stream.Runnable{
 				rewards.Processor(policy, rewards.Notify(p.Hub)),
 				// The Slack congratulations: one message per new live activity.
-				notify.Runnable(notify.FromConfig(p.Config, p.Log)),
+				notify.Stage(notify.FromConfig(p.Config, p.Log)),
 			}
 			for _, f := range activitiesParts.processors {
 				out = append(out, f(p)...)

@@ -21,6 +21,9 @@ type Progress struct {
 	Next map[int32]int64
 	// Lag is the number of messages on the topic not yet committed.
 	Lag int64
+	// Pending and Parked count an effect stage's calls waiting to be made
+	// and parked with a reason (zero for other kinds).
+	Pending, Parked int64
 }
 
 // Lags reports the progress of each processor, from the topics' end offsets
@@ -33,6 +36,10 @@ func Lags(ctx context.Context, b bus.Bus, db *sql.DB, specs []Spec) ([]Progress,
 	byName := make(map[string]bus.TopicInfo, len(topics))
 	for _, t := range topics {
 		byName[t.Name] = t
+	}
+	counts, err := CallCounts(ctx, db)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]Progress, 0, len(specs))
 	for _, sp := range specs {
@@ -63,6 +70,7 @@ func Lags(ctx context.Context, b bus.Bus, db *sql.DB, specs []Spec) ([]Progress,
 				p.Lag += part.End - from
 			}
 		}
+		p.Pending, p.Parked = counts[sp.Name][CallPending], counts[sp.Name][CallParked]
 		out = append(out, p)
 	}
 	return out, nil
@@ -77,12 +85,20 @@ type LagCollector struct {
 	Logger *slog.Logger
 }
 
-var lagDesc = prometheus.NewDesc("podium_consumer_lag",
-	"Messages on the topic whose effects the processor has not committed yet.",
-	[]string{"processor", "topic"}, nil)
+var (
+	lagDesc = prometheus.NewDesc("podium_consumer_lag",
+		"Messages on the topic whose effects the stage has not committed yet (end offset minus committed position).",
+		[]string{"processor", "topic"}, nil)
+	callsDesc = prometheus.NewDesc("podium_effect_calls",
+		"Calls of an effect stage in its ledger, by state (pending: waiting to be made; parked: refused, see podium dlq list).",
+		[]string{"processor", "state"}, nil)
+)
 
 // Describe implements prometheus.Collector.
-func (c LagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- lagDesc }
+func (c LagCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- lagDesc
+	ch <- callsDesc
+}
 
 // Collect implements prometheus.Collector.
 func (c LagCollector) Collect(ch chan<- prometheus.Metric) {
@@ -95,7 +111,15 @@ func (c LagCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		return
 	}
+	kinds := map[string]string{}
+	for _, sp := range c.Specs() {
+		kinds[sp.Name] = sp.Kind
+	}
 	for _, l := range lags {
 		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(l.Lag), l.Processor, l.Topic)
+		if kinds[l.Processor] == KindEffect {
+			ch <- prometheus.MustNewConstMetric(callsDesc, prometheus.GaugeValue, float64(l.Pending), l.Processor, CallPending)
+			ch <- prometheus.MustNewConstMetric(callsDesc, prometheus.GaugeValue, float64(l.Parked), l.Processor, CallParked)
+		}
 	}
 }

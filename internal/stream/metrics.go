@@ -17,6 +17,8 @@ type Metrics struct {
 	batch    *prometheus.HistogramVec
 	handle   *prometheus.HistogramVec
 	duration *prometheus.HistogramVec
+	calls    *prometheus.CounterVec
+	callTime *prometheus.HistogramVec
 
 	mu     sync.Mutex
 	recent []Batch
@@ -76,9 +78,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "podium_batch_duration_seconds", Help: "Time from fetch to commit of one batch (decode, handle, commit).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12),
 		}, labels),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "podium_effect_calls_total", Help: "Calls of an effect stage to its outside service, by outcome (sent, retried, parked).",
+		}, []string{"processor", "outcome"}),
+		callTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "podium_effect_call_duration_seconds", Help: "Time an effect stage's call to its outside service took.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+		}, []string{"processor"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.in, m.out, m.failed, m.retries, m.batch, m.handle, m.duration)
+		reg.MustRegister(m.in, m.out, m.failed, m.retries, m.batch, m.handle, m.duration, m.calls, m.callTime)
 	}
 	return m
 }
@@ -148,6 +157,7 @@ type procMetrics struct {
 	batch            prometheus.Observer
 	handle, duration prometheus.Observer
 	failedByStage    map[string]prometheus.Counter
+	callDuration     prometheus.Observer
 }
 
 // For returns the series of one processor.
@@ -167,7 +177,12 @@ func (m *Metrics) For(processor, topic string) *procMetrics {
 			"decode": m.failed.WithLabelValues(processor, topic, "decode"),
 			"handle": m.failed.WithLabelValues(processor, topic, "handle"),
 		},
+		callDuration: m.callTime.WithLabelValues(processor),
 	}
+}
+
+func (p *procMetrics) calls(outcome string) prometheus.Counter {
+	return p.m.calls.WithLabelValues(p.processor, outcome)
 }
 
 func (p *procMetrics) failed(stage string) prometheus.Counter { return p.failedByStage[stage] }
@@ -185,8 +200,8 @@ func (p *procMetrics) observe(size int, d time.Duration) {
 }
 
 // ObserveBatch records a batch that a processor running its own loop (not
-// a Processor: the lakehouse sink) committed: size events read and handled
-// in d. The batch shows on the pipeline page like any other.
+// a stage of this package: the lakehouse sink until it moves onto Sink)
+// committed: size events read and handled in d.
 func (m *Metrics) ObserveBatch(processor, topic string, size int, d time.Duration) {
 	if m == nil {
 		return

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -101,24 +100,6 @@ func TestDisplayName(t *testing.T) {
 	} {
 		if got := displayName(tt.first, tt.last); got != tt.want {
 			t.Errorf("displayName(%q, %q) = %q, want %q", tt.first, tt.last, got, tt.want)
-		}
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	for _, tt := range []struct {
-		v    string
-		want time.Duration
-	}{
-		{"1", time.Second},
-		{"30", 30 * time.Second},
-		{"", time.Second},
-		{"soon", time.Second},
-		{now.Add(5 * time.Second).Format(http.TimeFormat), 5 * time.Second},
-	} {
-		if got := parseRetryAfter(tt.v, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %s, want %s", tt.v, got, tt.want)
 		}
 	}
 }

@@ -9,28 +9,28 @@
 // snapshot reads ("r"), updates, deletes, and activities that ended longer
 // ago than Config.LiveWindow (a backfill) are passed over silently.
 //
-// # One message per activity
+// # One message per activity, and Slack never holds podium up
 //
-// The ids of the activities whose message Slack accepted are recorded in
-// the table notify_posted, in the transaction that records the processor's
-// positions; an activity found there is never posted again, whether the
-// event is read again after a restart or published twice by the capture.
-// Slack's incoming webhooks take no idempotency key, so one window remains:
-// a crash (or a lost connection to the database) between Slack's reply and
-// the commit of that transaction posts the message again after the restart.
-// Runnable keeps that window as small as it can be: it handles one event per
-// transaction, so the commit follows Slack's reply at once (one insert and
-// the positions: milliseconds), and a message accepted by Slack is never
-// held back behind the posting of another. A request in flight is never
-// cancelled, even by a shutdown, so that a reply is not thrown away; a
-// request that times out (Config.HTTPClient's timeout) may have been posted
-// and is sent again — the only other source of a duplicate.
+// "activities-slack" is an effect stage (stream.Effect): in the
+// transaction that records its positions it plans one call per new live
+// activity, keyed "activity/<id>", in the runtime's ledger
+// (podium_effects); the message is posted afterwards, outside any
+// transaction and any store lock. An activity whose key the ledger has is
+// never planned again (an event read again, or published twice by the
+// capture), and a call marked sent is never made again. Slack's incoming
+// webhooks take no idempotency key, so one window remains: a crash between
+// Slack's reply and the ledger's update posts the message again after the
+// restart.
 //
-// A Slack outage delays messages but loses none: network errors and 5xx are
-// retried with exponential backoff up to Config.MaxBackoff, 429 after the
-// Retry-After Slack asks for, without ever dead-lettering the event. Only a
-// 400 (Slack refusing the payload itself) sends the event to the dead-letter
-// topic.
+// Slack's answers decide what happens to a message: 2xx posts it; a
+// network error, a 5xx or a 429 (after its Retry-After) is retried with
+// backoff for as long as it takes — the stage keeps consuming meanwhile, so
+// its lag stays true and nothing else waits; Slack's refusals (400
+// invalid_payload, 403 invalid_token or action_prohibited, 404 no_service or
+// channel_not_found, 410 channel_is_archived, and a 200 whose JSON says
+// "ok": false) are tried a few times, then the message is parked with
+// Slack's answer as the reason: `podium dlq list` shows it, and `podium dlq
+// replay` tries it again once the webhook is fixed.
 //
 // The webhook URL is a secret (it is the only credential): it comes from
 // the configuration file or the environment (see Settings), never from a
@@ -46,6 +46,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +55,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,6 +63,7 @@ import (
 	"github.com/podiumhq/podium/internal/activities/cdc"
 	"github.com/podiumhq/podium/internal/activities/hr"
 	"github.com/podiumhq/podium/internal/config"
+	"github.com/podiumhq/podium/internal/retry"
 	"github.com/podiumhq/podium/internal/stream"
 )
 
@@ -68,17 +71,13 @@ import (
 // migration component.
 const Name = "activities-slack"
 
-// Tables lists the tables the processor owns.
-var Tables = []string{"notify_posted"}
-
 // Defaults of Config.
 const (
 	DefaultLanguage   = "fr"
 	DefaultLiveWindow = 6 * time.Hour
-	DefaultMaxBackoff = time.Minute
-	// DefaultTimeout bounds one request to Slack when Config.HTTPClient is
-	// nil.
-	DefaultTimeout = 30 * time.Second
+	DefaultMaxBackoff = 5 * time.Minute
+	// DefaultTimeout bounds one request to Slack.
+	DefaultTimeout = 10 * time.Second
 )
 
 //go:embed migrations/*.sql
@@ -98,7 +97,8 @@ type Config struct {
 	// Location is the time zone of the dates in messages; default
 	// Europe/Paris.
 	Location *time.Location
-	// HTTPClient posts to Slack; default a client with DefaultTimeout.
+	// HTTPClient posts to Slack; default http.DefaultClient (each request
+	// is bounded by DefaultTimeout).
 	HTTPClient *http.Client
 	// Out receives the messages that would be sent when WebhookURL is
 	// empty; default os.Stdout.
@@ -106,8 +106,11 @@ type Config struct {
 	// Logger; nil discards logs.
 	Logger *slog.Logger
 	// MaxBackoff caps the wait between retries of a failing Slack (a 429's
-	// Retry-After is honoured whatever its length); default 1 min.
+	// Retry-After is honoured up to 15 minutes); default 5 min.
 	MaxBackoff time.Duration
+	// MaxAttempts is how many times a message Slack refuses is tried
+	// before it is parked; default stream.DefaultMaxAttempts.
+	MaxAttempts int
 	// Now returns the current time; default time.Now (tests set it).
 	Now func() time.Time
 }
@@ -182,7 +185,7 @@ func (c Config) withDefaults() Config {
 		c.Location = loc
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: DefaultTimeout}
+		c.HTTPClient = http.DefaultClient
 	}
 	if c.Out == nil {
 		c.Out = os.Stdout
@@ -199,34 +202,25 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Processor returns the processor "activities-slack" on
-// activities.TopicValidated. It posts every new live activity of a batch
-// in turn, each recorded in the batch's transaction: run it with
-// stream.Env.MaxBatch 1, or use Runnable, which does, so that each message
-// is committed as soon as Slack accepted it (see the package
-// documentation). Handle waits for Slack as long as it takes: its context
-// is the runtime's, which a shutdown does not cancel; Runnable also stops
-// the waiting between retries on shutdown.
-func Processor(cfg Config) stream.Processor[cdc.Change] {
-	return newProcessor(cfg, context.Background())
-}
-
-func newProcessor(cfg Config, stop context.Context) stream.Processor[cdc.Change] {
+// Stage returns the effect stage "activities-slack" on
+// activities.TopicValidated (see the package documentation).
+func Stage(cfg Config) stream.Runnable {
 	cfg = cfg.withDefaults()
-	h := &handler{cfg: cfg, host: webhookHost(cfg.WebhookURL), log: cfg.Logger.With("processor", Name)}
-	return stream.Processor[cdc.Change]{
-		Name:       Name,
-		Topic:      activities.TopicValidated,
-		Decode:     cdc.DecodeMessage,
-		Migrations: Migrations(),
-		Tables:     Tables,
-		Handle: func(ctx context.Context, tx *sql.Tx, batch []stream.Record[cdc.Change]) error {
-			return h.handle(ctx, stop, tx, batch)
-		},
-	}
+	h := &handler{cfg: cfg, host: webhookHost(cfg.WebhookURL), log: cfg.Logger.With("stage", Name)}
+	return runnable{stream.Effect[cdc.Change]{
+		Name:        Name,
+		Topic:       activities.TopicValidated,
+		Decode:      cdc.DecodeMessage,
+		Migrations:  Migrations(),
+		Plan:        h.plan,
+		Do:          h.do,
+		MaxAttempts: cfg.MaxAttempts,
+		Backoff:     retry.Backoff{Initial: min(time.Second, cfg.MaxBackoff), Max: cfg.MaxBackoff, Jitter: 0.2},
+		Timeout:     DefaultTimeout,
+	}}
 }
 
-// Migrations returns the processor's schema.
+// Migrations returns the stage's schema changes.
 func Migrations() fs.FS {
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
@@ -235,70 +229,70 @@ func Migrations() fs.FS {
 	return sub
 }
 
-// Runnable returns the processor to run under stream.Supervise: Processor
-// run one event per transaction (whatever the Env's MaxBatch), with the
-// HR register's schema migrated first, and retries interrupted when the
-// processor stops.
-func Runnable(cfg Config) stream.Runnable { return runnable{cfg: cfg} }
-
-type runnable struct{ cfg Config }
-
-func (r runnable) Spec() stream.Spec { return Processor(r.cfg).Spec() }
+// runnable migrates the HR register's schema, which plan reads, before the
+// stage runs.
+type runnable struct{ stream.Effect[cdc.Change] }
 
 func (r runnable) Run(ctx context.Context, env stream.Env) error {
 	if err := hr.Migrate(ctx, env.Store); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("processor %s: %w", Name, err)
+		return fmt.Errorf("stage %s: %w", Name, err)
 	}
-	env.MaxBatch = 1
-	return newProcessor(r.cfg, ctx).Run(ctx, env)
+	return r.Effect.Run(ctx, env)
 }
 
-// handler holds the processor's state.
+// handler holds the stage's state.
 type handler struct {
 	cfg  Config
 	host string // the webhook's host, the only part of it logged
 	log  *slog.Logger
 }
 
-// handle posts the live new activities of batch not posted yet and records
-// them in notify_posted.
-func (h *handler) handle(ctx, stop context.Context, tx *sql.Tx, batch []stream.Record[cdc.Change]) error {
+// plan returns a call per live new activity of batch: its message, keyed by
+// the activity.
+func (h *handler) plan(ctx context.Context, tx *sql.Tx, batch []stream.Record[cdc.Change]) ([]stream.Call, error) {
+	var calls []stream.Call
 	for _, rec := range batch {
 		c := rec.Value
 		if !h.postable(&c) {
 			continue
 		}
 		a := *c.After
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM notify_posted WHERE activity_id = $1`, a.ID).Scan(&one)
-		if err == nil {
-			continue // posted already
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read notify_posted for activity %d: %w", a.ID, err)
-		}
 		name, err := employeeName(ctx, tx, a.EmployeeID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		msg := render(a, name, h.cfg.Language, h.cfg.Location)
-		dry := h.cfg.WebhookURL == ""
-		if dry {
-			if _, err := fmt.Fprintf(h.cfg.Out, "slack (no webhook configured) would send: %s\n", msg.Text); err != nil {
-				return fmt.Errorf("print the message of activity %d: %w", a.ID, err)
-			}
-		} else if err := h.send(ctx, stop, a.ID, msg); err != nil {
-			return err
+		body, err := json.Marshal(render(a, name, h.cfg.Language, h.cfg.Location))
+		if err != nil {
+			return nil, stream.Reject(fmt.Errorf("encode the message of activity %d: %w", a.ID, err))
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notify_posted (activity_id, posted_at, dry_run) VALUES ($1, $2, $3)`,
-			a.ID, h.cfg.Now().UTC(), dry); err != nil {
-			return fmt.Errorf("record the message of activity %d: %w", a.ID, err)
-		}
-		h.log.Info("activity congratulated", "activity", a.ID, "sport", a.SportType, "dry_run", dry)
+		calls = append(calls, stream.Call{Key: callKey(a.ID), Body: body, Msg: rec.Msg})
 	}
+	return calls, nil
+}
+
+// callKey is the ledger key of an activity's message.
+func callKey(id int64) string { return "activity/" + strconv.FormatInt(id, 10) }
+
+// do posts one message, or prints it when no webhook is configured.
+func (h *handler) do(ctx context.Context, c stream.Call) error {
+	if h.cfg.WebhookURL == "" {
+		var m message
+		if err := json.Unmarshal(c.Body, &m); err != nil {
+			return retry.Permanent(fmt.Errorf("read the planned message: %w", err))
+		}
+		if _, err := fmt.Fprintf(h.cfg.Out, "slack (no webhook configured) would send: %s\n", m.Text); err != nil {
+			return fmt.Errorf("print the message: %w", err)
+		}
+		h.log.Info("activity congratulated", "call", c.Key, "dry_run", true)
+		return nil
+	}
+	if err := h.post(ctx, c.Body); err != nil {
+		return fmt.Errorf("slack webhook at %s: %w", h.host, err)
+	}
+	h.log.Info("activity congratulated", "call", c.Key, "attempts", c.Attempts+1)
 	return nil
 }
 

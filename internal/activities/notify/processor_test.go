@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -206,7 +208,7 @@ func (f *fixture) start(t *testing.T, cfg Config) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	env := stream.Env{Bus: f.bus, Store: f.store, MaxBatch: 500, Logger: cfg.Logger}
-	go func() { done <- Runnable(cfg).Run(ctx, env) }()
+	go func() { done <- Stage(cfg).Run(ctx, env) }()
 	return func() {
 		t.Helper()
 		cancel()
@@ -221,21 +223,28 @@ func (f *fixture) start(t *testing.T, cfg Config) (stop func()) {
 	}
 }
 
-// posted returns the activity ids in notify_posted, 0 rows if the table
-// does not exist yet.
-func (f *fixture) posted() []int64 {
-	rows, err := f.store.DB().Query(`SELECT activity_id FROM notify_posted ORDER BY activity_id`)
+// posted returns the activity ids the ledger has as sent, none if the
+// ledger does not exist yet.
+func (f *fixture) posted() []int64 { return f.inState(stream.CallSent) }
+
+// inState returns the activity ids of the stage's ledger rows in state.
+func (f *fixture) inState(state string) []int64 {
+	rows, err := f.store.DB().Query(`SELECT call_key FROM podium_effects WHERE stage = $1 AND state = $2`, Name, state)
 	if err != nil {
 		return nil
 	}
 	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
+		var key string
 		var id int64
-		if rows.Scan(&id) == nil {
-			ids = append(ids, id)
+		if rows.Scan(&key) == nil {
+			if _, err := fmt.Sscanf(key, "activity/%d", &id); err == nil {
+				ids = append(ids, id)
+			}
 		}
 	}
+	slices.Sort(ids)
 	return ids
 }
 
@@ -260,7 +269,7 @@ func want(ids ...int64) []string {
 }
 
 // checkExactlyOnce checks that Slack accepted the messages of ids, each
-// once, in order, and that notify_posted holds them.
+// once, in order, and that the ledger has them sent.
 func checkExactlyOnce(t *testing.T, f *fixture, slack *fakeSlack, ids ...int64) {
 	t.Helper()
 	got, exp := slack.texts(), want(ids...)
@@ -268,7 +277,7 @@ func checkExactlyOnce(t *testing.T, f *fixture, slack *fakeSlack, ids ...int64) 
 		t.Errorf("Slack accepted:\n%s\nwant each activity once, in order:\n%s", strings.Join(got, "\n"), strings.Join(exp, "\n"))
 	}
 	if p, w := fmt.Sprint(f.posted()), fmt.Sprint(ids); p != w {
-		t.Errorf("notify_posted holds %s, want %s", p, w)
+		t.Errorf("the ledger has %s sent, want %s", p, w)
 	}
 	checkLogs(t, f)
 }
@@ -404,50 +413,95 @@ func TestNoWebhookPrints(t *testing.T) {
 	})
 }
 
-// TestPermanentRefusalIsDeadLettered: a 400 (Slack refusing the payload)
-// sends the event to the dead-letter topic and the stream goes on.
-func TestPermanentRefusalIsDeadLettered(t *testing.T) {
-	f := newFixture(t, store.SQLite)
-	var mu sync.Mutex
-	var texts []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m message
-		_ = json.NewDecoder(r.Body).Decode(&m)
-		if strings.Contains(m.Text, "10,1 km") {
-			http.Error(w, "invalid_blocks", http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		texts = append(texts, m.Text)
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	cfg := f.config(nil)
-	cfg.WebhookURL = srv.URL + secretPath
-	f.publish(t, f.event(t, cdc.OpCreate, activity(1, time.Minute)), f.event(t, cdc.OpCreate, activity(2, time.Minute)))
-	stop := f.start(t, cfg)
-	waitFor(t, "the second message", func() bool { return len(f.posted()) == 1 })
-	stop()
-	if fmt.Sprint(f.posted()) != "[2]" || len(texts) != 1 || texts[0] != want(2)[0] {
-		t.Errorf("posted %v, Slack accepted %q", f.posted(), texts)
+// TestSlackRefusalsAreParked: Slack's refusals — the answers its
+// documentation gives for a revoked webhook, a deleted or archived
+// channel, a refused payload, and a Web API style {"ok": false} — park
+// the message with Slack's answer as the reason after a few tries; the
+// stream goes on, and a replay after the fix posts it once.
+func TestSlackRefusalsAreParked(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"revoked webhook", http.StatusForbidden, "invalid_token"},
+		{"workspace restriction", http.StatusForbidden, "action_prohibited"},
+		{"deleted webhook", http.StatusNotFound, "no_service"},
+		{"deleted channel", http.StatusNotFound, "channel_not_found"},
+		{"archived channel", http.StatusGone, "channel_is_archived"},
+		{"refused payload", http.StatusBadRequest, "invalid_payload"},
+		{"web api refusal", http.StatusOK, `{"ok":false,"error":"channel_not_found"}`},
 	}
-	c, err := f.bus.Consume(context.Background(), bus.ConsumerConfig{Topic: bus.DLQTopic(activities.TopicValidated)})
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, store.SQLite)
+			var mu sync.Mutex
+			fixed, requests := false, 0
+			var texts []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var m message
+				_ = json.NewDecoder(r.Body).Decode(&m)
+				mu.Lock()
+				defer mu.Unlock()
+				requests++
+				if !fixed && strings.Contains(m.Text, "10,1 km") {
+					w.WriteHeader(tc.status)
+					_, _ = io.WriteString(w, tc.body)
+					return
+				}
+				texts = append(texts, m.Text)
+				_, _ = io.WriteString(w, "ok")
+			}))
+			defer srv.Close()
+			cfg := f.config(nil)
+			cfg.WebhookURL = srv.URL + secretPath
+			cfg.MaxAttempts = 2
+			f.publish(t, f.event(t, cdc.OpCreate, activity(1, time.Minute)), f.event(t, cdc.OpCreate, activity(2, time.Minute)))
+			stop := f.start(t, cfg)
+			waitFor(t, "the first message parked", func() bool { return len(f.inState(stream.CallParked)) == 1 })
+			waitFor(t, "the second message posted", func() bool { return len(f.posted()) == 1 })
+			stop()
+			if fmt.Sprint(f.posted()) != "[2]" || fmt.Sprint(f.inState(stream.CallParked)) != "[1]" {
+				t.Fatalf("sent %v, parked %v; want [2] sent, [1] parked", f.posted(), f.inState(stream.CallParked))
+			}
+			parked, err := stream.Parked(context.Background(), f.store.DB(), activities.TopicValidated)
+			if err != nil || len(parked) != 1 {
+				t.Fatalf("Parked = %v, %v", parked, err)
+			}
+			wantStatus := fmt.Sprint(tc.status)
+			if tc.status == http.StatusOK {
+				wantStatus = "ok=false"
+			}
+			slackError := strings.TrimSuffix(strings.TrimPrefix(tc.body, `{"ok":false,"error":"`), `"}`)
+			if p := parked[0]; p.Attempts != 2 || !strings.Contains(p.Reason, wantStatus) || !strings.Contains(p.Reason, slackError) {
+				t.Fatalf("parked %+v: want 2 attempts and Slack's answer (%d %s) as the reason", p, tc.status, tc.body)
+			}
+			if strings.Contains(parked[0].Reason, secretPath) {
+				t.Fatalf("the reason holds the webhook's secret: %s", parked[0].Reason)
+			}
+			// The webhook is fixed; the operator replays the parked message.
+			mu.Lock()
+			fixed = true
+			mu.Unlock()
+			if n, err := stream.Rearm(context.Background(), f.store, activities.TopicValidated); err != nil || n != 1 {
+				t.Fatalf("Rearm = %d, %v", n, err)
+			}
+			stop = f.start(t, cfg)
+			waitFor(t, "the replayed message", func() bool { return len(f.posted()) == 2 })
+			stop()
+			mu.Lock()
+			defer mu.Unlock()
+			if strings.Join(texts, "\n") != strings.Join(want(2, 1), "\n") || requests != 4 {
+				t.Fatalf("Slack accepted %q in %d requests; want the second, then the replayed first, in 4", texts, requests)
+			}
+			checkLogs(t, f)
+		})
 	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	dead, err := c.Fetch(ctx, 10)
-	if err != nil || len(dead) != 1 || !strings.Contains(dead[0].Headers[bus.HeaderDLQReason], "invalid_blocks") {
-		t.Fatalf("dead letters %v: %v", dead, err)
-	}
-	checkLogs(t, f)
 }
 
 // TestEachMessageCommittedBeforeTheNext: the duplicate window is one
 // message: while Slack handles the second message of a batch, the first is
-// already committed, whatever the Env's MaxBatch.
+// already marked sent, whatever the Env's MaxBatch.
 func TestEachMessageCommittedBeforeTheNext(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, d store.Dialect) {
 		f := newFixture(t, d)
@@ -476,7 +530,7 @@ func TestEachMessageCommittedBeforeTheNext(t *testing.T) {
 			t.Fatal("the second message never reached Slack")
 		}
 		if got := fmt.Sprint(f.posted()); got != "[1]" {
-			t.Errorf("while Slack handles the second message, notify_posted holds %s, want [1]", got)
+			t.Errorf("while Slack handles the second message, the ledger has %s sent, want [1]", got)
 		}
 		close(gate)
 		waitFor(t, "the second message", func() bool { return len(f.posted()) == 2 })

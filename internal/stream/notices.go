@@ -1,0 +1,148 @@
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/retry"
+)
+
+// TopicNotices carries the stages' notices: small messages that tell the
+// pages of every podium process what a stage just committed, so that a
+// dashboard served by one process follows the work of the workers.
+const TopicNotices = "podium.notices"
+
+// noticesRetention keeps notices briefly: they matter only while fresh.
+const noticesRetention = time.Hour
+
+// Notice is what a stage tells the pages after a commit: a server-sent
+// event's name and data (JSON).
+type Notice struct {
+	Event string          `json:"event"`
+	Data  json.RawMessage `json:"data,omitempty"`
+}
+
+// NewNotice returns the notice of event with data marshalled to JSON.
+func NewNotice(event string, data any) Notice {
+	b, err := json.Marshal(data)
+	if err != nil {
+		b = nil
+	}
+	return Notice{Event: event, Data: b}
+}
+
+// Notices publishes the notices of this process's stages on TopicNotices.
+// Send never blocks a stage: notices are queued and published in the
+// background, identical ones queued together sent once; when the queue is
+// full, or the bus fails, notices are dropped (a page then updates at its
+// next notice or reload).
+type Notices struct {
+	bus bus.Bus
+	log *slog.Logger
+	ch  chan Notice
+}
+
+// NewNotices returns a Notices publishing on b; run it with Run.
+func NewNotices(b bus.Bus, log *slog.Logger) *Notices {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Notices{bus: b, log: log, ch: make(chan Notice, 1024)}
+}
+
+// Send queues notices. A nil Notices drops them.
+func (n *Notices) Send(notices ...Notice) {
+	if n == nil {
+		return
+	}
+	for _, x := range notices {
+		select {
+		case n.ch <- x:
+		default: // full: a page misses an update, no stage waits
+		}
+	}
+}
+
+// Run publishes the queued notices until ctx ends.
+func (n *Notices) Run(ctx context.Context) {
+	if err := n.bus.EnsureTopic(ctx, bus.TopicConfig{Name: TopicNotices, MaxAge: noticesRetention, MaxBytes: 64 << 20}); err != nil && ctx.Err() == nil {
+		n.log.Warn("create the notices topic", "err", err)
+	}
+	for {
+		var batch []Notice
+		select {
+		case <-ctx.Done():
+			return
+		case x := <-n.ch:
+			batch = append(batch, x)
+		}
+	drain:
+		for len(batch) < 256 {
+			select {
+			case x := <-n.ch:
+				batch = append(batch, x)
+			default:
+				break drain
+			}
+		}
+		seen := map[string]bool{}
+		msgs := make([]*bus.Message, 0, len(batch))
+		for _, x := range batch {
+			v, err := json.Marshal(x)
+			if err != nil || seen[string(v)] {
+				continue
+			}
+			seen[string(v)] = true
+			msgs = append(msgs, &bus.Message{Topic: TopicNotices, Key: x.Event, Value: v})
+		}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := n.bus.Publish(pctx, msgs...); err != nil && ctx.Err() == nil {
+			n.log.Debug("publish notices; dropped", "notices", len(msgs), "err", err)
+		}
+		cancel()
+	}
+}
+
+// FollowNotices calls fn with every notice published from now on, by any
+// process, until ctx ends; a failing bus is retried.
+func FollowNotices(ctx context.Context, b bus.Bus, log *slog.Logger, fn func(Notice)) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	backoff := retry.Backoff{Initial: 500 * time.Millisecond, Max: 30 * time.Second}
+	for attempt := 1; ctx.Err() == nil; attempt++ {
+		err := followNotices(ctx, b, fn)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := backoff.Delay(attempt)
+		log.Warn("following the notices topic; retrying", "err", err, "retry_in", wait)
+		_ = retry.Sleep(ctx, wait)
+	}
+}
+
+func followNotices(ctx context.Context, b bus.Bus, fn func(Notice)) error {
+	if err := b.EnsureTopic(ctx, bus.TopicConfig{Name: TopicNotices, MaxAge: noticesRetention, MaxBytes: 64 << 20}); err != nil {
+		return err
+	}
+	c, err := b.Consume(ctx, bus.ConsumerConfig{Topic: TopicNotices, Start: bus.Latest})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Close() }()
+	for {
+		msgs, err := c.Fetch(ctx, 256)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			var x Notice
+			if json.Unmarshal(m.Value, &x) == nil && x.Event != "" {
+				fn(x)
+			}
+		}
+	}
+}
