@@ -17,6 +17,7 @@ import (
 	"github.com/podiumhq/podium/internal/activities/generate"
 	"github.com/podiumhq/podium/internal/activities/hr"
 	"github.com/podiumhq/podium/internal/activities/ingest"
+	"github.com/podiumhq/podium/internal/activities/lake"
 	"github.com/podiumhq/podium/internal/activities/notify"
 	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/config"
@@ -27,75 +28,96 @@ import (
 	"github.com/podiumhq/podium/internal/web"
 )
 
-func init() {
-	config.Register(commute.Settings()...)
-	config.Register(notify.Settings()...)
-	config.Register(rewards.Settings()...)
-	config.Register(config.Setting{Key: keyDemoPace, Default: "5s", Kind: config.KindDuration,
-		Usage: "podium demo: one new live activity every this long, after the backfill",
-		Check: func(v string) error {
-			if d, err := time.ParseDuration(v); err == nil && d <= 0 {
-				return fmt.Errorf("use a positive duration such as 5s")
-			}
-			return nil
-		}})
-	addCommand(newActivitiesCmd)
-	registerPipeline(pipeline{
-		name:   "activities",
-		tables: slices.Concat(commute.Tables, hr.Tables, ingest.Tables),
-		// The rewards processor turns the change events into the silver
-		// (activities_current) and gold (activities_gold) tables, and tells
-		// the Activities page after each batch.
-		processors: func(p *platform.App) []stream.Runnable {
-			// A policy the configuration gets wrong stops the processor
-			// with the reason (Run validates it).
-			policy, _ := rewards.PolicyFromConfig(p.Config)
-			out := []stream.Runnable{
-				rewards.Processor(policy, rewards.Notify(p.Hub)),
-				// The Slack congratulations: one message per new live activity.
-				notify.Stage(notify.FromConfig(p.Config, p.Log)),
-			}
-			for _, f := range activitiesParts.processors {
-				out = append(out, f(p)...)
-			}
-			return out
-		},
-		routes: func(p *platform.App, srv *web.Server) {
+// activitiesSettings are the settings of the activities pipeline.
+func activitiesSettings() []config.Setting {
+	return slices.Concat(commute.Settings(), notify.Settings(), rewards.Settings(), ingest.Settings(), lake.Settings(),
+		[]config.Setting{
+			{Key: keyDemoPace, Default: "5s", Kind: config.KindDuration,
+				Usage: "podium demo: one new live activity every this long, after the backfill",
+				Check: func(v string) error {
+					if d, err := time.ParseDuration(v); err == nil && d <= 0 {
+						return fmt.Errorf("use a positive duration such as 5s")
+					}
+					return nil
+				}},
+			{Key: keyExpectations, Flag: "suite", LocalFlag: true,
+				Usage: "YAML file of data-quality expectations for the activity stream; empty uses the built-in suite"},
+		})
+}
+
+// activitiesPipeline is the activities pipeline: the quality, rewards,
+// Slack and lakehouse stages; the Activities page, the API and the Strava
+// webhook; the change-data capture and the Strava worker as sources; the
+// demo's sample data.
+func (a *app) activitiesPipeline(p *platform.App) platform.Pipeline {
+	// A policy the configuration gets wrong stops the stages that use it,
+	// with the reason (their Run validates it).
+	policy, _ := rewards.PolicyFromConfig(p.Config)
+	stages := []stream.Runnable{
+		// The raw change events become the validated stream the other
+		// stages read; the failing ones are quarantined.
+		qualityStage{p: p},
+		// Silver (activities_current) and gold (activities_gold) tables.
+		rewards.Processor(policy, rewards.Notify(p.Notices)),
+		// The Slack congratulations: one message per new live activity.
+		notify.Stage(notify.FromConfig(p.Config, p.Log)),
+	}
+	if lake.Enabled(p.Config) {
+		// The Iceberg bronze, silver and gold tables.
+		cfg := lake.FromConfig(p.Config)
+		cfg.Policy = policy
+		stages = append(stages, lake.Runnable(cfg))
+	}
+	strava := ingest.NewStrava(p.Store, ingest.StravaConfigFrom(p.Config, p.Log))
+	return platform.Pipeline{
+		Name:   "activities",
+		Stages: stages,
+		Routes: func(srv *web.Server) {
 			rewards.HandlePage(srv, p.Store.DB(), companyLocation(p.Config), p.Log)
-			for _, f := range activitiesParts.routes {
-				f(p, srv)
-			}
+			ingest.NewAPI(p.Store, ingest.APIConfigFrom(p.Config, p.Log)).Register(srv.Mux)
+			strava.Register(srv.Mux)
 		},
-		source: func(ctx context.Context, a *app, p *platform.App) {
-			c, err := cdc.New(p.Store, cdc.Config{URL: a.cfg.ResolvedStore(), Logger: a.logger})
-			if err != nil {
-				a.logger.Error("change-data-capture of sport_activities cannot start", "err", err)
-				return
-			}
-			cdc.Supervise(ctx, c, p.Bus, a.logger)
+		Sources: []platform.Service{
+			{Name: "change-data capture of sport_activities", Run: func(ctx context.Context) error {
+				c, err := cdc.New(p.Store, cdc.Config{URL: a.cfg.ResolvedStore(), Logger: a.logger})
+				if err != nil {
+					return fmt.Errorf("change-data capture of sport_activities cannot start: %w", err)
+				}
+				cdc.Supervise(ctx, c, p.Bus, a.logger)
+				return nil
+			}},
+			{Name: "Strava webhook worker", Run: func(ctx context.Context) error {
+				strava.Run(ctx)
+				return nil
+			}},
 		},
 		// The demo imports the sample register, checks the commutes,
 		// backfills the previous calendar year and goes on live.
-		demo: func(ctx context.Context, a *app, p *platform.App) error {
-			imp, err := hr.ImportSample(ctx, p.Store)
-			if err != nil {
-				return err
-			}
-			a.logger.Info("activities demo: sample HR register imported", "summary", imp.Summary())
-			cfg, office, err := commute.FromConfig(a.cfg)
-			if err != nil {
-				return err
-			}
-			sum, err := commute.Run(ctx, p.Store, cfg, office)
-			if err != nil {
-				return err
-			}
-			a.logger.Info("activities demo: commutes checked", "summary", sum.String())
-			loc := companyLocation(a.cfg)
-			year := generate.Config{Year: time.Now().In(loc).Year() - 1, Seed: 1, Location: loc}
-			return generateActivities(ctx, a, p.Store, year, true, a.cfg.Get(keyDemoPace).Duration())
-		},
-	})
+		Demo:   []platform.Service{{Name: "activities demo feed", Once: true, Run: func(ctx context.Context) error { return a.activitiesDemo(ctx, p) }}},
+		Tables: slices.Concat(commute.Tables, hr.Tables, ingest.Tables),
+	}
+}
+
+// activitiesDemo is the demo's feed: the sample HR register, its
+// commutes, last year's activities, then a new one every demo pace.
+func (a *app) activitiesDemo(ctx context.Context, p *platform.App) error {
+	imp, err := hr.ImportSample(ctx, p.Store)
+	if err != nil {
+		return err
+	}
+	a.logger.Info("activities demo: sample HR register imported", "summary", imp.Summary())
+	cfg, office, err := commute.FromConfig(a.cfg)
+	if err != nil {
+		return err
+	}
+	sum, err := commute.Run(ctx, p.Store, cfg, office)
+	if err != nil {
+		return err
+	}
+	a.logger.Info("activities demo: commutes checked", "summary", sum.String())
+	loc := companyLocation(a.cfg)
+	year := generate.Config{Year: time.Now().In(loc).Year() - 1, Seed: 1, Location: loc}
+	return generateActivities(ctx, a, p.Store, year, true, a.cfg.Get(keyDemoPace).Duration())
 }
 
 // keyDemoPace is the setting of the demo's live pace.
@@ -109,14 +131,6 @@ func companyLocation(cfg config.Config) *time.Location {
 		return time.UTC
 	}
 	return loc
-}
-
-// activitiesParts collects what the files of the activities pipeline add
-// to it in their init functions: processors, web routes and subcommands.
-var activitiesParts struct {
-	processors  []func(p *platform.App) []stream.Runnable
-	routes      []func(p *platform.App, srv *web.Server)
-	subcommands []func(a *app) *cobra.Command
 }
 
 func newActivitiesCmd(a *app) *cobra.Command {
@@ -135,10 +149,8 @@ the store's hr_ tables and never puts them in topics, logs or the dashboard.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a), newCaptureCmd(a), newReportCmd(a))
-	for _, f := range activitiesParts.subcommands {
-		cmd.AddCommand(f(a))
-	}
+	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a), newCaptureCmd(a), newReportCmd(a),
+		newValidateCmd(a), newLakeCmd(a), newStravaCmd(a))
 	return cmd
 }
 

@@ -12,24 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podiumhq/podium/internal/activities/ingest"
-	"github.com/podiumhq/podium/internal/config"
-	"github.com/podiumhq/podium/internal/platform"
-	"github.com/podiumhq/podium/internal/web"
 )
-
-// The activities API and the Strava webhook: routes of serve and demo (not
-// of workers, so that one process only runs the Strava worker), and the
-// `activities strava` commands.
-func init() {
-	config.Register(ingest.Settings()...)
-	activitiesParts.routes = append(activitiesParts.routes, func(p *platform.App, srv *web.Server) {
-		ingest.NewAPI(p.Store, ingest.APIConfigFrom(p.Config, p.Log)).Register(srv.Mux)
-		sv := ingest.NewStrava(p.Store, ingest.StravaConfigFrom(p.Config, p.Log))
-		sv.Register(srv.Mux)
-		srv.Background(sv.Run)
-	})
-	activitiesParts.subcommands = append(activitiesParts.subcommands, newStravaCmd)
-}
 
 // refreshTokenEnv holds the refresh token of `activities strava link`.
 const refreshTokenEnv = "PODIUM_STRAVA_REFRESH_TOKEN"

@@ -15,29 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podiumhq/podium/internal/activities/lake"
-	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/lakehouse"
-	"github.com/podiumhq/podium/internal/platform"
-	"github.com/podiumhq/podium/internal/stream"
 )
-
-func init() {
-	config.Register(lake.Settings()...)
-	// The lakehouse sink: the validated change events into the Iceberg
-	// bronze, silver and gold tables (lakehouse.enabled turns it off).
-	activitiesParts.processors = append(activitiesParts.processors, func(p *platform.App) []stream.Runnable {
-		if !lake.Enabled(p.Config) {
-			return nil
-		}
-		cfg := lake.FromConfig(p.Config)
-		// A policy the configuration gets wrong stops the sink with the
-		// reason (Run validates it).
-		cfg.Policy, _ = rewards.PolicyFromConfig(p.Config)
-		return []stream.Runnable{lake.Runnable(cfg)}
-	})
-	activitiesParts.subcommands = append(activitiesParts.subcommands, newLakeCmd)
-}
 
 func newLakeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{

@@ -21,27 +21,14 @@ import (
 // keyExpectations is the setting naming the expectation suite file.
 const keyExpectations = "activities.expectations"
 
-func init() {
-	config.Register(config.Setting{
-		Key: keyExpectations, Flag: "suite", LocalFlag: true,
-		Usage: "YAML file of data-quality expectations for the activity stream; empty uses the built-in suite",
-	})
-	// The activities-quality processor turns the raw change events into
-	// the validated stream the sinks read, quarantining the failing ones.
-	activitiesParts.processors = append(activitiesParts.processors, func(p *platform.App) []stream.Runnable {
-		return []stream.Runnable{qualityProcessor{p: p}}
-	})
-	activitiesParts.subcommands = append(activitiesParts.subcommands, newValidateCmd)
-}
-
-// qualityProcessor loads the configured suite when it runs, so that a
+// qualityStage loads the configured suite when it runs, so that a
 // broken suite file stops this processor alone, with the reason, and is
 // read again on each restart.
-type qualityProcessor struct{ p *platform.App }
+type qualityStage struct{ p *platform.App }
 
-func (q qualityProcessor) Spec() stream.Spec { return quality.Processor(quality.Config{}).Spec() }
+func (q qualityStage) Spec() stream.Spec { return quality.Processor(quality.Config{}).Spec() }
 
-func (q qualityProcessor) Run(ctx context.Context, env stream.Env) error {
+func (q qualityStage) Run(ctx context.Context, env stream.Env) error {
 	suite, err := quality.Load(q.p.Config.Get(keyExpectations).String())
 	if err != nil {
 		return fmt.Errorf("processor %s: %w", quality.Name, err)

@@ -33,20 +33,6 @@ import (
 	"github.com/podiumhq/podium/internal/store"
 )
 
-// The F1 pipeline serves the dashboard: its pages, the overview at /, and
-// processors that notify the pages.
-func TestF1PipelineServesTheDashboard(t *testing.T) {
-	for _, pl := range pipelines {
-		if pl.name == "f1" {
-			if pl.routes == nil || !pl.home || pl.processors == nil {
-				t.Errorf("the f1 pipeline: routes %v, home %v, processors %v", pl.routes != nil, pl.home, pl.processors != nil)
-			}
-			return
-		}
-	}
-	t.Error("no f1 pipeline registered")
-}
-
 // chromium returns the Chromium to drive: $PODIUM_TEST_CHROMIUM, or
 // chromium (or chromium-browser) on PATH.
 func chromium(t *testing.T) string {
@@ -110,7 +96,16 @@ func (b *browser) waitFor(what, expr string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 40*time.Second)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err == nil {
+			return
+		}
+		// A page still loading has no execution context yet: poll again.
+		if strings.Contains(err.Error(), "Cannot find context with specified id") && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		body, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("main") ? document.querySelector("main").innerText : ""`))
 		b.t.Fatalf("waiting for %s (%s): %v\npage:\n%s", what, expr, err, body)
 	}

@@ -6,8 +6,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { addCommand(newConfigCmd) }
-
 func newConfigCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{

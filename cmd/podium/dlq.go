@@ -2,23 +2,26 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/podiumhq/podium/internal/ops"
 	"github.com/podiumhq/podium/internal/platform"
+	"github.com/podiumhq/podium/internal/stream"
 )
-
-func init() { addCommand(newDLQCmd) }
 
 func newDLQCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "dlq",
 		Short: "Inspect dead letters and send them back after a fix",
-		Long: `A message a processor cannot decode, or that its handler rejects, goes to the
-dead-letter topic <topic>.dlq with the reason, the processor and its source
-position in headers; processing goes on. list shows them; replay publishes
-them back on their source topic, once the cause is fixed.`,
+		Long: `A message a stage cannot decode, or that its handler rejects, goes to the
+dead-letter topic <topic>.dlq with the reason, the stage and its source
+position in headers; processing goes on. A call an effect stage makes to an
+outside service (a Slack message) that the service refuses — a revoked
+webhook, an archived channel — is parked in the stage's ledger with the
+service's answer. list shows both; replay sends the dead letters back on their
+source topic and tries the parked calls again, once the cause is fixed.`,
 		Example: `  podium dlq list f1.results
   podium dlq replay f1.results`,
 		Args: cobra.NoArgs,
@@ -52,7 +55,11 @@ which processor, the source position, the key, the reason and the value.`,
 			if err != nil {
 				return err
 			}
-			return ops.WriteDeadLetters(a.stdout, msgs, f)
+			parked, err := stream.Parked(cmd.Context(), p.Store.DB(), strings.TrimSuffix(args[0], ".dlq"))
+			if err != nil {
+				return err
+			}
+			return ops.WriteDeadLetters(a.stdout, msgs, parked, f)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, json or csv")
@@ -62,12 +69,14 @@ which processor, the source position, the key, the reason and the value.`,
 func newDLQReplayCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "replay TOPIC",
-		Short: "Publish dead letters back on their source topic",
+		Short: "Publish dead letters back on their source topic; try parked calls again",
 		Long: `Publish the dead letters of TOPIC back on the topic they came from, without
-the dead-letter headers, so the processor reads them again. Fix the cause
-first (a bug, reference data): a message that still fails goes back to the
-dead-letter topic. Each dead letter is replayed once: a second replay sends
-only those that arrived since.`,
+the dead-letter headers, so the stage reads them again; and set the calls the
+effect stages reading TOPIC parked back to pending, so that they are tried
+again (within a second, by the running stage). Fix the cause first (a bug,
+reference data, a new webhook): a message that still fails goes back to the
+dead-letter topic, a call still refused is parked again. Each dead letter is
+replayed once: a second replay sends only those that arrived since.`,
 		Example: `  podium dlq replay f1.results`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -80,7 +89,11 @@ only those that arrived since.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "replayed %d dead letters\n", n)
+			calls, err := stream.Rearm(cmd.Context(), p.Store, strings.TrimSuffix(args[0], ".dlq"))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "replayed %d dead letters; %d parked calls to try again\n", n, calls)
 			return nil
 		},
 	}

@@ -13,10 +13,12 @@ import (
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/f1"
 	"github.com/podiumhq/podium/internal/f1/archive"
+	"github.com/podiumhq/podium/internal/f1/dashboard"
 	"github.com/podiumhq/podium/internal/ops"
 	"github.com/podiumhq/podium/internal/platform"
 	"github.com/podiumhq/podium/internal/progress"
 	"github.com/podiumhq/podium/internal/stream"
+	"github.com/podiumhq/podium/internal/web"
 )
 
 // The settings of `podium demo`'s F1 feed: a season of the archive replayed
@@ -29,21 +31,27 @@ const (
 	defaultDemoInterval = "5s"
 )
 
-func init() {
-	config.Register(
-		config.Setting{Key: settingDemoSeason, Env: "PODIUM_F1_DEMO_SEASON", Default: defaultDemoSeason, Kind: config.KindInt,
+// f1Settings are the settings of the F1 pipeline's commands.
+func f1Settings() []config.Setting {
+	return []config.Setting{
+		{Key: settingDemoSeason, Env: "PODIUM_F1_DEMO_SEASON", Default: defaultDemoSeason, Kind: config.KindInt,
 			Check: checkDemoSeason, Usage: "season of the F1 archive that podium demo replays (2019 to 2025)"},
-		config.Setting{Key: settingDemoInterval, Env: "PODIUM_F1_DEMO_INTERVAL", Default: defaultDemoInterval, Kind: config.KindDuration,
+		{Key: settingDemoInterval, Env: "PODIUM_F1_DEMO_INTERVAL", Default: defaultDemoInterval, Kind: config.KindDuration,
 			Usage: "pause between two results of podium demo's F1 replay (0: all at once)"},
-	)
-	addCommand(newF1Cmd)
-	registerPipeline(pipeline{
-		name: "f1",
-		// The dashboard wires live updates through f1.Processors' notify
-		// callback when it adds its pages.
-		processors: func(*platform.App) []stream.Runnable { return f1.Processors(nil) },
-		demo:       f1Demo,
-	})
+	}
+}
+
+// f1Pipeline is the F1 pipeline: the f1-results and f1-penalties stages,
+// which tell the pages after each commit, the dashboard (home), and the
+// demo's replay of a season.
+func (a *app) f1Pipeline(p *platform.App) platform.Pipeline {
+	return platform.Pipeline{
+		Name:   "f1",
+		Stages: f1.Processors(dashboard.Notify(p.Notices)),
+		Routes: func(srv *web.Server) { f1Routes(p, srv) },
+		Home:   true,
+		Demo:   []platform.Service{{Name: "F1 demo feed", Once: true, Run: func(ctx context.Context) error { return f1Demo(ctx, a, p) }}},
+	}
 }
 
 // checkDemoSeason accepts the seasons of the archive. The default is
@@ -234,7 +242,7 @@ func (a *app) f1Replay(ctx context.Context, arc *archive.Archive, opts archive.R
 
 // f1Wait polls the F1 processors' lag until it is 0.
 func (a *app) f1Wait(ctx context.Context, env stream.Env, procs []stream.Runnable) error {
-	specs := specs(procs)
+	specs := platform.Specs(procs)
 	for _, sp := range specs {
 		// Lags reads the positions table, which may not exist yet.
 		if err := stream.Migrate(ctx, env.Store, sp); err != nil {

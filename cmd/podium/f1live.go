@@ -16,17 +16,18 @@ import (
 	"github.com/podiumhq/podium/internal/platform"
 )
 
-func init() {
-	config.Register(
-		config.Setting{Key: "openf1.url", Env: "PODIUM_OPENF1_URL", Default: openf1.DefaultBaseURL,
+// openF1Settings are the settings of `podium f1 live`.
+func openF1Settings() []config.Setting {
+	return []config.Setting{
+		{Key: "openf1.url", Env: "PODIUM_OPENF1_URL", Default: openf1.DefaultBaseURL,
 			Usage: "OpenF1 REST API base URL"},
-		config.Setting{Key: "openf1.username", Env: "PODIUM_OPENF1_USERNAME",
+		{Key: "openf1.username", Env: "PODIUM_OPENF1_USERNAME",
 			Usage: "OpenF1 account (live access: token auth and the MQTT feed)"},
-		config.Setting{Key: "openf1.password", Env: "PODIUM_OPENF1_PASSWORD", Secret: true,
+		{Key: "openf1.password", Env: "PODIUM_OPENF1_PASSWORD", Secret: true,
 			Usage: "OpenF1 account password"},
-		config.Setting{Key: "openf1.mqtt_url", Env: "PODIUM_OPENF1_MQTT_URL", Default: openf1.DefaultMQTTURL,
+		{Key: "openf1.mqtt_url", Env: "PODIUM_OPENF1_MQTT_URL", Default: openf1.DefaultMQTTURL,
 			Usage: "OpenF1 real-time MQTT broker"},
-	)
+	}
 }
 
 func newF1LiveCmd(a *app) *cobra.Command {

@@ -30,38 +30,43 @@ import (
 // processor that counts events per key.
 const testTopic = "test.events"
 
-func init() {
-	registerPipeline(pipeline{
-		name: "test",
-		processors: func(*platform.App) []stream.Runnable {
-			return []stream.Runnable{stream.Processor[map[string]any]{
-				Name:  "testsink",
-				Topic: testTopic,
-				Migrations: fstest.MapFS{"0001_counts.sql": {Data: []byte(
-					`CREATE TABLE test_counts (k TEXT PRIMARY KEY, n INTEGER NOT NULL)`)}},
-				Tables: []string{"test_counts"},
-				Decode: func(m *bus.Message) (map[string]any, error) {
-					var v map[string]any
-					if err := json.Unmarshal(m.Value, &v); err != nil {
-						return nil, err
-					}
-					if _, ok := v["key"].(string); !ok {
-						return nil, errors.New("key is missing")
-					}
-					return v, nil
-				},
-				Handle: func(ctx context.Context, tx *sql.Tx, batch []stream.Record[map[string]any]) error {
-					for _, r := range batch {
-						if _, err := tx.ExecContext(ctx, `INSERT INTO test_counts (k, n) VALUES ($1, 1)
+// testApp returns an app with the test's pipeline added.
+func testApp(stdout, stderr io.Writer) *app {
+	a := newApp(stdout, stderr, func(string) (string, bool) { return "", false })
+	a.extraPipelines = append(a.extraPipelines, testPipeline)
+	return a
+}
+
+func testPipeline(*app, *platform.App) platform.Pipeline {
+	return platform.Pipeline{
+		Name: "test",
+		Stages: []stream.Runnable{stream.Processor[map[string]any]{
+			Name:  "testsink",
+			Topic: testTopic,
+			Migrations: fstest.MapFS{"0001_counts.sql": {Data: []byte(
+				`CREATE TABLE test_counts (k TEXT PRIMARY KEY, n INTEGER NOT NULL)`)}},
+			Tables: []string{"test_counts"},
+			Decode: func(m *bus.Message) (map[string]any, error) {
+				var v map[string]any
+				if err := json.Unmarshal(m.Value, &v); err != nil {
+					return nil, err
+				}
+				if _, ok := v["key"].(string); !ok {
+					return nil, errors.New("key is missing")
+				}
+				return v, nil
+			},
+			Handle: func(ctx context.Context, tx *sql.Tx, batch []stream.Record[map[string]any]) error {
+				for _, r := range batch {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO test_counts (k, n) VALUES ($1, 1)
 							ON CONFLICT (k) DO UPDATE SET n = test_counts.n + 1`, r.Value["key"]); err != nil {
-							return err
-						}
+						return err
 					}
-					return nil
-				},
-			}}
-		},
-	})
+				}
+				return nil
+			},
+		}},
+	}
 }
 
 // lockedBuffer is a bytes.Buffer that several goroutines may write: a
@@ -87,7 +92,7 @@ func (l *lockedBuffer) String() string {
 func podium(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
 	var stdout, stderr lockedBuffer
-	a := newApp(&stdout, &stderr, func(string) (string, bool) { return "", false })
+	a := testApp(&stdout, &stderr)
 	a.stdin = strings.NewReader(stdin)
 	code := a.run(context.Background(), append([]string{"--data-dir", dir}, args...))
 	return result{code, stdout.String(), stderr.String()}
@@ -125,7 +130,7 @@ func TestServeAndOperatorCommands(t *testing.T) {
 	served := make(chan result, 1)
 	go func() {
 		var stdout, stderr lockedBuffer
-		a := newApp(&stdout, &stderr, func(string) (string, bool) { return "", false })
+		a := testApp(&stdout, &stderr)
 		code := a.run(ctx, []string{"--data-dir", dir, "--http", "127.0.0.1:0", "serve"})
 		served <- result{code, stdout.String(), stderr.String()}
 	}()
@@ -277,7 +282,7 @@ func TestServeAndOperatorCommands(t *testing.T) {
 	}
 	r = podium(t, dir, "", "topics", "list", "--format", "json")
 	if strings.TrimSpace(r.stdout) != "[]" {
-		t.Errorf("after reset, topics = %s", r.stdout)
+		t.Errorf("after reset, topics = %s (%+v)", r.stdout, r)
 	}
 }
 

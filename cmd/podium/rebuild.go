@@ -13,11 +13,6 @@ import (
 	"github.com/podiumhq/podium/internal/stream"
 )
 
-func init() {
-	addCommand(newRebuildCmd)
-	addCommand(newResetCmd)
-}
-
 func newRebuildCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "rebuild PROCESSOR",
@@ -43,7 +38,7 @@ the topic's retention are gone and cannot be replayed.`,
 			}
 			var proc stream.Runnable
 			var names []string
-			for _, pr := range processors(p) {
+			for _, pr := range platform.Stages(a.pipelines(p)) {
 				names = append(names, pr.Spec().Name)
 				if pr.Spec().Name == args[0] {
 					proc = pr
@@ -87,10 +82,11 @@ first.`,
 				}
 			}
 			var extra []string
+			pipelines := a.pipelines(p)
 			for _, pl := range pipelines {
-				extra = append(extra, pl.tables...)
+				extra = append(extra, pl.Tables...)
 			}
-			if err := ops.Reset(cmd.Context(), p.Env(), specs(processors(p)), extra...); err != nil {
+			if err := ops.Reset(cmd.Context(), p.Env(), platform.Specs(platform.Stages(pipelines)), extra...); err != nil {
 				return err
 			}
 			fmt.Fprintln(a.stderr, "podium reset: tables and topics deleted")

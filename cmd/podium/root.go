@@ -6,20 +6,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/logging"
+	"github.com/podiumhq/podium/internal/platform"
 )
 
 // app is what every podium command shares. One app is made per run; each
 // command's constructor receives it and keeps the pointer; the root
 // command's PersistentPreRunE fills cfg and logger before any command's
 // RunE runs, so RunE reads them from there:
-//
-//	func init() { addCommand(newTopicsCmd) }
 //
 //	func newTopicsCmd(a *app) *cobra.Command {
 //		var asJSON bool
@@ -54,6 +54,8 @@ type app struct {
 	// setDefaultLogger makes logger slog's default too (main sets it; tests
 	// do not, to run in parallel).
 	setDefaultLogger bool
+	// extraPipelines are added to the pipelines (tests add their own).
+	extraPipelines []func(a *app, p *platform.App) platform.Pipeline
 }
 
 // newApp returns an app writing to stdout and stderr and reading the
@@ -67,14 +69,13 @@ func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *ap
 	}
 }
 
-// commands are the constructors of the subcommands. Each command file
-// registers its own from an init function with addCommand, so that adding a
-// command touches no other file. (cobra lists commands sorted by name.)
-var commands []func(*app) *cobra.Command
-
-// addCommand registers the constructor of a subcommand of podium.
-func addCommand(newCmd func(*app) *cobra.Command) {
-	commands = append(commands, newCmd)
+// commands are the constructors of podium's subcommands (cobra lists
+// them sorted by name).
+var commands = []func(*app) *cobra.Command{
+	newServeCmd, newWorkerCmd, newDemoCmd,
+	newF1Cmd, newActivitiesCmd,
+	newTopicsCmd, newDLQCmd, newRebuildCmd, newResetCmd,
+	newConfigCmd, newVersionCmd,
 }
 
 // skipConfigAnnotation on a command makes a broken configuration no error
@@ -85,6 +86,8 @@ func init() {
 	// Run the root command's PersistentPreRunE even for commands that have
 	// their own.
 	cobra.EnableTraverseRunHooks = true
+	// Every setting podium knows, declared once.
+	config.Register(slices.Concat(f1Settings(), openF1Settings(), activitiesSettings())...)
 }
 
 const rootLong = `podium streams sports data: the F1 live championship and employee sport

@@ -17,12 +17,6 @@ import (
 	"github.com/podiumhq/podium/internal/web"
 )
 
-func init() {
-	addCommand(newServeCmd)
-	addCommand(newWorkerCmd)
-	addCommand(newDemoCmd)
-}
-
 func newServeCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "serve",
@@ -38,7 +32,7 @@ exits.`,
   podium serve --http 0.0.0.0:8080 --store postgres://podium@db:5432/podium --bus kafka://redpanda:9092`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), "serve", true, nil, nil)
+			return a.serve(cmd.Context(), "serve", true, nil, false)
 		},
 	}
 }
@@ -57,7 +51,7 @@ done.`,
   podium worker --processors f1-results,f1-penalties`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), "worker", false, only, nil)
+			return a.serve(cmd.Context(), "worker", false, only, false)
 		},
 	}
 	cmd.Flags().StringSliceVar(&only, "processors", nil, "run only these processors (comma-separated names; default all)")
@@ -78,48 +72,39 @@ run inside the process, in the data dir.`,
   podium demo --http localhost:9090 --data-dir /tmp/podium-demo`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), "demo", true, nil, func(ctx context.Context, p *platform.App) {
-				for _, pl := range pipelines {
-					if pl.demo == nil {
-						continue
-					}
-					go func() {
-						if err := pl.demo(ctx, a, p); err != nil && ctx.Err() == nil {
-							a.logger.Error("demo feed failed", "pipeline", pl.name, "err", err)
-						}
-					}()
-				}
-			})
+			return a.serve(cmd.Context(), "demo", true, nil, true)
 		},
 	}
 }
 
-// serve runs the processors (all, or those named in only) and the HTTP
-// server until ctx ends; dashboard adds the pipelines' pages; started, if
-// set, runs once everything is up.
-func (a *app) serve(ctx context.Context, command string, dashboard bool, only []string, started func(context.Context, *platform.App)) error {
+// serve runs the stages (all, or those named in only) and the HTTP server
+// until ctx ends; dashboard adds the pipelines' pages and sources; demo
+// their demo feeds. Everything it starts runs in one group, joined before
+// it returns.
+func (a *app) serve(ctx context.Context, command string, dashboard bool, only []string, demo bool) error {
 	p, err := platform.Open(ctx, a.cfg, a.logger, platform.Server, command)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
 
-	procs := processors(p)
+	pipelines := a.pipelines(p)
+	stages := platform.Stages(pipelines)
 	if len(only) > 0 {
 		var names []string
 		var kept []stream.Runnable
-		for _, pr := range procs {
-			names = append(names, pr.Spec().Name)
-			if slices.Contains(only, pr.Spec().Name) {
-				kept = append(kept, pr)
+		for _, st := range stages {
+			names = append(names, st.Spec().Name)
+			if slices.Contains(only, st.Spec().Name) {
+				kept = append(kept, st)
 			}
 		}
 		if len(kept) != len(only) {
-			return usageErrorf("unknown processor in --processors %s: known processors are %s", strings.Join(only, ","), strings.Join(names, ", "))
+			return usageErrorf("unknown stage in --processors %s: known stages are %s", strings.Join(only, ","), strings.Join(names, ", "))
 		}
-		procs = kept
+		stages = kept
 	}
-	sp := specs(procs)
+	sp := platform.Specs(stages)
 	p.Registry.MustRegister(stream.LagCollector{Bus: p.Bus, DB: p.Store.DB(), Specs: func() []stream.Spec { return sp }, Logger: a.logger})
 	for _, s := range sp {
 		if err := stream.Migrate(ctx, p.Store, s); err != nil {
@@ -129,24 +114,18 @@ func (a *app) serve(ctx context.Context, command string, dashboard bool, only []
 
 	srv := web.New(web.Config{Gatherer: p.Registry, Ready: p.Ready, Logger: a.logger, Hub: p.Hub})
 	if dashboard {
-		// The pipeline serving the overview at / comes first in the
-		// navigation.
-		ordered := slices.Clone(pipelines)
-		slices.SortStableFunc(ordered, func(x, y pipeline) int {
-			return map[bool]int{true: 0, false: 1}[x.home] - map[bool]int{true: 0, false: 1}[y.home]
-		})
 		home := false
-		for _, pl := range ordered {
-			if pl.routes != nil {
-				pl.routes(p, srv)
+		for _, pl := range pipelines {
+			if pl.Routes != nil {
+				pl.Routes(srv)
 			}
-			home = home || pl.home
+			home = home || pl.Home
 		}
 		srv.HandlePipeline(web.PipelineSource{Bus: p.Bus, DB: p.Store.DB(), Specs: sp, Metrics: p.Metrics})
 		if !home {
 			srv.Mux.Handle("GET /{$}", http.RedirectHandler("/pipeline", http.StatusFound))
 		}
-		go srv.Tick(ctx, 2*time.Second)
+		srv.Background(func(ctx context.Context) { srv.Tick(ctx, 2*time.Second) })
 	}
 	ln, err := web.Listen(a.cfg.HTTPAddr)
 	if err != nil {
@@ -158,23 +137,32 @@ func (a *app) serve(ctx context.Context, command string, dashboard bool, only []
 	}
 	a.banner(command, p, addr, sp)
 
-	procsDone := make(chan struct{})
-	go func() {
-		stream.Supervise(ctx, p.Env(), procs)
-		close(procsDone)
-	}()
+	// Whatever ends the server (ctx, or an error) ends the rest.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var g platform.Group
 	if dashboard {
-		for _, pl := range pipelines {
-			if pl.source != nil {
-				srv.Background(func(ctx context.Context) { pl.source(ctx, a, p) })
+		// The pages follow what the stages of every process commit.
+		g.Go(p.Notices.Relay(ctx, func(n stream.Notice) { srv.Hub.Publish(n.Event, n.Data) }))
+	} else {
+		g.Go(func() { p.Notices.Run(ctx) })
+	}
+	g.Go(func() { stream.Supervise(ctx, p.Env(), stages) })
+	for _, pl := range pipelines {
+		if dashboard {
+			for _, s := range pl.Sources {
+				g.Service(ctx, a.logger, s)
+			}
+		}
+		if demo {
+			for _, s := range pl.Demo {
+				g.Service(ctx, a.logger, s)
 			}
 		}
 	}
-	if started != nil {
-		started(ctx, p)
-	}
 	err = srv.Serve(ctx, ln)
-	<-procsDone
+	cancel()
+	g.Wait()
 	a.logger.Info("stopped cleanly")
 	return err
 }

@@ -10,8 +10,6 @@ import (
 	"github.com/podiumhq/podium/internal/platform"
 )
 
-func init() { addCommand(newTopicsCmd) }
-
 func newTopicsCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "topics",
@@ -48,7 +46,7 @@ store).`,
 				return err
 			}
 			defer p.Close()
-			rows, err := ops.Topics(cmd.Context(), p.Bus, p.Store, specs(processors(p)))
+			rows, err := ops.Topics(cmd.Context(), p.Bus, p.Store, platform.Specs(platform.Stages(a.pipelines(p))))
 			if err != nil {
 				return err
 			}

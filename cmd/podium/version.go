@@ -64,8 +64,6 @@ func buildVersion() versionInfo {
 	return v
 }
 
-func init() { addCommand(newVersionCmd) }
-
 func newVersionCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{

@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/stream"
 )
 
 // ReplayGroup is the consumer group that remembers which dead letters were
@@ -116,12 +118,21 @@ func DeadLetters(ctx context.Context, b bus.Bus, topic string) ([]*bus.Message, 
 	return out, err
 }
 
-// WriteDeadLetters prints dead letters in format f.
-func WriteDeadLetters(w io.Writer, msgs []*bus.Message, f Format) error {
+// WriteDeadLetters prints, in format f, what the stages reading a topic
+// could not take: the dead letters of its dead-letter topic, and the calls
+// its effect stages parked (an outside service refused them).
+func WriteDeadLetters(w io.Writer, msgs []*bus.Message, parked []stream.ParkedCall, f Format) error {
 	switch f {
 	case JSON:
 		for _, m := range msgs {
 			if err := PrintMessage(w, m, true); err != nil {
+				return err
+			}
+		}
+		for _, p := range parked {
+			if err := writeJSON(w, map[string]any{"parked": true, "time": p.At.UTC().Format(time.RFC3339), "stage": p.Stage,
+				"topic": p.Topic, "partition": p.Partition, "offset": p.Offset, "call": p.Key, "attempts": p.Attempts,
+				"reason": p.Reason, "body": p.Body}); err != nil {
 				return err
 			}
 		}
@@ -134,19 +145,35 @@ func WriteDeadLetters(w io.Writer, msgs []*bus.Message, f Format) error {
 			_ = cw.Write([]string{strconv.FormatInt(m.Offset, 10), h[bus.HeaderDLQTime], h[bus.HeaderDLQProcessor], h[bus.HeaderDLQTopic],
 				h[bus.HeaderDLQPartition], h[bus.HeaderDLQOffset], m.Key, h[bus.HeaderDLQReason], string(m.Value)})
 		}
+		for _, p := range parked {
+			_ = cw.Write([]string{"parked", p.At.UTC().Format(time.RFC3339), p.Stage, p.Topic, strconv.Itoa(int(p.Partition)),
+				strconv.FormatInt(p.Offset, 10), p.Key, p.Reason, p.Body})
+		}
 		cw.Flush()
 		return cw.Error()
 	}
-	if len(msgs) == 0 {
-		_, err := fmt.Fprintln(w, "no dead letters")
+	if len(msgs) == 0 && len(parked) == 0 {
+		_, err := fmt.Fprintln(w, "no dead letters and no parked calls")
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tPROCESSOR\tSOURCE\tKEY\tREASON\tVALUE")
-	for _, m := range msgs {
-		h := m.Headers
-		fmt.Fprintf(tw, "%s\t%s\t%s/%s@%s\t%s\t%s\t%s\n", h[bus.HeaderDLQTime], h[bus.HeaderDLQProcessor], h[bus.HeaderDLQTopic],
-			h[bus.HeaderDLQPartition], h[bus.HeaderDLQOffset], m.Key, h[bus.HeaderDLQReason], clip(string(m.Value), 60))
+	if len(msgs) > 0 {
+		fmt.Fprintln(tw, "TIME\tPROCESSOR\tSOURCE\tKEY\tREASON\tVALUE")
+		for _, m := range msgs {
+			h := m.Headers
+			fmt.Fprintf(tw, "%s\t%s\t%s/%s@%s\t%s\t%s\t%s\n", h[bus.HeaderDLQTime], h[bus.HeaderDLQProcessor], h[bus.HeaderDLQTopic],
+				h[bus.HeaderDLQPartition], h[bus.HeaderDLQOffset], m.Key, h[bus.HeaderDLQReason], clip(string(m.Value), 60))
+		}
+	}
+	if len(parked) > 0 {
+		if len(msgs) > 0 {
+			fmt.Fprintln(tw)
+		}
+		fmt.Fprintln(tw, "PARKED\tSTAGE\tSOURCE\tCALL\tREASON\tATTEMPTS")
+		for _, p := range parked {
+			fmt.Fprintf(tw, "%s\t%s\t%s/%d@%d\t%s\t%s\t%d\n", p.At.UTC().Format(time.RFC3339), p.Stage, p.Topic, p.Partition, p.Offset,
+				p.Key, clip(p.Reason, 100), p.Attempts)
+		}
 	}
 	return tw.Flush()
 }

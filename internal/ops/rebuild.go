@@ -103,13 +103,21 @@ func WaitCaughtUp(ctx context.Context, b bus.Bus, db *sql.DB, specs []stream.Spe
 	}
 }
 
-// Rebuild drops the tables and positions of processor p and replays its
-// topic from the start until it has caught up. Stop the processes that run
-// p before a rebuild: they would write into the tables being rebuilt.
+// Rebuild drops what stage p keeps — its tables, its outside store (a
+// sink's, through Spec.Reset) and its positions — and replays its topic
+// from the start until it has caught up. An effect stage's ledger stays:
+// it is the record of the calls already made, so that the replay makes none
+// twice. Stop the processes that run p before a rebuild: they would write
+// into what is being rebuilt.
 func Rebuild(ctx context.Context, env stream.Env, p stream.Runnable, bar *progress.Bar) error {
 	spec := p.Spec()
 	if err := stream.Migrate(ctx, env.Store, stream.Spec{}); err != nil {
 		return err
+	}
+	if spec.Reset != nil {
+		if err := spec.Reset(ctx, env); err != nil {
+			return fmt.Errorf("reset %s: %w", spec.Name, err)
+		}
 	}
 	if err := env.Store.DropTables(ctx, spec.Tables...); err != nil {
 		return err
@@ -123,15 +131,21 @@ func Rebuild(ctx context.Context, env stream.Env, p stream.Runnable, bar *progre
 	return CatchUp(ctx, env, []stream.Runnable{p}, bar)
 }
 
-// Reset drops the tables of the given processors and the runtime's own,
-// and deletes every topic on the bus. It destroys data: ask first.
+// Reset drops what the given stages keep (their tables and outside
+// stores), the runtime's own tables, and deletes every topic on the bus. It
+// destroys data: ask first.
 func Reset(ctx context.Context, env stream.Env, specs []stream.Spec, extraTables ...string) error {
 	var tables []string
 	for _, sp := range specs {
+		if sp.Reset != nil {
+			if err := sp.Reset(ctx, env); err != nil {
+				return fmt.Errorf("reset %s: %w", sp.Name, err)
+			}
+		}
 		tables = append(tables, sp.Tables...)
 	}
 	tables = append(tables, extraTables...)
-	tables = append(tables, "podium_positions", "podium_migrations")
+	tables = append(tables, "podium_positions", "podium_effects", "podium_migrations")
 	if err := env.Store.DropTables(ctx, tables...); err != nil {
 		return err
 	}

@@ -47,10 +47,13 @@ type App struct {
 	Store    *store.Store
 	Registry *prometheus.Registry
 	Metrics  *stream.Metrics
-	// Hub carries live updates to the dashboard's browsers: processors
-	// publish on it after their commits; with no browser connected (a
-	// worker, a CLI command) publishing costs nothing.
+	// Hub carries live updates to the browsers of this process's pages; the
+	// web server feeds it with the notices of every process's stages.
 	Hub *web.Hub
+	// Notices carries this process's stages' notices (live updates) to the
+	// pages of every process, through the bus: the stages send on it after
+	// their commits; serve, worker and demo run it.
+	Notices *stream.Notices
 	// Remote is true when the bus is the embedded engine of another podium
 	// process, reached over loopback.
 	Remote bool
@@ -75,6 +78,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, mode Mode, c
 	if err := a.openBus(ctx, mode, command); err != nil {
 		return nil, err
 	}
+	a.Notices = stream.NewNotices(a.Bus, log)
 	s, err := store.Open(ctx, cfg.ResolvedStore())
 	if err != nil {
 		return nil, err

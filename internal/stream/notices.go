@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/podiumhq/podium/internal/bus"
@@ -106,15 +107,56 @@ func (n *Notices) Run(ctx context.Context) {
 	}
 }
 
-// FollowNotices calls fn with every notice published from now on, by any
+// probeEvent is the notice Relay sends to itself until its follower
+// reads it: the follower reads only what is published after it started.
+const probeEvent = "podium.probe"
+
+// Relay runs n and follows the notices topic of every process into
+// publish (typically the web hub), until ctx ends. It returns once the
+// follower reads (or after 10 s, if the bus is slow to answer), so that the
+// notices sent after it reach publish; wait joins its goroutines after ctx
+// ended.
+func (n *Notices) Relay(ctx context.Context, publish func(Notice)) (wait func()) {
+	ready := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	wg.Go(func() { n.Run(ctx) })
+	wg.Go(func() {
+		followNotices(ctx, n.bus, n.log, func(x Notice) {
+			if x.Event == probeEvent {
+				once.Do(func() { close(ready) })
+				return
+			}
+			publish(x)
+		})
+	})
+	probe := time.NewTicker(50 * time.Millisecond)
+	defer probe.Stop()
+	timeout := time.After(10 * time.Second)
+	for {
+		n.Send(Notice{Event: probeEvent})
+		select {
+		case <-ready:
+			return wg.Wait
+		case <-ctx.Done():
+			return wg.Wait
+		case <-timeout:
+			n.log.Warn("the notices topic did not answer within 10s; live page updates may start late")
+			return wg.Wait
+		case <-probe.C:
+		}
+	}
+}
+
+// followNotices calls fn with every notice published from now on, by any
 // process, until ctx ends; a failing bus is retried.
-func FollowNotices(ctx context.Context, b bus.Bus, log *slog.Logger, fn func(Notice)) {
+func followNotices(ctx context.Context, b bus.Bus, log *slog.Logger, fn func(Notice)) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	backoff := retry.Backoff{Initial: 500 * time.Millisecond, Max: 30 * time.Second}
 	for attempt := 1; ctx.Err() == nil; attempt++ {
-		err := followNotices(ctx, b, fn)
+		err := follow(ctx, b, fn)
 		if ctx.Err() != nil {
 			return
 		}
@@ -124,7 +166,7 @@ func FollowNotices(ctx context.Context, b bus.Bus, log *slog.Logger, fn func(Not
 	}
 }
 
-func followNotices(ctx context.Context, b bus.Bus, fn func(Notice)) error {
+func follow(ctx context.Context, b bus.Bus, fn func(Notice)) error {
 	if err := b.EnsureTopic(ctx, bus.TopicConfig{Name: TopicNotices, MaxAge: noticesRetention, MaxBytes: 64 << 20}); err != nil {
 		return err
 	}

@@ -57,9 +57,9 @@ type Sink[T any] struct {
 	// once).
 	MaxBatch     int
 	Linger, Idle time.Duration
-	// Notify, if set, returns what the pages of every process should hear
-	// of a committed batch.
-	Notify func(batch []Record[T]) []Notice
+	// AfterCommit, if set, is called after each committed batch on the
+	// stage's goroutine. It must not block.
+	AfterCommit func(batch []Record[T])
 }
 
 // Spec returns s's description.
@@ -72,7 +72,7 @@ var _ Runnable = Sink[int]{}
 // Run opens the store and applies the topic's messages until ctx ends. When
 // ctx ends it finishes the batch in hand, commits it and returns nil.
 func (s Sink[T]) Run(ctx context.Context, env Env) error {
-	st := stage[T]{spec: s.Spec(), decode: s.Decode, notify: s.Notify, maxBatch: s.MaxBatch, linger: s.Linger, idle: s.Idle}
+	st := stage[T]{spec: s.Spec(), decode: s.Decode, after: s.AfterCommit, maxBatch: s.MaxBatch, linger: s.Linger, idle: s.Idle}
 	if err := st.check(); err != nil {
 		return err
 	}

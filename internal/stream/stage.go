@@ -84,9 +84,6 @@ type Env struct {
 	Store   *store.Store
 	Logger  *slog.Logger // nil discards logs
 	Metrics *Metrics     // nil records nothing
-	// Notices carries the stages' notices to the pages of every process;
-	// nil drops them.
-	Notices *Notices
 	// MaxBatch caps the messages handled in one commit; default 5000: large
 	// enough that a backlog costs few transactions; a quiet topic gives small
 	// batches anyway (Fetch returns what is at hand). A stage may set its own.
@@ -142,7 +139,6 @@ type stage[T any] struct {
 	decode  func(m *bus.Message) (T, error)
 	prepare func(ctx context.Context, batch []Record[T]) error
 	emit    func(rec Record[T]) []*bus.Message
-	notify  func(batch []Record[T]) []Notice
 	after   func(batch []Record[T])
 	// maxBatch overrides Env.MaxBatch when positive.
 	maxBatch int
@@ -360,9 +356,6 @@ func (r *run[T]) batch(ctx, bctx context.Context, c bus.Consumer, msgs []*bus.Me
 	r.m.out.Add(float64(len(recs)))
 	r.m.observe(len(fresh), time.Since(start))
 	if len(recs) > 0 {
-		if r.st.notify != nil {
-			r.env.Notices.Send(r.st.notify(recs)...)
-		}
 		if r.st.after != nil {
 			r.st.after(recs)
 		}

@@ -47,11 +47,9 @@ type Processor[T any] struct {
 	// re-publish is dropped by JetStream) and make their readers idempotent.
 	// Handle should not reject a record Emit gave messages for.
 	Emit func(rec Record[T]) []*bus.Message
-	// Notify, if set, returns what the pages of every process should hear
-	// of a committed batch (see Notices).
-	Notify func(batch []Record[T]) []Notice
 	// AfterCommit, if set, is called after each committed batch on the
-	// stage's goroutine, for counting. It must not block.
+	// stage's goroutine: for counting, or to tell the pages of every
+	// process through Notices. It must not block.
 	AfterCommit func(batch []Record[T])
 }
 
@@ -65,7 +63,7 @@ var _ Runnable = Processor[int]{}
 // Run processes p's topic until ctx ends. When ctx ends it finishes the
 // batch in hand, commits it and returns nil.
 func (p Processor[T]) Run(ctx context.Context, env Env) error {
-	st := stage[T]{spec: p.Spec(), decode: p.Decode, prepare: p.Prepare, emit: p.Emit, notify: p.Notify, after: p.AfterCommit}
+	st := stage[T]{spec: p.Spec(), decode: p.Decode, prepare: p.Prepare, emit: p.Emit, after: p.AfterCommit}
 	if err := st.check(); err != nil {
 		return err
 	}

@@ -27,10 +27,14 @@ type pipelineData struct {
 	Processors  []procRow
 	Batches     []stream.Batch
 	DeadLetters []stream.DeadLetter
+	Parked      []stream.ParkedCall
 	Rate        float64
 	Lag         int64
 	Dead        int64
-	Error       string
+	// Waiting counts the effect stages' calls waiting (pending) and
+	// refused (parked).
+	Waiting, Refused int64
+	Error            string
 }
 
 type topicRow struct {
@@ -43,10 +47,13 @@ type topicRow struct {
 }
 
 type procRow struct {
-	Name  string
-	Topic string
-	Lag   int64
-	Rate  float64
+	Name    string
+	Kind    string
+	Topic   string
+	Lag     int64
+	Rate    float64
+	Pending int64
+	Parked  int64
 }
 
 // HandlePipeline serves the pipeline page at /pipeline: topics, processors
@@ -94,11 +101,26 @@ func (s *Server) pipelineStatus(ctx context.Context, src PipelineSource, d *pipe
 		if err != nil {
 			return err
 		}
+		kinds := map[string]string{}
+		for _, sp := range src.Specs {
+			kinds[sp.Name] = sp.Kind
+		}
 		for _, l := range lags {
-			d.Processors = append(d.Processors, procRow{Name: l.Processor, Topic: l.Topic, Lag: l.Lag, Rate: rates[l.Processor]})
+			d.Processors = append(d.Processors, procRow{Name: l.Processor, Kind: kinds[l.Processor], Topic: l.Topic, Lag: l.Lag,
+				Rate: rates[l.Processor], Pending: l.Pending, Parked: l.Parked})
 			d.Lag += l.Lag
 			d.Rate += rates[l.Processor]
+			d.Waiting += l.Pending
+			d.Refused += l.Parked
 		}
+		parked, err := stream.Parked(ctx, src.DB, "")
+		if err != nil {
+			return err
+		}
+		if len(parked) > 10 {
+			parked = parked[len(parked)-10:]
+		}
+		d.Parked = parked
 	}
 	sort.Slice(d.Processors, func(i, j int) bool { return d.Processors[i].Name < d.Processors[j].Name })
 	return nil

@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"maps"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -97,24 +96,21 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Processor returns the processor "activities-quality": it reads the raw
-// change events of activities.TopicActivities and evaluates the row rules
-// of sport_activities on the after image of each insert, update and
-// snapshot read. Events that pass (and deletes, truncates, logical
-// messages, tombstones) are republished unchanged — key, value, headers —
-// on activities.TopicValidated, with the event id as message ID so that
-// JetStream drops the duplicate of a publish repeated after a crash (the
-// sinks are idempotent per activity anyway, as Kafka keeps duplicates).
-// Events that fail an error expectation go to activities_quarantine, in
-// the transaction of the positions, and are not forwarded; warnings are
+// Processor returns the table stage "activities-quality": it reads the
+// raw change events of activities.TopicActivities and evaluates the row
+// rules of sport_activities on the after image of each insert, update and
+// snapshot read (Prepare: outside the store's write lock). Events that
+// pass (and deletes, truncates, logical messages, tombstones) are its
+// declared output: republished unchanged — key, value, headers — on
+// activities.TopicValidated, with the event id as message ID, by the
+// runtime before the batch commits (at least once: JetStream drops the
+// duplicate of a publish repeated after a crash, and the sinks are
+// idempotent per activity anyway, as Kafka keeps duplicates). Events that
+// fail an error expectation go to activities_quarantine, in the
+// transaction of the positions, and are not forwarded; warnings are
 // counted and the event forwarded. Events that cannot be decoded go to the
-// dead-letter topic.
-//
-// The checks and the forwarding happen before the batch's transaction
-// (stream.Processor.Prepare), so SQLite's single write lock is not held
-// while the rules run and the bus acknowledges; the quarantine rows and the
-// positions commit after: at least once. A failing update is not forwarded, so the sinks keep the
-// activity's last good version.
+// dead-letter topic. A failing update is not forwarded, so the sinks keep
+// the activity's last good version.
 func Processor(cfg Config) stream.Runnable {
 	if cfg.Suite == nil {
 		cfg.Suite = Default()
@@ -130,32 +126,45 @@ func Processor(cfg Config) stream.Runnable {
 
 type runnable struct{ cfg Config }
 
-func (r runnable) Spec() stream.Spec { return r.processor(nil, nil).Spec() }
+func (r runnable) Spec() stream.Spec { return r.processor(nil).Spec() }
 
 // Run migrates the tables the rules read (the HR register), checks the
-// suite's cross-table references, then runs the processor.
+// suite's cross-table references, then runs the stage.
 func (r runnable) Run(ctx context.Context, env stream.Env) error {
 	if err := hr.Migrate(ctx, env.Store); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("processor %s: %w", Name, err)
+		return fmt.Errorf("stage %s: %w", Name, err)
 	}
 	if err := r.cfg.Suite.CheckRefs(ctx, env.Store.DB()); err != nil {
-		return fmt.Errorf("processor %s: %w", Name, err)
+		return fmt.Errorf("stage %s: %w", Name, err)
 	}
-	return r.processor(env.Bus, env.Store.DB()).Run(ctx, env)
+	return r.processor(env.Store.DB()).Run(ctx, env)
 }
 
-func (r runnable) processor(b bus.Bus, db *sql.DB) stream.Processor[cdc.Change] {
-	h := &handler{cfg: r.cfg, bus: b, db: db, pending: map[*bus.Message][]Failure{}, checkedAt: map[*bus.Message]verdict{}}
-	return stream.Processor[cdc.Change]{
+// event is a change event with what the expectations said of it.
+type event struct {
+	change  cdc.Change
+	verdict verdict
+}
+
+func decode(m *bus.Message) (event, error) {
+	c, err := cdc.DecodeMessage(m)
+	return event{change: c}, err
+}
+
+func (r runnable) processor(db *sql.DB) stream.Processor[event] {
+	h := &handler{cfg: r.cfg, db: db}
+	return stream.Processor[event]{
 		Name:        Name,
 		Topic:       activities.TopicActivities,
-		Decode:      cdc.DecodeMessage,
+		Decode:      decode,
 		Migrations:  Migrations(),
 		Tables:      []string{TableQuarantine},
 		Prepare:     h.prepare,
+		Outputs:     []string{activities.TopicValidated},
+		Emit:        emit,
 		Handle:      h.handle,
 		AfterCommit: h.afterCommit,
 	}
@@ -163,17 +172,7 @@ func (r runnable) processor(b bus.Bus, db *sql.DB) stream.Processor[cdc.Change] 
 
 type handler struct {
 	cfg Config
-	bus bus.Bus
 	db  *sql.DB
-
-	// checkedAt holds the verdicts of the batch prepare checked and
-	// forwarded, for handle; the runtime calls them one batch at a time.
-	checkedAt map[*bus.Message]verdict
-
-	// pending holds the failures of the batch being handled, counted in
-	// the metrics once it committed (a retried batch counts once).
-	mu      sync.Mutex
-	pending map[*bus.Message][]Failure
 }
 
 // verdict is what the expectations said of one event.
@@ -182,103 +181,56 @@ type verdict struct {
 	at    time.Time
 }
 
-// prepare checks a batch and forwards the events that pass, before the
-// transaction: the store's write lock is not held while the rules run and
-// the bus acknowledges.
-func (h *handler) prepare(ctx context.Context, batch []stream.Record[cdc.Change]) error {
-	clear(h.checkedAt)
-	verdicts, forward, err := h.check(ctx, h.db, batch)
-	if err != nil {
-		return err
-	}
-	if err := h.publish(ctx, forward); err != nil {
-		return err
-	}
-	maps.Copy(h.checkedAt, verdicts)
-	return nil
-}
+func (v verdict) passes() bool { return len(v.fails) == 0 || v.fails[0].Severity != Error }
 
-// check evaluates the rules on the events of batch; it returns each
-// event's verdict and the events to forward.
-func (h *handler) check(ctx context.Context, q Querier, batch []stream.Record[cdc.Change]) (map[*bus.Message]verdict, []*bus.Message, error) {
+// prepare evaluates the rules on the events of batch, before the
+// transaction (the store's write lock is not held while they run), and
+// records each event's verdict in its record.
+func (h *handler) prepare(ctx context.Context, batch []stream.Record[event]) error {
 	now := h.cfg.Now()
-	l := NewLookup(ctx, q)
+	l := NewLookup(ctx, h.db)
 	// The employees of the batch, looked up at once for employee_exists.
 	seen := map[string]bool{}
 	var emps []string
 	for _, rec := range batch {
-		if c := rec.Value; checked(&c) && !seen[c.After.EmployeeID] {
+		if c := rec.Value.change; checked(&c) && !seen[c.After.EmployeeID] {
 			seen[c.After.EmployeeID] = true
 			emps = append(emps, c.After.EmployeeID)
 		}
 	}
 	l.Prime(employeesTable, employeesColumn, emps)
 	if err := l.Err(); err != nil {
-		return nil, nil, err // a database error: retried
+		return err // a database error: retried
 	}
-	verdicts := make(map[*bus.Message]verdict, len(batch))
-	var forward []*bus.Message
-	for _, rec := range batch {
-		c, m := rec.Value, rec.Msg
-		var v verdict
-		v.at = now
-		if checked(&c) {
-			fails, err := h.cfg.Suite.CheckRow(activities.Table, EventRow(&c), now, l)
+	for i := range batch {
+		c := &batch[i].Value.change
+		v := verdict{at: now}
+		if checked(c) {
+			fails, err := h.cfg.Suite.CheckRow(activities.Table, EventRow(c), now, l)
 			if err != nil {
-				return nil, nil, err // a database error: retried
+				return err // a database error: retried
 			}
 			v.fails = fails
 		}
-		verdicts[m] = v
-		if v.passes() {
-			forward = append(forward, validated(m, EventID(m, &c)))
-		}
-	}
-	return verdicts, forward, nil
-}
-
-func (v verdict) passes() bool { return len(v.fails) == 0 || v.fails[0].Severity != Error }
-
-func (h *handler) publish(ctx context.Context, forward []*bus.Message) error {
-	if len(forward) == 0 {
-		return nil
-	}
-	if err := h.bus.Publish(ctx, forward...); err != nil {
-		return fmt.Errorf("publish %d events to %s: %w", len(forward), activities.TopicValidated, err)
+		batch[i].Value.verdict = v
 	}
 	return nil
 }
 
+// emit forwards an event that passed to the validated topic, unchanged.
+func emit(rec stream.Record[event]) []*bus.Message {
+	if !rec.Value.verdict.passes() {
+		return nil
+	}
+	return []*bus.Message{validated(rec.Msg, EventID(rec.Msg, &rec.Value.change))}
+}
+
 // handle quarantines the failing events of a batch, in the transaction of
-// the positions. Events prepare did not check are checked and forwarded
-// here.
-func (h *handler) handle(ctx context.Context, tx *sql.Tx, batch []stream.Record[cdc.Change]) error {
-	var unchecked []stream.Record[cdc.Change]
-	for _, rec := range batch {
-		if _, ok := h.checkedAt[rec.Msg]; !ok {
-			unchecked = append(unchecked, rec)
-		}
-	}
-	verdicts := make(map[*bus.Message]verdict, len(batch))
-	if len(unchecked) > 0 {
-		vs, forward, err := h.check(ctx, tx, unchecked)
-		if err != nil {
-			return err
-		}
-		if err := h.publish(ctx, forward); err != nil {
-			return err
-		}
-		maps.Copy(verdicts, vs)
-	}
+// the positions.
+func (h *handler) handle(ctx context.Context, tx *sql.Tx, batch []stream.Record[event]) error {
 	var quarantine [][]any
-	failures := map[*bus.Message][]Failure{}
 	for _, rec := range batch {
-		c, m := rec.Value, rec.Msg
-		v, ok := verdicts[m]
-		if !ok {
-			v = h.checkedAt[m]
-		}
-		failures[m] = v.fails
+		c, m, v := rec.Value.change, rec.Msg, rec.Value.verdict
 		if v.passes() {
 			continue
 		}
@@ -294,28 +246,22 @@ func (h *handler) handle(ctx context.Context, tx *sql.Tx, batch []stream.Record[
 		`ON CONFLICT (event_id) DO NOTHING`); err != nil {
 		return fmt.Errorf("quarantine %d events: %w", len(quarantine), err)
 	}
-	h.mu.Lock()
-	maps.Copy(h.pending, failures)
-	h.mu.Unlock()
 	return nil
 }
 
 // afterCommit counts the committed batch in the metrics.
-func (h *handler) afterCommit(batch []stream.Record[cdc.Change]) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+func (h *handler) afterCommit(batch []stream.Record[event]) {
 	for _, rec := range batch {
-		fails := h.pending[rec.Msg]
+		fails := rec.Value.verdict.fails
 		for _, f := range fails {
 			h.cfg.Metrics.failures.WithLabelValues(f.Rule, string(f.Severity)).Inc()
 		}
-		if len(fails) > 0 && fails[0].Severity == Error {
-			h.cfg.Metrics.quarantined.Inc()
-		} else {
+		if rec.Value.verdict.passes() {
 			h.cfg.Metrics.forwarded.Inc()
+		} else {
+			h.cfg.Metrics.quarantined.Inc()
 		}
 	}
-	clear(h.pending)
 }
 
 // checked reports whether c carries a row to check: inserts, updates and

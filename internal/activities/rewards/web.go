@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/podiumhq/podium/internal/stream"
 	"github.com/podiumhq/podium/internal/web"
 )
 
@@ -16,13 +17,14 @@ import (
 // processor committed; the /activities page re-renders on it.
 const EventActivities = "activities"
 
-// Notify returns the processor's notify callback that publishes
-// EventActivities on hub (with the number of changes only: no row).
-func Notify(hub *web.Hub) func(changes int) {
-	if hub == nil {
+// Notify returns the processor's notify callback that sends
+// EventActivities to the pages of every podium process (with the number of
+// changes only: no row).
+func Notify(n *stream.Notices) func(changes int) {
+	if n == nil {
 		return nil
 	}
-	return func(changes int) { hub.Publish(EventActivities, map[string]int{"changes": changes}) }
+	return func(changes int) { n.Send(stream.NewNotice(EventActivities, map[string]int{"changes": changes})) }
 }
 
 //go:embed templates/*.html

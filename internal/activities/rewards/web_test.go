@@ -72,7 +72,12 @@ func TestActivitiesPage(t *testing.T) {
 		}
 	}()
 	waitClients(t, srv.Hub)
-	procs := []stream.Runnable{rewards.Processor(rewards.DefaultPolicy(), rewards.Notify(srv.Hub))}
+	// The notices go through the bus, as between a worker and serve.
+	notices := stream.NewNotices(b, nil)
+	relayCtx, stopRelay := context.WithCancel(ctx)
+	defer notices.Relay(relayCtx, func(n stream.Notice) { srv.Hub.Publish(n.Event, n.Data) })()
+	defer stopRelay() // runs first: the relay's goroutines end, then are joined
+	procs := []stream.Runnable{rewards.Processor(rewards.DefaultPolicy(), rewards.Notify(notices))}
 	cctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if err := ops.CatchUp(cctx, stream.Env{Bus: b, Store: s}, procs, nil); err != nil {

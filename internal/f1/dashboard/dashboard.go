@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/podiumhq/podium/internal/f1"
+	"github.com/podiumhq/podium/internal/stream"
 	"github.com/podiumhq/podium/internal/web"
 )
 
@@ -45,10 +46,11 @@ type Event struct {
 	Round  int `json:"round"`
 }
 
-// Notify returns the notify callback of f1.Processors that publishes
-// EventResults on hub after each committed batch. It never blocks.
-func Notify(hub *web.Hub) func(season, round int) {
-	return func(season, round int) { hub.Publish(EventResults, Event{Season: season, Round: round}) }
+// Notify returns the notify callback of f1.Processors that sends
+// EventResults to the pages of every podium process (through the bus) after
+// each committed batch. It never blocks.
+func Notify(n *stream.Notices) func(season, round int) {
+	return func(season, round int) { n.Send(stream.NewNotice(EventResults, Event{Season: season, Round: round})) }
 }
 
 // NotifyLive returns the callback of Live.Follow that publishes EventLive

@@ -115,7 +115,9 @@ func BenchmarkPublishToBrowser(b *testing.B) {
 	dashboard.Register(srv, dashboard.Options{DB: st.DB()})
 	ts := httptest.NewServer(srv.Mux)
 	defer ts.Close()
-	procs := f1.Processors(dashboard.Notify(srv.Hub))
+	notices := stream.NewNotices(bs, nil)
+	defer notices.Relay(ctx, func(n stream.Notice) { srv.Hub.Publish(n.Event, n.Data) })()
+	procs := f1.Processors(dashboard.Notify(notices))
 	env := stream.Env{Bus: bs, Store: st}
 	for _, p := range procs {
 		if err := stream.Migrate(ctx, st, p.Spec()); err != nil {
