@@ -266,4 +266,3 @@ func BenchmarkAPIWithSlackRefusing(b *testing.B) {
 	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "max-ms")
 	checkParked(b, dir, b.N)
 }
-
