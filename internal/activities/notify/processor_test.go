@@ -129,7 +129,7 @@ type fixture struct {
 	seq   int
 }
 
-func newFixture(t *testing.T, d store.Dialect) *fixture {
+func newFixture(t testing.TB, d store.Dialect) *fixture {
 	t.Helper()
 	f := &fixture{bus: enginetest.Open(t, enginetest.JetStream), store: storetest.Open(t, d), logs: &syncBuffer{}}
 	ctx := context.Background()
@@ -152,7 +152,7 @@ func activity(id int64, ago time.Duration) activities.Activity {
 }
 
 // event returns a change event of a as the captures publish it.
-func (f *fixture) event(t *testing.T, op cdc.Op, a activities.Activity) *bus.Message {
+func (f *fixture) event(t testing.TB, op cdc.Op, a activities.Activity) *bus.Message {
 	t.Helper()
 	row, err := json.Marshal(map[string]any{"id": a.ID, "employee_id": a.EmployeeID,
 		"start_time": a.StartTime.Format(time.RFC3339Nano), "sport_type": a.SportType, "distance_m": a.DistanceM,
@@ -182,7 +182,7 @@ func (f *fixture) event(t *testing.T, op cdc.Op, a activities.Activity) *bus.Mes
 		ID: fmt.Sprintf("sqlite/%d", f.seq)}
 }
 
-func (f *fixture) publish(t *testing.T, msgs ...*bus.Message) {
+func (f *fixture) publish(t testing.TB, msgs ...*bus.Message) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
