@@ -74,6 +74,11 @@ type Bus interface {
 	// DeleteTopic deletes a topic and its messages. Deleting a missing topic
 	// returns an error wrapping ErrUnknownTopic.
 	DeleteTopic(ctx context.Context, topic string) error
+	// Ping reports whether the engine reaches its servers now: nil, or
+	// why not. It answers at once while the engine is reconnecting,
+	// instead of waiting for the connection to come back (readiness
+	// probes call it).
+	Ping(ctx context.Context) error
 	// Close releases the engine. Consumers must be closed first.
 	Close() error
 }

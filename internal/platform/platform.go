@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -88,44 +89,100 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, mode Mode, c
 	return a, nil
 }
 
+// connectTimeout bounds the wait for an external bus's first answer, so
+// that a command started against a bus that is down or hangs says so
+// within seconds (the store has its own, store.Open's).
+const connectTimeout = 8 * time.Second
+
 func (a *App) openBus(ctx context.Context, mode Mode, command string) error {
 	cfg := a.Config
 	u := cfg.Bus
-	var err error
+	external := strings.HasPrefix(u, "nats://") || strings.HasPrefix(u, "tls://") ||
+		strings.HasPrefix(u, "kafka://") || strings.HasPrefix(u, "redpanda://")
 	switch {
 	case u == "":
 		if err := a.openEmbedded(ctx, mode, command); err != nil {
 			return err
 		}
-	case strings.HasPrefix(u, "nats://"), strings.HasPrefix(u, "tls://"):
-		if mode == Server {
-			if err := a.takeLock(command); err != nil {
-				return err
-			}
-		}
-		a.Bus, err = jetstream.Open(ctx, jetstream.Config{URL: u, Auth: cfg.BusAuthConfig(),
-			DefaultMaxAge: cfg.Retention.MaxAge, DefaultMaxBytes: cfg.Retention.MaxBytes, Logger: a.Log})
-	case strings.HasPrefix(u, "kafka://"), strings.HasPrefix(u, "redpanda://"):
-		if mode == Server {
-			if err := a.takeLock(command); err != nil {
-				return err
-			}
-		}
-		brokers, perr := kafka.ParseURL(u)
-		if perr != nil {
-			return perr
-		}
-		a.Bus, err = kafka.Open(ctx, kafka.Config{Brokers: brokers, Auth: cfg.BusAuthConfig(),
-			DefaultMaxAge: cfg.Retention.MaxAge, DefaultMaxBytes: cfg.Retention.MaxBytes, Logger: a.Log})
+	case !external:
+		return fmt.Errorf("unknown bus %q: use nats://host:4222, kafka://host:9092 or leave it empty for the embedded JetStream", config.MaskURL(u))
 	default:
-		return fmt.Errorf("unknown bus %q: use nats://host:4222, kafka://host:9092 or leave it empty for the embedded JetStream", u)
-	}
-	if err != nil {
-		return fmt.Errorf("open bus: %w", err)
+		if mode == Server {
+			if err := a.takeLock(command); err != nil {
+				return err
+			}
+		}
+		b, err := a.openExternal(ctx, u)
+		if err != nil {
+			return err
+		}
+		a.Bus = b
 	}
 	a.Bus = stream.CountPublished(a.Bus, a.Registry)
 	return nil
 }
+
+// openExternal connects to the NATS or Kafka cluster of URL u. Its error
+// is one line naming the URL, its password masked, and the cause.
+func (a *App) openExternal(ctx context.Context, u string) (bus.Bus, error) {
+	cfg := a.Config
+	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	var (
+		b   bus.Bus
+		err error
+	)
+	// Assign b only on success: a nil *jetstream.Bus or *kafka.Bus in
+	// the interface is not a nil bus.Bus.
+	if strings.HasPrefix(u, "kafka://") || strings.HasPrefix(u, "redpanda://") {
+		var brokers []string
+		if brokers, err = kafka.ParseURL(u); err != nil {
+			return nil, err
+		}
+		var kb *kafka.Bus
+		if kb, err = kafka.Open(cctx, kafka.Config{Brokers: brokers, Auth: cfg.BusAuthConfig(),
+			DefaultMaxAge: cfg.Retention.MaxAge, DefaultMaxBytes: cfg.Retention.MaxBytes, Logger: a.Log}); err == nil {
+			b = kb
+		}
+	} else {
+		var jb *jetstream.Bus
+		if jb, err = jetstream.Open(cctx, jetstream.Config{URL: u, Auth: cfg.BusAuthConfig(),
+			DefaultMaxAge: cfg.Retention.MaxAge, DefaultMaxBytes: cfg.Retention.MaxBytes, Logger: a.Log}); err == nil {
+			b = jb
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within %v: %w", connectTimeout, err)
+		}
+		return nil, &EngineError{Engine: "bus", URL: u, Err: err,
+			Hint: "is the server up and the URL right? check --bus or PODIUM_BUS, and the bus credentials"}
+	}
+	return b, nil
+}
+
+// EngineError says which engine (bus or store) is not reachable, at which
+// URL, and why, in one line with its secrets masked.
+type EngineError struct {
+	Engine string // "bus" or "store"
+	URL    string
+	Err    error
+	// Hint says what to check; empty for none.
+	Hint string
+}
+
+func (e *EngineError) Error() string {
+	msg := e.Engine + " " + e.URL + ": " + strings.Join(strings.Fields(e.Err.Error()), " ")
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
+	return config.MaskURL(msg)
+}
+
+func (e *EngineError) Unwrap() error { return e.Err }
 
 // openEmbedded runs the embedded JetStream in the data dir, or connects to
 // the one a running podium process serves.
@@ -223,15 +280,34 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
-// Ready reports whether the bus and the store answer.
+// readyTimeout bounds each engine's readiness check: probes want a
+// quick answer, and an engine that takes longer is not ready.
+const readyTimeout = 3 * time.Second
+
+// Ready reports whether the bus and the store answer, checking both at
+// once. Its error has a line per engine that is not ready, an EngineError
+// naming the engine, its URL (password masked) and the cause.
 func (a *App) Ready(ctx context.Context) error {
-	if err := a.Store.DB().PingContext(ctx); err != nil {
-		return fmt.Errorf("store: %w", err)
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	busURL := a.Config.Bus
+	if busURL == "" {
+		busURL = "embedded JetStream in " + a.Config.DataDir
 	}
-	if _, err := a.Bus.Topics(ctx); err != nil {
-		return fmt.Errorf("bus: %w", err)
-	}
-	return nil
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := a.Store.DB().PingContext(ctx); err != nil {
+			errs[0] = &EngineError{Engine: "store", URL: a.Config.ResolvedStore(), Err: err}
+		}
+	})
+	wg.Go(func() {
+		if err := a.Bus.Ping(ctx); err != nil {
+			errs[1] = &EngineError{Engine: "bus", URL: busURL, Err: err}
+		}
+	})
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Env returns the environment processors run in.

@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +22,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/podiumhq/podium/internal/config"
 )
 
 // Dialect names the database behind a Store.
@@ -43,6 +47,58 @@ type Store struct {
 	// in SQLite's busy handler sleeps while a busy one takes the lock again
 	// and again: a bulk load would starve the processors.
 	writes chan struct{}
+}
+
+// connectTimeout bounds the wait for the database's first answer: a
+// command started against a database that is down or hangs says so within
+// seconds.
+const connectTimeout = 10 * time.Second
+
+// OpenError is the error of a store that could not be opened: one line
+// with the URL (password masked), the cause and what to check.
+type OpenError struct {
+	URL  string // masked
+	Err  error
+	hint string
+}
+
+func (e *OpenError) Error() string {
+	return "store " + e.URL + ": cannot open: " + oneLine(e.Err.Error()) + " (" + e.hint + ")"
+}
+
+func (e *OpenError) Unwrap() error { return e.Err }
+
+func openError(rawURL string, d Dialect, err error) error {
+	hint := "is the database up and the URL right? check --store or PODIUM_STORE"
+	if d == SQLite {
+		hint = "check that its directory is writable, or choose another --store or --data-dir"
+	}
+	return &OpenError{URL: Redact(rawURL), Err: err, hint: hint}
+}
+
+// oneLine joins the lines of a message (pgx lists each address it tried
+// on a line of its own), dropping repeated ones.
+func oneLine(msg string) string {
+	var out []string
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || slices.Contains(out, l) {
+			continue
+		}
+		out = append(out, l)
+	}
+	var b strings.Builder
+	for i, l := range out {
+		if i > 0 {
+			if strings.HasSuffix(out[i-1], ":") {
+				b.WriteString(" ")
+			} else {
+				b.WriteString("; ")
+			}
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }
 
 // Open opens the store at url: "postgres://…" (or "postgresql://…") for
@@ -72,17 +128,20 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", Redact(rawURL), err)
+		return nil, openError(rawURL, dialect, err)
 	}
 	s := &Store{db: db, dialect: dialect, url: rawURL}
 	if dialect == SQLite {
 		s.writes = make(chan struct{}, 1)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	pingCtx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("open store %s: %w (is the database running and the URL right? set --store or PODIUM_STORE)", Redact(rawURL), err)
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within %v: %w", connectTimeout, err)
+		}
+		return nil, openError(rawURL, dialect, err)
 	}
 	if dialect == SQLite {
 		s.stop, s.done = make(chan struct{}), make(chan struct{})
@@ -114,8 +173,8 @@ func parse(raw string) (Dialect, string, error) {
 		return "", "", fmt.Errorf("store URL %q has no SQLite file path", raw)
 	}
 	if path != ":memory:" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return "", "", fmt.Errorf("create the directory of SQLite store %s: %w", path, err)
+		if err := writable(path); err != nil {
+			return "", "", openError(raw, SQLite, err)
 		}
 	}
 	v := url.Values{}
@@ -133,6 +192,29 @@ func parse(raw string) (Dialect, string, error) {
 		dsn += "&" + query
 	}
 	return SQLite, dsn, nil
+}
+
+// writable creates the directory of the SQLite file at path if needed and
+// checks that the file can be written, or created there: SQLite itself
+// only says "unable to open database file".
+func writable(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot write the file: %w", err)
+	}
+	f, err = os.CreateTemp(dir, ".podium-write-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot create the file in %s: %w", dir, err)
+	}
+	_ = f.Close()
+	return os.Remove(f.Name())
 }
 
 // DB returns the database handle.
@@ -242,18 +324,9 @@ func Retryable(err error) bool {
 	return false
 }
 
-// Redact masks the password in a URL-like string.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "****")
-		return strings.Replace(u.String(), "%2A%2A%2A%2A", "****", 1)
-	}
-	return raw
-}
+// Redact masks the password in a URL-like string (config.MaskURL, which
+// also masks the passwords of URLs that net/url cannot parse).
+func Redact(raw string) string { return config.MaskURL(raw) }
 
 func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError

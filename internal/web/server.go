@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +24,8 @@ type Config struct {
 	// Gatherer serves /metrics; nil serves an empty page.
 	Gatherer prometheus.Gatherer
 	// Ready reports whether the process can do its work (bus and store
-	// reachable); nil means always ready.
+	// reachable); nil means always ready. /readyz answers 503 with a line
+	// per line of its error.
 	Ready func(ctx context.Context) error
 	// Logger logs server errors; nil discards them.
 	Logger *slog.Logger
@@ -77,7 +79,11 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "not ready: %v\n", err)
+			// A line per cause (errors.Join), each saying what is not
+			// ready and why.
+			for _, line := range strings.Split(err.Error(), "\n") {
+				fmt.Fprintf(w, "not ready: %s\n", line)
+			}
 			return
 		}
 	}

@@ -26,6 +26,8 @@ func TestProbes(t *testing.T) {
 		{"/healthz", nil, 200, "ok"},
 		{"/readyz", nil, 200, "ready"},
 		{"/readyz", errors.New("store: connection refused"), 503, "not ready: store: connection refused"},
+		{"/readyz", errors.Join(errors.New("store: connection refused"), errors.New("bus: reconnecting")), 503,
+			"not ready: store: connection refused\nnot ready: bus: reconnecting\n"},
 		{"/metrics", nil, 200, ""},
 		{"/static/app.css", nil, 200, "prefers-color-scheme"},
 		{"/nope", nil, 404, ""},

@@ -48,12 +48,14 @@ func Run(t *testing.T, open func(t *testing.T) bus.Bus, opts Options) {
 		{"GroupsLag", testGroupsLag},
 		{"DeleteTopic", testDeleteTopic},
 		{"DeadLetter", testDeadLetter},
+		{"Ping", testPing},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := open(t)
 			t.Cleanup(func() {
-				if err := b.Close(); err != nil {
+				// A test may have closed it already (Kafka then says so).
+				if err := b.Close(); err != nil && !errors.Is(err, bus.ErrClosed) {
 					t.Errorf("close bus: %v", err)
 				}
 			})
@@ -578,5 +580,18 @@ func testDeadLetter(t *testing.T, b bus.Bus, opts Options) {
 	back, ok := bus.Redrive(dead)
 	if !ok || back.Topic != topic || string(back.Value) != string(bad.Value) || back.Headers[bus.HeaderDLQReason] != "" || back.Headers["i"] != bad.Headers["i"] {
 		t.Fatalf("redrive = %+v, %v", back, ok)
+	}
+}
+
+// testPing: an open bus answers Ping; a closed one says it is closed.
+func testPing(t *testing.T, b bus.Bus, _ Options) {
+	if err := b.Ping(ctxT(t)); err != nil {
+		t.Fatalf("Ping on an open bus: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Ping(ctxT(t)); !errors.Is(err, bus.ErrClosed) {
+		t.Fatalf("Ping after Close: %v, want ErrClosed", err)
 	}
 }

@@ -60,6 +60,11 @@ type consumer struct {
 	failed   chan struct{} // closed when the subscription ended for good
 	failErr  error
 
+	// delivered is the consumer sequence of the last delivery handled
+	// (group only; 0 before the first): JetStream numbers a durable
+	// consumer's deliveries, redeliveries included, one by one.
+	delivered uint64
+
 	checking atomic.Bool    // a liveness check runs
 	checks   sync.WaitGroup // liveness checks, waited for by Close
 
@@ -103,16 +108,47 @@ func (b *Bus) startConsumer(cfg bus.ConsumerConfig, jc jetstream.Consumer) (*con
 
 // handle receives one message from JetStream. It blocks while the buffer
 // is full, which holds back further pulls.
+//
+// A group's messages must come without gaps: the processor runtime takes
+// an offset past one it has not seen for proof that the one before was
+// handled. Deliveries in flight when the connection drops are lost, and
+// the server, which counts them as delivered, goes on with the next ones
+// after the reconnection (it delivers the lost ones again only after the
+// ack wait). So a group consumer fails at a disconnection (lostConnection)
+// and at a gap in the delivery sequence; the runtime then opens it again
+// from its committed position. Once failed, it hands out nothing more.
 func (c *consumer) handle(raw jetstream.Msg) {
-	m, more, err := busMessage(c.topic, raw)
+	select {
+	case <-c.failed:
+		return
+	default:
+	}
+	m, md, err := busMessage(c.topic, raw)
 	if err != nil {
 		c.b.log.Warn("jetstream: skipping undecodable message", "topic", c.topic, "err", err)
 		return
 	}
+	if c.group != "" {
+		if seq := md.Sequence.Consumer; c.delivered != 0 && seq != c.delivered+1 {
+			c.fail(fmt.Errorf("deliveries %d to %d of the group's consumer never arrived (lost with a connection); open the consumer again",
+				c.delivered+1, seq-1))
+			return
+		}
+		c.delivered = md.Sequence.Consumer
+	}
 	select {
-	case c.buf <- delivery{msg: m, raw: raw, more: more}:
+	case c.buf <- delivery{msg: m, raw: raw, more: md.NumPending}:
 	case <-c.done:
 	}
+}
+
+// lostConnection fails c if it reads for a group: messages in flight when
+// the connection dropped are lost (see handle).
+func (c *consumer) lostConnection(err error) {
+	if c.group == "" {
+		return // an ordered consumer notices gaps and recovers by itself
+	}
+	c.fail(fmt.Errorf("connection to NATS lost, messages in flight with it (%w); open the consumer again", err))
 }
 
 // consumeError handles the errors JetStream reports while consuming. The
@@ -295,7 +331,26 @@ func (c *consumer) Commit(ctx context.Context, positions ...bus.Position) error 
 	target := c.unacked[at]
 	c.mu.Unlock()
 
+	// A failed consumer is to be opened again, from the positions the
+	// caller keeps: its acks are moot, and one sent over a lost
+	// connection may never be answered.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.failed:
+			cancel()
+		case <-c.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if err := target.raw.DoubleAck(ctx); err != nil {
+		select {
+		case <-c.failed:
+			return c.b.wrap(c.failErr, "commit %s for group %q", target.msg.Position(), c.group)
+		default:
+		}
 		return c.b.wrap(err, "commit %s for group %q", target.msg.Position(), c.group)
 	}
 	c.mu.Lock()

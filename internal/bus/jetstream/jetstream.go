@@ -84,6 +84,9 @@ type Bus struct {
 	canReset bool // the server has the consumer reset API (2.14+)
 
 	closed atomic.Bool
+	// connErr is the last error of the connection: why it dropped, then
+	// why each reconnection failed (Ping reports it).
+	connErr atomic.Pointer[error]
 
 	mu        sync.Mutex
 	known     map[string]bool // topics whose stream is known to exist
@@ -113,6 +116,13 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("jetstream: disconnected from NATS", "err", err)
+				b.connErr.Store(&err)
+				b.lostConnection(err)
+			}
+		}),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				b.connErr.Store(&err)
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
@@ -151,9 +161,10 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 
 // connect opens the NATS connection and the JetStream context.
 func (b *Bus) connect(ctx context.Context, opts []nats.Option) error {
+	// Errors leave the URL out: callers name it, masked their way.
 	nc, err := nats.Connect(b.url, opts...)
 	if err != nil {
-		return fmt.Errorf("jetstream: connect to %s: %w", redact(b.url), err)
+		return fmt.Errorf("jetstream: connect: %w", err)
 	}
 	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncMaxPending(publishMaxPending),
@@ -165,11 +176,24 @@ func (b *Bus) connect(ctx context.Context, opts []nats.Option) error {
 	}
 	if _, err := js.AccountInfo(ctx); err != nil {
 		nc.Close()
-		return fmt.Errorf("jetstream: JetStream is not available on %s: %w", redact(b.url), err)
+		return fmt.Errorf("jetstream: JetStream is not available on the server: %w", err)
 	}
 	b.nc, b.js = nc, js
 	b.canReset = versionAtLeast(nc.ConnectedServerVersion(), 2, 14)
 	return nil
+}
+
+// lostConnection tells the open consumers that the connection dropped.
+func (b *Bus) lostConnection(err error) {
+	b.mu.Lock()
+	open := make([]*consumer, 0, len(b.consumers))
+	for c := range b.consumers {
+		open = append(open, c)
+	}
+	b.mu.Unlock()
+	for _, c := range open {
+		c.lostConnection(err)
+	}
 }
 
 // ClientURL returns the URL other clients connect to: the embedded server's
@@ -195,6 +219,25 @@ func (b *Bus) Close() error {
 	// acknowledged already.
 	b.nc.Close()
 	b.shutdownServer()
+	return nil
+}
+
+// Ping reports whether the connection to the NATS server is up and
+// JetStream answers. While the client reconnects it says so at once, with
+// the last connection error.
+func (b *Bus) Ping(ctx context.Context) error {
+	if err := b.check(); err != nil {
+		return err
+	}
+	if st := b.nc.Status(); st != nats.CONNECTED {
+		if err := b.connErr.Load(); err != nil {
+			return fmt.Errorf("jetstream: not connected to NATS (%s): %w", strings.ToLower(st.String()), *err)
+		}
+		return fmt.Errorf("jetstream: not connected to NATS (%s)", strings.ToLower(st.String()))
+	}
+	if _, err := b.js.AccountInfo(ctx); err != nil {
+		return b.wrap(err, "JetStream does not answer")
+	}
 	return nil
 }
 
@@ -241,21 +284,4 @@ func versionAtLeast(v string, major, minor int) bool {
 		return false
 	}
 	return ma > major || ma == major && mi >= minor
-}
-
-// redact drops user information from a list of NATS URLs for messages.
-func redact(urls string) string {
-	list := strings.Split(urls, ",")
-	for i, u := range list {
-		u = strings.TrimSpace(u)
-		if at := strings.LastIndex(u, "@"); at >= 0 {
-			scheme := ""
-			if s := strings.Index(u, "://"); s >= 0 && s < at {
-				scheme = u[:s+3]
-			}
-			u = scheme + "***@" + u[at+1:]
-		}
-		list[i] = u
-	}
-	return strings.Join(list, ",")
 }

@@ -109,13 +109,14 @@ func natsMsg(m *bus.Message) *nats.Msg {
 }
 
 // busMessage turns a consumed JetStream message into a bus message, and
-// returns how many messages its consumer had still to deliver. Headers
+// returns its metadata: its consumer sequence, how many messages its
+// consumer had still to deliver. Headers
 // starting with "Nats-" are JetStream's and are left out; Nats-Msg-Id
 // becomes the ID.
-func busMessage(topic string, raw jetstream.Msg) (*bus.Message, uint64, error) {
+func busMessage(topic string, raw jetstream.Msg) (*bus.Message, *jetstream.MsgMetadata, error) {
 	md, err := raw.Metadata()
 	if err != nil {
-		return nil, 0, fmt.Errorf("jetstream: message metadata on %q: %w", topic, err)
+		return nil, nil, fmt.Errorf("jetstream: message metadata on %q: %w", topic, err)
 	}
 	m := &bus.Message{
 		Topic:  topic,
@@ -140,5 +141,5 @@ func busMessage(topic string, raw jetstream.Msg) (*bus.Message, uint64, error) {
 			m.Headers[k] = vs[0]
 		}
 	}
-	return m, md.NumPending, nil
+	return m, md, nil
 }

@@ -148,7 +148,8 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, errors.New("kafka: negative default retention")
 	}
 	cfg.setDefaults()
-	common, err := commonOpts(cfg)
+	quiet := new(atomic.Bool)
+	common, err := commonOpts(cfg, quiet)
 	if err != nil {
 		return nil, err
 	}
@@ -179,21 +180,37 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		b.admCl.Close()
 		return nil, fmt.Errorf("kafka: producer client: %w", err)
 	}
-	if err := b.admCl.Ping(ctx); err != nil {
+	// The error says why no broker answered; franz-go's warnings about
+	// each failed dial would only repeat it.
+	quiet.Store(true)
+	defer quiet.Store(false)
+	if err := b.Ping(ctx); err != nil {
 		b.prod.Close()
 		b.admCl.Close()
-		return nil, fmt.Errorf("kafka: connect to %s: %w", strings.Join(cfg.Brokers, ","), err)
+		return nil, err
 	}
 	return b, nil
 }
 
+// Ping reports whether a broker answers.
+func (b *Bus) Ping(ctx context.Context) error {
+	if b.closed.Load() {
+		return bus.ErrClosed
+	}
+	if err := b.admCl.Ping(ctx); err != nil {
+		return fmt.Errorf("kafka: no broker answers: %w", mapClosed(err))
+	}
+	return nil
+}
+
 // commonOpts returns the client options for brokers, identity, logging,
-// SASL and TLS.
-func commonOpts(cfg Config) ([]kgo.Opt, error) {
+// SASL and TLS. While quiet is set, franz-go's warnings are logged at debug
+// level.
+func commonOpts(cfg Config, quiet *atomic.Bool) ([]kgo.Opt, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ClientID(cfg.ClientID),
-		kgo.WithLogger(kgoLogger{cfg.Logger.With("bus", "kafka", "lib", "franz-go")}),
+		kgo.WithLogger(kgoLogger{l: cfg.Logger.With("bus", "kafka", "lib", "franz-go"), quiet: quiet}),
 	}
 	mech, err := saslMechanism(cfg.Auth)
 	if err != nil {

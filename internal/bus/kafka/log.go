@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -11,8 +12,12 @@ import (
 const levelTrace = slog.LevelDebug - 4
 
 // kgoLogger sends franz-go's logs to slog. franz-go's info messages (group
-// joins, metadata changes) go to debug, its debug messages below that.
-type kgoLogger struct{ l *slog.Logger }
+// joins, metadata changes) go to debug, its debug messages below that; its
+// warnings too while quiet is set (nil: never).
+type kgoLogger struct {
+	l     *slog.Logger
+	quiet *atomic.Bool
+}
 
 func (k kgoLogger) Level() kgo.LogLevel {
 	ctx := context.Background()
@@ -37,6 +42,9 @@ func (k kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 		l = slog.LevelError
 	case kgo.LogLevelWarn:
 		l = slog.LevelWarn
+		if k.quiet != nil && k.quiet.Load() {
+			l = slog.LevelDebug
+		}
 	case kgo.LogLevelInfo:
 		l = slog.LevelDebug
 	default:
