@@ -211,7 +211,11 @@ func writable(path string) error {
 	}
 	f, err = os.CreateTemp(dir, ".podium-write-check-*")
 	if err != nil {
-		return fmt.Errorf("cannot create the file in %s: %w", dir, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the probe's random name says nothing
+		}
+		return fmt.Errorf("cannot create a file in %s: %w", dir, err)
 	}
 	_ = f.Close()
 	return os.Remove(f.Name())

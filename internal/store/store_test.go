@@ -2,6 +2,9 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -32,7 +35,45 @@ func TestOpenErrors(t *testing.T) {
 			if strings.Contains(err.Error(), "s3cret") {
 				t.Fatalf("error leaks the password: %v", err)
 			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error on several lines: %q", err)
+			}
 		})
+	}
+}
+
+// TestOpenErrorsSayWhy: a store that cannot be opened gives one line with
+// its URL, password masked, and the cause: PostgreSQL refusing connections
+// (pgx lists each address it tried on a line of its own), a URL whose
+// password net/url cannot parse, a SQLite file in a directory that cannot
+// be written.
+func TestOpenErrorsSayWhy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := ln.Addr().String()
+	_ = ln.Close()
+	ro := storetest.UnwritableDir(t)
+	tests := []struct{ url, wantURL, cause string }{
+		{"postgres://podium:s3cret@" + refused + "/db", "store postgres://podium:****@" + refused + "/db: ", "connection refused"},
+		{"postgres://podium:s3/cret@" + refused + "/db", "store postgres://podium:****@" + refused + "/db: ", "cannot open: "},
+		{filepath.Join(ro, "podium.db"), "store " + filepath.Join(ro, "podium.db") + ": ", "cannot create a file in " + ro + ": permission denied"},
+	}
+	for _, tc := range tests {
+		_, err := store.Open(context.Background(), tc.url)
+		if err == nil {
+			t.Fatalf("Open(%q) succeeded", tc.url)
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, tc.wantURL) || !strings.Contains(msg, tc.cause) || strings.Contains(msg, "\n") ||
+			strings.Contains(msg, "s3cret") || strings.Contains(msg, "cret@") {
+			t.Errorf("Open(%q):\n%s\nwant one line starting %q and containing %q, no password", tc.url, msg, tc.wantURL, tc.cause)
+		}
+		var oe *store.OpenError
+		if !errors.As(err, &oe) {
+			t.Errorf("Open(%q): %T is not a *store.OpenError", tc.url, err)
+		}
 	}
 }
 

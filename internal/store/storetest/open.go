@@ -97,3 +97,26 @@ func Each(t *testing.T, fn func(t *testing.T, d store.Dialect)) {
 		})
 	}
 }
+
+// UnwritableDir returns a directory in which this process cannot create
+// files: a temporary one without write permission, or, for root (whom
+// permissions do not stop), /sys, where nobody creates files. It skips the
+// test when there is neither.
+func UnwritableDir(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "read-only")
+	if err := os.Mkdir(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
+	for _, d := range []string{dir, "/sys"} {
+		f, err := os.CreateTemp(d, "probe-*")
+		if err != nil {
+			return d
+		}
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}
+	t.Skip("no directory here refuses to create files (root without /sys)")
+	return ""
+}
