@@ -30,7 +30,7 @@ import (
 
 // activitiesSettings are the settings of the activities pipeline.
 func activitiesSettings() []config.Setting {
-	return slices.Concat(commute.Settings(), notify.Settings(), rewards.Settings(), ingest.Settings(), lake.Settings(),
+	return slices.Concat(commute.Settings(), notify.Settings(), rewards.Settings(), ingest.Settings(), lake.Settings(), cdc.Settings(),
 		[]config.Setting{
 			{Key: keyDemoPace, Default: "5s", Kind: config.KindDuration,
 				Usage: "podium demo: one new live activity every this long, after the backfill",
@@ -79,7 +79,7 @@ func (a *app) activitiesPipeline(p *platform.App) platform.Pipeline {
 		},
 		Sources: []platform.Service{
 			{Name: "change-data capture of sport_activities", Run: func(ctx context.Context) error {
-				c, err := cdc.New(p.Store, cdc.Config{URL: a.cfg.ResolvedStore(), Logger: a.logger})
+				c, err := cdc.New(p.Store, cdc.FromConfig(a.cfg, a.logger))
 				if err != nil {
 					return fmt.Errorf("change-data capture of sport_activities cannot start: %w", err)
 				}
@@ -389,9 +389,13 @@ against PostgreSQL, with the capture in its own process).
 
 On PostgreSQL it uses logical replication (the server needs wal_level=logical):
 a publication and a replication slot named podium_activities, created on the
-first run with a snapshot of the existing rows, resumed afterwards. On SQLite,
-triggers record the changes in a change table that the capture relays and
-trims.`,
+first run with a snapshot of the existing rows, resumed afterwards (the setting
+activities.capture_name changes the name). On SQLite, triggers record the
+changes in a change table that the capture relays and trims.
+
+When the database or the bus goes away (a PostgreSQL restart), the capture
+logs it, tries again with a growing delay (1 s up to a minute) and resumes
+where the bus last acknowledged: no change is lost.`,
 		Example: `  podium activities capture
   podium activities capture --store postgres://podium@db:5432/podium --bus kafka://redpanda:9092`,
 		Args: cobra.NoArgs,
@@ -401,16 +405,15 @@ trims.`,
 				return err
 			}
 			defer p.Close()
-			c, err := cdc.New(p.Store, cdc.Config{URL: a.cfg.ResolvedStore(), Logger: a.logger})
+			c, err := cdc.New(p.Store, cdc.FromConfig(a.cfg, a.logger))
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stderr, "capturing the changes of %s to %s (Ctrl-C to stop)\n", activities.Table, activities.TopicActivities)
-			err = c.Run(cmd.Context(), p.Bus)
-			if cmd.Context().Err() != nil {
-				return nil
-			}
-			return err
+			// As in serve: a lost database or bus is waited for, and the
+			// capture resumes where the bus last acknowledged.
+			cdc.Supervise(cmd.Context(), c, p.Bus, a.logger)
+			return nil
 		},
 	}
 }

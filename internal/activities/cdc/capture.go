@@ -10,6 +10,7 @@ import (
 
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/stream"
 )
@@ -72,6 +73,28 @@ type Config struct {
 }
 
 var validName = regexp.MustCompile(`^[a-z0-9_]{1,50}$`)
+
+// KeyName is the setting of Config.Name.
+const KeyName = "activities.capture_name"
+
+// Settings declares the capture's settings.
+func Settings() []config.Setting {
+	return []config.Setting{{Key: KeyName, Default: DefaultName,
+		Usage: "name of the change-data-capture of sport_activities: on PostgreSQL its replication slot and publication are podium_<name>; two podium installations on one database need two names",
+		Check: func(v string) error {
+			if !validName.MatchString(v) {
+				return fmt.Errorf("use 1 to 50 lower-case letters, digits and underscores")
+			}
+			return nil
+		}}}
+}
+
+// FromConfig returns the capture's Config from the loaded configuration
+// (the settings of Settings must be registered): its name, and the store's
+// URL.
+func FromConfig(cfg config.Config, log *slog.Logger) Config {
+	return Config{Name: cfg.Get(KeyName).String(), URL: cfg.ResolvedStore(), Logger: log}
+}
 
 // withDefaults returns c with its defaults applied, or an error for an
 // invalid field.
@@ -137,6 +160,8 @@ func New(s *store.Store, cfg Config) (Capture, error) {
 // database restart, a lost connection) with a backoff of 1 s doubling up
 // to a minute, back to 1 s after a run that lasted a minute. Restarts
 // resume where the bus last acknowledged; failures are logged to log.
+// serve, demo and `podium activities capture` all run the capture through
+// it.
 func Supervise(ctx context.Context, c Capture, b bus.Bus, log *slog.Logger) {
 	if log == nil {
 		log = slog.Default()
