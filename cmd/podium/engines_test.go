@@ -3,9 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +22,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/activities/cdc"
+	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/bus/jetstream"
+	"github.com/podiumhq/podium/internal/datadir"
+	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/store/storetest"
 	"github.com/podiumhq/podium/internal/tcpproxy"
 )
@@ -207,5 +219,411 @@ func TestStartWithUnreachableEngines(t *testing.T) {
 			}
 			t.Log(line)
 		})
+	}
+}
+
+// readyz returns the status and body of GET /readyz.
+func readyz(t *testing.T, base string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET /readyz: %v", err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// waitReady waits until /readyz answers code with a body containing every
+// one of want, and returns the body.
+func waitReady(t *testing.T, base string, code int, want ...string) string {
+	t.Helper()
+	var (
+		got  int
+		body string
+	)
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		got, body = readyz(t, base)
+		ok := got == code
+		for _, w := range want {
+			ok = ok && strings.Contains(body, w)
+		}
+		if ok {
+			return body
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("/readyz answers %d %q; want %d with %q", got, body, code, want)
+	return ""
+}
+
+// sinkCounts returns how many times the testsink processor counted each
+// key, read from the store directly (not through the proxy).
+func sinkCounts(t *testing.T, db *sql.DB) map[string]int {
+	t.Helper()
+	rows, err := db.Query(`SELECT k, n FROM test_counts`)
+	if err != nil {
+		return nil // not created yet
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[k] = n
+	}
+	return out
+}
+
+// TestWorkerRidesOutOutages: a worker reads the bus (a NATS server) and
+// writes the store (the shared PostgreSQL) through proxies the test
+// controls. When PostgreSQL, then NATS, refuse connections, /readyz answers
+// 503 naming the engine, its URL (password masked) and the cause, and 200
+// again once it is back; connections cut while events flow change nothing.
+// Every event published — before, during and after the outages — is
+// counted exactly once.
+func TestWorkerRidesOutOutages(t *testing.T) {
+	pgURL := storetest.URL(t, store.Postgres) // skips without PostgreSQL
+	direct, err := store.Open(context.Background(), pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgProxy := tcpproxy.New(t, u.Host)
+	// Trust authentication ignores the password: it is there to be masked.
+	const pgPassword = "pg-s3cret-pw"
+	u.Host, u.User = pgProxy.Addr(), url.UserPassword(u.User.Username(), pgPassword)
+	proxiedStore := u.String()
+
+	nats, err := jetstream.Open(context.Background(), jetstream.Config{StoreDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nats.Close()
+	busProxy := tcpproxy.New(t, strings.TrimPrefix(nats.ClientURL(), "nats://"))
+
+	dir := t.TempDir()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var stderr lockedBuffer
+	worked := make(chan int, 1)
+	go func() {
+		a := newApp(io.Discard, &stderr, func(string) (string, bool) { return "", false })
+		worked <- a.run(ctx, []string{"--data-dir", dir, "--http", "127.0.0.1:0", "--log-level", "warn",
+			"--bus", "nats://" + busProxy.Addr(), "--store", proxiedStore, "worker", "--processors", "testsink"})
+	}()
+	defer func() {
+		stop()
+		select {
+		case code := <-worked:
+			if code != 0 {
+				t.Errorf("worker exited %d:\n%s", code, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("the worker did not stop within 30 s")
+		}
+		if strings.Contains(stderr.String(), pgPassword) {
+			t.Errorf("the worker's log shows the store password")
+		}
+	}()
+	var owner datadir.Owner
+	waitFor(t, "the worker to record its HTTP address", func() bool {
+		o, running, err := datadir.Running(dir)
+		owner = o
+		return err == nil && running && o.HTTPAddr != ""
+	})
+	base := "http://" + owner.HTTPAddr
+
+	published := 0
+	publish := func(n int) {
+		t.Helper()
+		msgs := make([]*bus.Message, n)
+		for i := range msgs {
+			k := fmt.Sprintf("k%05d", published+i)
+			msgs[i] = &bus.Message{Topic: testTopic, Key: k, Value: fmt.Appendf(nil, `{"key":%q}`, k)}
+		}
+		if err := nats.Publish(context.Background(), msgs...); err != nil {
+			t.Fatalf("publish: %v", err)
+		}
+		published += n
+	}
+	counted := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			c := sinkCounts(t, direct.DB())
+			if len(c) == published {
+				for k, n := range c {
+					if n != 1 {
+						t.Fatalf("%s: key %s counted %d times", what, k, n)
+					}
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d of %d events counted after 2 minutes", what, len(c), published)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	publish(100)
+	counted("before the outages")
+	waitReady(t, base, http.StatusOK, "ready")
+
+	// PostgreSQL goes away: the worker is not ready and says why.
+	if err := pgProxy.Set(tcpproxy.Refuse); err != nil {
+		t.Fatal(err)
+	}
+	publish(100)
+	body := waitReady(t, base, http.StatusServiceUnavailable,
+		"not ready: store postgres://postgres:****@"+pgProxy.Addr()+"/", "connection refused")
+	if strings.Contains(body, pgPassword) {
+		t.Fatalf("/readyz shows the password: %s", body)
+	}
+	t.Logf("PostgreSQL down: %s", body)
+	time.Sleep(2 * time.Second) // a few failed batches
+	if err := pgProxy.Set(tcpproxy.Forward); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, base, http.StatusOK, "ready")
+	counted("after PostgreSQL came back")
+
+	// NATS goes away.
+	if err := busProxy.Set(tcpproxy.Refuse); err != nil {
+		t.Fatal(err)
+	}
+	publish(100)
+	body = waitReady(t, base, http.StatusServiceUnavailable, "not ready: bus nats://"+busProxy.Addr()+": ", "not connected")
+	t.Logf("NATS down: %s", body)
+	time.Sleep(2 * time.Second)
+	if err := busProxy.Set(tcpproxy.Forward); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, base, http.StatusOK, "ready")
+	counted("after NATS came back")
+
+	// Connections cut while events flow.
+	flowing := make(chan struct{})
+	go func() {
+		defer close(flowing)
+		for range 100 {
+			publish(10)
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	for i := range 4 {
+		time.Sleep(150 * time.Millisecond)
+		if i%2 == 0 {
+			busProxy.Cut()
+		} else {
+			pgProxy.Cut()
+		}
+	}
+	<-flowing
+	counted("after connections were cut while events flowed")
+	waitReady(t, base, http.StatusOK, "ready")
+	t.Logf("%d events counted once each", published)
+}
+
+// TestCaptureRidesOutPostgresRestart: `podium activities capture` streams
+// the changes of a PostgreSQL table whose connections — the replication
+// connection included — go through a proxy. The proxy cuts them and
+// refuses new ones for a few seconds, as a PostgreSQL restart does; the
+// command keeps running, and every change written before, during and after
+// reaches the topic, in order, once in effect (events read again after the
+// restart carry their event id and are dropped as the sinks drop them,
+// with cdc.Dedup).
+func TestCaptureRidesOutPostgresRestart(t *testing.T) {
+	pgURL := storetest.URL(t, store.Postgres) // skips without PostgreSQL
+	ctx := context.Background()
+	direct, err := store.Open(ctx, pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	var level string
+	if err := direct.DB().QueryRow(`SHOW wal_level`).Scan(&level); err != nil || level != "logical" {
+		t.Skipf("the PostgreSQL of %s has wal_level %q (%v), not logical", storetest.PostgresEnv, level, err)
+	}
+	if err := activities.Migrate(ctx, direct); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgProxy := tcpproxy.New(t, u.Host)
+	u.Host = pgProxy.Addr()
+	// A capture name of its own: slots and publications are per database,
+	// which other tests share.
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	name := "t" + hex.EncodeToString(r[:])
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		p, err := cdc.NewPostgres(cdc.Config{Name: name, URL: pgURL})
+		if err == nil {
+			err = p.Drop(ctx)
+		}
+		if err != nil {
+			t.Errorf("drop the capture's slot and publication: %v", err)
+		}
+	})
+
+	// Changes: op, id and distance, as the events must tell them.
+	var want []string
+	dist := 0.0
+	write := func(op cdc.Op, id int64) {
+		t.Helper()
+		var err error
+		dist++
+		switch op {
+		case cdc.OpDelete:
+			err = activities.Delete(ctx, direct.DB(), id)
+		default:
+			err = activities.Upsert(ctx, direct.DB(), activities.Activity{ID: id, EmployeeID: "emp-001", SportType: "run",
+				StartTime: time.Date(2025, 5, 1, 7, 0, 0, 0, time.UTC), DistanceM: dist, ElapsedS: 600, Source: activities.SourceAPI})
+		}
+		if err != nil {
+			t.Fatalf("write %s %d: %v", op, id, err)
+		}
+		if op == cdc.OpDelete {
+			want = append(want, fmt.Sprintf("%s %d", op, id))
+		} else {
+			want = append(want, fmt.Sprintf("%s %d %.0f", op, id, dist))
+		}
+	}
+	nextID := int64(1)
+	changes := func(n int) { // inserts, then an update and a delete of them
+		for range n {
+			write(cdc.OpCreate, nextID)
+			if nextID%3 == 0 {
+				write(cdc.OpUpdate, nextID-1)
+				write(cdc.OpDelete, nextID-2)
+			}
+			nextID++
+		}
+	}
+	for range 10 { // the snapshot
+		write(cdc.OpRead, nextID)
+		nextID++
+	}
+
+	dir := t.TempDir()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var stderr lockedBuffer
+	captured := make(chan int, 1)
+	env := map[string]string{"PODIUM_ACTIVITIES_CAPTURE_NAME": name}
+	go func() {
+		a := newApp(io.Discard, &stderr, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		captured <- a.run(runCtx, []string{"--data-dir", dir, "--log-level", "warn", "--store", u.String(), "activities", "capture"})
+	}()
+	waitFor(t, "the capture to start its bus", func() bool {
+		o, running, err := datadir.Running(dir)
+		return err == nil && running && o.NATSURL != ""
+	})
+	b := clientBus(t, dir)
+	c, err := b.Consume(ctx, bus.ConsumerConfig{Topic: activities.TopicActivities, Start: bus.Earliest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var (
+		got   []string
+		ids   = map[string]int{}
+		dedup = cdc.NewDedup(0)
+	)
+	// read reads until the events of every change written so far arrived.
+	read := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute)
+		for len(got) < len(want) {
+			select {
+			case code := <-captured:
+				t.Fatalf("%s: the capture exited %d:\n%s", what, code, stderr.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d of %d events after 2 minutes:\n%s", what, len(got), len(want), stderr.String())
+			}
+			fctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			msgs, _ := c.Fetch(fctx, 1000)
+			cancel()
+			for _, m := range msgs {
+				ids[m.ID]++
+				if dedup.Seen(m.ID) {
+					continue
+				}
+				ch, err := cdc.DecodeMessage(m)
+				if err != nil {
+					t.Fatalf("decode %s: %v", m.Value, err)
+				}
+				if ch.After != nil {
+					got = append(got, fmt.Sprintf("%s %d %.0f", ch.Op, ch.ID, ch.After.DistanceM))
+				} else {
+					got = append(got, fmt.Sprintf("%s %d", ch.Op, ch.ID))
+				}
+			}
+		}
+	}
+
+	read("the snapshot")
+	changes(30)
+	read("before the restart")
+
+	// PostgreSQL "restarts": every connection cut, new ones refused.
+	if err := pgProxy.Set(tcpproxy.Refuse); err != nil {
+		t.Fatal(err)
+	}
+	changes(30) // written meanwhile (directly)
+	time.Sleep(3 * time.Second)
+	if err := pgProxy.Set(tcpproxy.Forward); err != nil {
+		t.Fatal(err)
+	}
+	changes(30)
+	read("after the restart")
+	// Cut once more while changes are written.
+	go pgProxy.Cut()
+	changes(30)
+	read("after a cut")
+
+	if !slices.Equal(got, want) {
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Fatalf("event %d is %q, want %q (%d events, want %d)", i, got[i], want[i], len(got), len(want))
+			}
+		}
+		t.Fatalf("%d events, want %d", len(got), len(want))
+	}
+	again := 0
+	for _, n := range ids {
+		again += n - 1
+	}
+	t.Logf("%d changes, each once after dropping %d events published again; the capture's log:\n%s", len(want), again, stderr.String())
+	if !strings.Contains(stderr.String(), "change-data-capture failed; restarting") {
+		t.Errorf("the capture never noticed the restart (did the replication go through the proxy?)")
+	}
+	stop()
+	select {
+	case code := <-captured:
+		if code != 0 {
+			t.Errorf("the capture exited %d:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("the capture did not stop within 30 s")
 	}
 }
