@@ -17,15 +17,18 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/activities/cdc"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/bus/jetstream"
+	"github.com/podiumhq/podium/internal/bus/kafka"
 	"github.com/podiumhq/podium/internal/datadir"
 	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/store/storetest"
@@ -282,14 +285,84 @@ func sinkCounts(t *testing.T, db *sql.DB) map[string]int {
 	return out
 }
 
-// TestWorkerRidesOutOutages: a worker reads the bus (a NATS server) and
+// outageBus is a bus engine behind a proxy, for podium, and a publisher
+// for the test.
+type outageBus struct {
+	url   string // podium's bus URL, through the proxy
+	proxy *tcpproxy.Proxy
+	pub   bus.Bus // the test's publisher
+	// down is what /readyz says of the bus while the proxy refuses.
+	down string
+}
+
+// natsBehindProxy runs a NATS server with JetStream (nats-server in
+// process) behind a proxy. The test publishes to it directly.
+func natsBehindProxy(t *testing.T) outageBus {
+	server, err := jetstream.Open(context.Background(), jetstream.Config{StoreDir: t.TempDir(), Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = server.Close() })
+	p := tcpproxy.New(t, strings.TrimPrefix(server.ClientURL(), "nats://"))
+	return outageBus{url: "nats://" + p.Addr(), proxy: p, pub: server, down: "not connected to NATS"}
+}
+
+// proxiedListener is a broker's listener that gives the proxy's address as
+// its own, so that kfake advertises the proxy to clients.
+type proxiedListener struct {
+	net.Listener
+	addr net.Addr
+}
+
+func (l proxiedListener) Addr() net.Addr { return l.addr }
+
+// kafkaBehindProxy runs a one-broker kfake cluster (the Kafka protocol in
+// process) that advertises a proxy in front of it: every client, the
+// test's publisher too, goes through the proxy.
+func kafkaBehindProxy(t *testing.T) outageBus {
+	var p *tcpproxy.Proxy
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(3), kfake.GroupMinSessionTimeout(time.Second),
+		kfake.ListenFn(func(network, address string) (net.Listener, error) {
+			ln, err := net.Listen(network, address)
+			if err != nil {
+				return nil, err
+			}
+			p = tcpproxy.New(t, ln.Addr().String())
+			addr, err := net.ResolveTCPAddr("tcp", p.Addr())
+			if err != nil {
+				return nil, err
+			}
+			return proxiedListener{ln, addr}, nil
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	pub, err := kafka.Open(context.Background(), kafka.Config{Brokers: []string{p.Addr()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Close() })
+	return outageBus{url: "kafka://" + p.Addr(), proxy: p, pub: pub, down: "no broker answers"}
+}
+
+// TestWorkerRidesOutOutages: a worker reads the bus (NATS, or Kafka) and
 // writes the store (the shared PostgreSQL) through proxies the test
-// controls. When PostgreSQL, then NATS, refuse connections, /readyz answers
-// 503 naming the engine, its URL (password masked) and the cause, and 200
-// again once it is back; connections cut while events flow change nothing.
-// Every event published — before, during and after the outages — is
-// counted exactly once.
+// controls. When PostgreSQL, then the bus, refuse connections, /readyz
+// answers 503 naming the engine, its URL (password masked) and the cause,
+// and 200 again once it is back; connections cut while events flow change
+// nothing. Every event published — before, during and after the outages —
+// is counted exactly once.
 func TestWorkerRidesOutOutages(t *testing.T) {
+	for _, tc := range []struct {
+		engine string
+		open   func(t *testing.T) outageBus
+	}{{"jetstream", natsBehindProxy}, {"kafka", kafkaBehindProxy}} {
+		t.Run(tc.engine, func(t *testing.T) { testWorkerOutages(t, tc.open(t)) })
+	}
+}
+
+func testWorkerOutages(t *testing.T, eb outageBus) {
 	pgURL := storetest.URL(t, store.Postgres) // skips without PostgreSQL
 	direct, err := store.Open(context.Background(), pgURL)
 	if err != nil {
@@ -304,14 +377,6 @@ func TestWorkerRidesOutOutages(t *testing.T) {
 	// Trust authentication ignores the password: it is there to be masked.
 	const pgPassword = "pg-s3cret-pw"
 	u.Host, u.User = pgProxy.Addr(), url.UserPassword(u.User.Username(), pgPassword)
-	proxiedStore := u.String()
-
-	nats, err := jetstream.Open(context.Background(), jetstream.Config{StoreDir: t.TempDir(), Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nats.Close()
-	busProxy := tcpproxy.New(t, strings.TrimPrefix(nats.ClientURL(), "nats://"))
 
 	dir := t.TempDir()
 	ctx, stop := context.WithCancel(context.Background())
@@ -321,7 +386,7 @@ func TestWorkerRidesOutOutages(t *testing.T) {
 	go func() {
 		a := newApp(io.Discard, &stderr, func(string) (string, bool) { return "", false })
 		worked <- a.run(ctx, []string{"--data-dir", dir, "--http", "127.0.0.1:0", "--log-level", "warn",
-			"--bus", "nats://" + busProxy.Addr(), "--store", proxiedStore, "worker", "--processors", "testsink"})
+			"--bus", eb.url, "--store", u.String(), "worker", "--processors", "testsink"})
 	}()
 	defer func() {
 		stop()
@@ -345,25 +410,35 @@ func TestWorkerRidesOutOutages(t *testing.T) {
 	})
 	base := "http://" + owner.HTTPAddr
 
-	published := 0
-	publish := func(n int) {
-		t.Helper()
+	var (
+		mu        sync.Mutex
+		published int
+	)
+	// publish publishes n new events; during a bus outage a Kafka
+	// publish waits for the broker to come back.
+	publish := func(n int) error {
+		mu.Lock()
+		from := published
+		published += n
+		mu.Unlock()
 		msgs := make([]*bus.Message, n)
 		for i := range msgs {
-			k := fmt.Sprintf("k%05d", published+i)
+			k := fmt.Sprintf("k%05d", from+i)
 			msgs[i] = &bus.Message{Topic: testTopic, Key: k, Value: fmt.Appendf(nil, `{"key":%q}`, k)}
 		}
-		if err := nats.Publish(context.Background(), msgs...); err != nil {
-			t.Fatalf("publish: %v", err)
-		}
-		published += n
+		pctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		return eb.pub.Publish(pctx, msgs...)
 	}
 	counted := func(what string) {
 		t.Helper()
 		deadline := time.Now().Add(2 * time.Minute)
 		for {
+			mu.Lock()
+			want := published
+			mu.Unlock()
 			c := sinkCounts(t, direct.DB())
-			if len(c) == published {
+			if len(c) == want {
 				for k, n := range c {
 					if n != 1 {
 						t.Fatalf("%s: key %s counted %d times", what, k, n)
@@ -372,21 +447,25 @@ func TestWorkerRidesOutOutages(t *testing.T) {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: %d of %d events counted after 2 minutes", what, len(c), published)
+				t.Fatalf("%s: %d of %d events counted after 2 minutes:\n%s", what, len(c), want, stderr.String())
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 
-	publish(100)
+	must(publish(100))
 	counted("before the outages")
 	waitReady(t, base, http.StatusOK, "ready")
 
 	// PostgreSQL goes away: the worker is not ready and says why.
-	if err := pgProxy.Set(tcpproxy.Refuse); err != nil {
-		t.Fatal(err)
-	}
-	publish(100)
+	must(pgProxy.Set(tcpproxy.Refuse))
+	must(publish(100))
 	body := waitReady(t, base, http.StatusServiceUnavailable,
 		"not ready: store postgres://postgres:****@"+pgProxy.Addr()+"/", "connection refused")
 	if strings.Contains(body, pgPassword) {
@@ -394,44 +473,44 @@ func TestWorkerRidesOutOutages(t *testing.T) {
 	}
 	t.Logf("PostgreSQL down: %s", body)
 	time.Sleep(2 * time.Second) // a few failed batches
-	if err := pgProxy.Set(tcpproxy.Forward); err != nil {
-		t.Fatal(err)
-	}
+	must(pgProxy.Set(tcpproxy.Forward))
 	waitReady(t, base, http.StatusOK, "ready")
 	counted("after PostgreSQL came back")
 
-	// NATS goes away.
-	if err := busProxy.Set(tcpproxy.Refuse); err != nil {
-		t.Fatal(err)
-	}
-	publish(100)
-	body = waitReady(t, base, http.StatusServiceUnavailable, "not ready: bus nats://"+busProxy.Addr()+": ", "not connected")
-	t.Logf("NATS down: %s", body)
+	// The bus goes away; events published meanwhile (on Kafka, a publish
+	// that waits for the broker).
+	must(eb.proxy.Set(tcpproxy.Refuse))
+	sent := make(chan error, 1)
+	go func() { sent <- publish(100) }()
+	body = waitReady(t, base, http.StatusServiceUnavailable, "not ready: bus "+eb.url+": ", eb.down)
+	t.Logf("bus down: %s", body)
 	time.Sleep(2 * time.Second)
-	if err := busProxy.Set(tcpproxy.Forward); err != nil {
-		t.Fatal(err)
-	}
+	must(eb.proxy.Set(tcpproxy.Forward))
+	must(<-sent)
 	waitReady(t, base, http.StatusOK, "ready")
-	counted("after NATS came back")
+	counted("after the bus came back")
 
 	// Connections cut while events flow.
-	flowing := make(chan struct{})
+	flowing := make(chan error, 1)
 	go func() {
-		defer close(flowing)
 		for range 100 {
-			publish(10)
+			if err := publish(10); err != nil {
+				flowing <- err
+				return
+			}
 			time.Sleep(5 * time.Millisecond)
 		}
+		flowing <- nil
 	}()
 	for i := range 4 {
 		time.Sleep(150 * time.Millisecond)
 		if i%2 == 0 {
-			busProxy.Cut()
+			eb.proxy.Cut()
 		} else {
 			pgProxy.Cut()
 		}
 	}
-	<-flowing
+	must(<-flowing)
 	counted("after connections were cut while events flowed")
 	waitReady(t, base, http.StatusOK, "ready")
 	t.Logf("%d events counted once each", published)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -279,6 +282,14 @@ func (c *consumer) fetchErr(ctx context.Context, fs kgo.Fetches) error {
 			c.log.Warn("data loss detected; consuming resumes where the client could", "partition", fe.Partition, "err", fe.Err)
 		case kerr.IsRetriable(fe.Err):
 			c.log.Debug("retryable fetch error", "partition", fe.Partition, "err", fe.Err)
+		case isConnErr(fe.Err):
+			// The brokers are unreachable (franz-go reports its group
+			// session's errors as fetch errors too). franz-go keeps
+			// trying with backoff; going on polling keeps this member in
+			// its group, whereas a new consumer would wait for the group
+			// to evict this one (the session timeout) once the brokers
+			// are back.
+			c.log.Debug("brokers unreachable; franz-go retries", "err", fe.Err)
 		default:
 			if hard == nil {
 				if fe.Topic == "" {
@@ -373,4 +384,12 @@ func (c *consumer) Close() error {
 		c.log.Debug("closed consumer")
 	})
 	return err
+}
+
+// isConnErr reports whether err is a failure to reach a broker: a refused
+// or dropped connection, a dial that timed out.
+func isConnErr(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
