@@ -371,6 +371,7 @@ func (r *recorder) Consume(context.Context, bus.ConsumerConfig) (bus.Consumer, e
 func (r *recorder) Topics(context.Context) ([]bus.TopicInfo, error)         { return nil, nil }
 func (r *recorder) Groups(context.Context, string) ([]bus.GroupInfo, error) { return nil, nil }
 func (r *recorder) DeleteTopic(context.Context, string) error               { return nil }
+func (r *recorder) Ping(context.Context) error                              { return nil }
 func (r *recorder) Close() error                                            { return nil }
 func (r *recorder) all() (out []*bus.Message) {
 	for _, c := range r.calls {
