@@ -384,7 +384,7 @@ func testWorkerOutages(t *testing.T, eb outageBus) {
 	var stderr lockedBuffer
 	worked := make(chan int, 1)
 	go func() {
-		a := newApp(io.Discard, &stderr, func(string) (string, bool) { return "", false })
+		a := testApp(io.Discard, &stderr)
 		worked <- a.run(ctx, []string{"--data-dir", dir, "--http", "127.0.0.1:0", "--log-level", "warn",
 			"--bus", eb.url, "--store", u.String(), "worker", "--processors", "testsink"})
 	}()
