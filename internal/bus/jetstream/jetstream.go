@@ -185,15 +185,20 @@ func (b *Bus) connect(ctx context.Context, opts []nats.Option) error {
 
 // lostConnection tells the open consumers that the connection dropped.
 func (b *Bus) lostConnection(err error) {
+	for _, c := range b.openConsumers() {
+		c.lostConnection(err)
+	}
+}
+
+// openConsumers returns the consumers open now.
+func (b *Bus) openConsumers() []*consumer {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	open := make([]*consumer, 0, len(b.consumers))
 	for c := range b.consumers {
 		open = append(open, c)
 	}
-	b.mu.Unlock()
-	for _, c := range open {
-		c.lostConnection(err)
-	}
+	return open
 }
 
 // ClientURL returns the URL other clients connect to: the embedded server's
@@ -206,13 +211,7 @@ func (b *Bus) Close() error {
 	if !b.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	b.mu.Lock()
-	open := make([]*consumer, 0, len(b.consumers))
-	for c := range b.consumers {
-		open = append(open, c)
-	}
-	b.mu.Unlock()
-	for _, c := range open {
+	for _, c := range b.openConsumers() {
 		_ = c.Close()
 	}
 	// Close flushes what is buffered; publishes and commits have been
