@@ -24,6 +24,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/podiumhq/podium/internal/config"
+	"github.com/podiumhq/podium/internal/retry"
 )
 
 // Dialect names the database behind a Store.
@@ -262,17 +263,23 @@ func (s *Store) checkpoint() {
 // serialization failure or deadlock) is retried a few times with backoff, so
 // fn must be safe to run again.
 func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	backoff := 10 * time.Millisecond
+	return RetryConflicts(ctx, func() error { return s.inTx(ctx, fn) })
+}
+
+// conflictBackoff paces the retries of a transaction that lost a lock
+// conflict.
+var conflictBackoff = retry.Backoff{Initial: 10 * time.Millisecond, Max: time.Second}
+
+// RetryConflicts runs tx, a whole transaction, again (up to 5 times, with
+// backoff) while it fails on a lock conflict (see Retryable).
+func RetryConflicts(ctx context.Context, tx func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := s.inTx(ctx, fn)
+		err := tx()
 		if err == nil || attempt == 5 || !Retryable(err) {
 			return err
 		}
-		select {
-		case <-ctx.Done():
+		if retry.Sleep(ctx, conflictBackoff.Delay(attempt)) != nil {
 			return err
-		case <-time.After(backoff):
-			backoff *= 3
 		}
 	}
 }

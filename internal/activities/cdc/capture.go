@@ -11,6 +11,7 @@ import (
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/config"
+	"github.com/podiumhq/podium/internal/retry"
 	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/stream"
 )
@@ -186,7 +187,6 @@ func (h *hooks) afterPublish(snapshot bool, events int) {
 // ctx ends. Re-published events keep their IDs, so a retry of a partly
 // stored publish doubles nothing (JetStream) or only what consumers drop.
 func publish(ctx context.Context, b bus.Bus, log *slog.Logger, msgs []*bus.Message) error {
-	backoff := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := b.Publish(ctx, msgs...)
 		if err == nil {
@@ -198,15 +198,16 @@ func publish(ctx context.Context, b bus.Bus, log *slog.Logger, msgs []*bus.Messa
 		if errors.Is(err, bus.ErrClosed) {
 			return fmt.Errorf("publish %d change events: %w", len(msgs), err)
 		}
-		log.Warn("publish change events failed; retrying", "events", len(msgs), "attempt", attempt, "retry_in", backoff, "err", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
+		wait := publishBackoff.Delay(attempt)
+		log.Warn("publish change events failed; retrying", "events", len(msgs), "attempt", attempt, "retry_in", wait, "err", err)
+		if err := retry.Sleep(ctx, wait); err != nil {
+			return err
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 }
+
+// publishBackoff paces the retries of a publish the bus refused.
+var publishBackoff = retry.Backoff{Initial: 50 * time.Millisecond, Max: 5 * time.Second}
 
 // Dedup drops re-delivered change events by their EventID. It remembers a
 // bounded number of the last ids seen (NewDedup's size): delivery after a

@@ -43,19 +43,15 @@ func Migrate(ctx context.Context, s *store.Store) error {
 // employees were inserted and how many updated. The tables must exist (see
 // Migrate).
 func Store(ctx context.Context, db *sql.DB, reg Register) (inserted, updated int, err error) {
-	backoff := 20 * time.Millisecond
-	for attempt := 1; ; attempt++ {
+	err = store.RetryConflicts(ctx, func() error {
+		var err error
 		inserted, updated, err = storeOnce(ctx, db, reg)
-		if err == nil || attempt == 5 || !store.Retryable(err) {
-			return inserted, updated, err
-		}
-		select {
-		case <-ctx.Done():
-			return 0, 0, err
-		case <-time.After(backoff):
-			backoff *= 3
-		}
+		return err
+	})
+	if err != nil {
+		return 0, 0, err
 	}
+	return inserted, updated, nil
 }
 
 func storeOnce(ctx context.Context, db *sql.DB, reg Register) (inserted, updated int, err error) {

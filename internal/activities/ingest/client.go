@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podiumhq/podium/internal/retry"
 	"github.com/podiumhq/podium/internal/store"
 )
 
@@ -186,11 +187,8 @@ func (v *Strava) activityAnswer(resp *http.Response, id int64) (*stravaActivity,
 
 // retryAfter returns the wait a Retry-After header asks for, 0 without one.
 func retryAfter(resp *http.Response) time.Duration {
-	s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After")))
-	if err != nil || s <= 0 {
-		return 0
-	}
-	return time.Duration(s) * time.Second
+	d, _ := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	return d
 }
 
 // Link links Strava athlete athleteID to employeeID with the athlete's

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/retry"
 	"github.com/podiumhq/podium/internal/store"
 )
 
@@ -362,11 +363,7 @@ func (v *Strava) pendingEvents(ctx context.Context) ([]pending, error) {
 
 // backoff returns the wait before attempt+1 after err.
 func (v *Strava) backoff(attempt int, err error) time.Duration {
-	d := v.cfg.Backoff
-	for i := 1; i < attempt && d < v.cfg.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, v.cfg.MaxBackoff)
+	d := retry.Backoff{Initial: v.cfg.Backoff, Max: v.cfg.MaxBackoff}.Delay(attempt)
 	var se *stravaError
 	if errors.As(err, &se) && se.retryAfter > d {
 		d = se.retryAfter
