@@ -18,23 +18,30 @@ import (
 )
 
 func newServeCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var only []string
+	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the processors and the web dashboard",
-		Long: `Run every pipeline's processors and the HTTP server: the dashboard, /healthz,
-/readyz and /metrics (Prometheus).
+		Short: "Run the stages and the web dashboard",
+		Long: `Run every pipeline's stages and sources and the HTTP server: the dashboard,
+/healthz, /readyz and /metrics (Prometheus). The pages follow what the stages
+of every podium process commit (through the bus's podium.notices topic), so a
+serve next to workers shows their work live; --processors none makes it a
+dashboard only.
 
 serve holds the data dir. With the embedded bus (the default), other podium
 commands on the same data dir reach the bus through this process. Stop it with
 Ctrl-C (SIGINT) or SIGTERM: it finishes the batches in hand, commits them and
 exits.`,
 		Example: `  podium serve
-  podium serve --http 0.0.0.0:8080 --store postgres://podium@db:5432/podium --bus kafka://redpanda:9092`,
+  podium serve --http 0.0.0.0:8080 --store postgres://podium@db:5432/podium --bus kafka://redpanda:9092
+  podium serve --processors none   # the dashboard of workers running elsewhere`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.serve(cmd.Context(), "serve", true, nil, false)
+			return a.serve(cmd.Context(), "serve", true, only, false)
 		},
 	}
+	cmd.Flags().StringSliceVar(&only, "processors", nil, "run only these stages (comma-separated names; none for no stage; default all)")
+	return cmd
 }
 
 func newWorkerCmd(a *app) *cobra.Command {
@@ -54,7 +61,7 @@ done.`,
 			return a.serve(cmd.Context(), "worker", false, only, false)
 		},
 	}
-	cmd.Flags().StringSliceVar(&only, "processors", nil, "run only these processors (comma-separated names; default all)")
+	cmd.Flags().StringSliceVar(&only, "processors", nil, "run only these stages (comma-separated names; none for no stage; default all)")
 	return cmd
 }
 
@@ -90,7 +97,9 @@ func (a *app) serve(ctx context.Context, command string, dashboard bool, only []
 
 	pipelines := a.pipelines(p)
 	stages := platform.Stages(pipelines)
-	if len(only) > 0 {
+	if len(only) == 1 && only[0] == "none" {
+		stages = nil
+	} else if len(only) > 0 {
 		var names []string
 		var kept []stream.Runnable
 		for _, st := range stages {
