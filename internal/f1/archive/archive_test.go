@@ -134,11 +134,12 @@ func TestResultShape(t *testing.T) {
 		}
 	}
 	last := race.Results[19]
-	if last.DriverID != "charles-leclerc" || last.Status != f1.DSQ || race.Points[19] != 0 {
-		t.Errorf("last line: %+v", last)
+	if last.DriverID != "charles-leclerc" || last.Status != f1.DSQ || *last.Points != 0 || last.Reason != "Illegal skid block wear" ||
+		last.Source != f1.SourceArchive {
+		t.Errorf("last line: %+v, want Leclerc disqualified for skid block wear, 0 points, from the archive", last)
 	}
-	if r := race.Results[7]; r.DriverID != "yuki-tsunoda" || !r.FastestLap || race.Points[7] != 5 {
-		t.Errorf("8th: %+v with %v points, want Tsunoda with the fastest lap and 5 points", r, race.Points[7])
+	if r := race.Results[7]; r.DriverID != "yuki-tsunoda" || !r.FastestLap || !r.FastestLapOfficial || *r.Points != 5 {
+		t.Errorf("8th: %+v with %v points, want Tsunoda with the official fastest lap and 5 points", r, *r.Points)
 	}
 	// A pit-lane start has no grid position.
 	pl := 0
