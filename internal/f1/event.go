@@ -139,6 +139,20 @@ const (
 // fastest laps are official.
 func (r Result) FastestLapKnown() bool { return r.FastestLapOfficial || r.Source == "" }
 
+// SourceLabel names a source (a Source constant) for people: "archive",
+// "OpenF1 REST", "OpenF1 MQTT", "recording"; an unknown one as it is.
+func SourceLabel(source string) string {
+	switch source {
+	case SourceOpenF1REST:
+		return "OpenF1 REST"
+	case SourceOpenF1MQTT:
+		return "OpenF1 MQTT"
+	case SourceFile:
+		return "recording"
+	}
+	return source
+}
+
 // Key returns the message key of r: season/round/session/car.
 func (r Result) Key() string { return ResultKey(r.Season, r.Round, r.Session, r.CarNumber) }
 

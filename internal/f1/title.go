@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Calendar is a season's schedule of Grand Prix weekends, sprint weekends
@@ -281,4 +282,46 @@ func Contention(ctx context.Context, q Queryer, season, round int, cal Calendar)
 		}
 	}
 	return TitleRace{}, fmt.Errorf("title maths of %d after round %d: %w", season, round, ErrNotFound)
+}
+
+// At says where a title was clinched: "round 17, Qatar Grand Prix
+// sprint", "round 22, Las Vegas Grand Prix".
+func (c Clinch) At() string {
+	s := fmt.Sprintf("round %d", c.Round)
+	if c.GrandPrix != "" {
+		s += ", " + c.GrandPrix
+	}
+	if c.Session == Sprint {
+		s += " sprint"
+	}
+	return s
+}
+
+// Available says what is still to be won: "Still to be won: 172 points
+// per driver, 294 per constructor (6 races with the fastest-lap point, 2
+// sprints)", or "Nothing left to win: the season is over".
+func (t TitleRace) Available() string {
+	if t.RacesLeft == 0 && t.SprintsLeft == 0 {
+		return "Nothing left to win: the season is over"
+	}
+	var parts []string
+	if t.RacesLeft > 0 {
+		p := plural(t.RacesLeft, "race")
+		if t.FastestLapPoint {
+			p += " with the fastest-lap point"
+		}
+		parts = append(parts, p)
+	}
+	if t.SprintsLeft > 0 {
+		parts = append(parts, plural(t.SprintsLeft, "sprint"))
+	}
+	return fmt.Sprintf("Still to be won: %s points per driver, %s per constructor (%s)", formatPoints(t.DriverMaxLeft),
+		formatPoints(t.ConstructorMaxLeft), strings.Join(parts, ", "))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -27,17 +27,17 @@ import (
 const headshotURL = "https://media.example.invalid/d_driver_fallback_image.png/1col/image.png"
 
 // calendar is the archive's calendar, as podium serve passes it.
-func calendar(t testing.TB) func(int) (int, bool) {
+func calendar(t testing.TB) func(int) (f1.Calendar, bool) {
 	arc, err := archive.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(season int) (int, bool) {
+	return func(season int) (f1.Calendar, bool) {
 		s, ok := arc.Season(season)
 		if !ok {
-			return 0, false
+			return f1.Calendar{}, false
 		}
-		return len(s.Rounds), true
+		return s.Calendar(), true
 	}
 }
 
@@ -212,10 +212,25 @@ func TestPages(t *testing.T) {
 				`id="champion"`, "is the 2021 World Champion with 395.5 points", "Mercedes win the constructors' title with 613.5",
 				`id="drivers"`, `id="constructors"`, `<svg viewBox="0 0 560 300" role="img"`,
 				"<title id=\"drivers-chart-t\">Drivers&#39; points after each round, 2021</title>",
-				"Max Verstappen 395.5, Lewis Hamilton 387.5", "−8", "22 of 22 rounds", `data-filter="{&#34;season&#34;:2021}"`}},
+				"Max Verstappen 395.5, Lewis Hamilton 387.5", "−8", "22 of 22 rounds", `data-filter="{&#34;season&#34;:2021}"`,
+				`id="title-race"`, "Nothing left to win: the season is over.",
+				"Max Verstappen clinched the title at round 22, Abu Dhabi Grand Prix.",
+				"Mercedes clinched the title at round 22, Abu Dhabi Grand Prix.", "<td class=\"num\">Champion</td>",
+				"20 more can no longer win it.", "9 more can no longer win it."}},
 			{name: "after a round", path: "/championship?season=2021&round=10", code: 200, want: []string{
 				"After round 10, British Grand Prix", `<option value="10" selected>After R10 · British Grand Prix</option>`},
 				not: []string{`id="champion"`}},
+			// Level on 369.5 before Abu Dhabi: both can still win, neither
+			// by its own result alone whatever the other does.
+			{name: "title open before the final round", path: "/championship?season=2021&round=21", code: 200, want: []string{
+				"Still to be won: 26 points per driver, 44 per constructor (1 race with the fastest-lap point).",
+				`<a href="/drivers/max-verstappen">Max Verstappen</a> <span class="code">VER</span></td><td class="num"><b>369.5</b></td><td class="num">395.5</td><td class="num">needs rivals to drop points</td>`,
+				`<a href="/drivers/lewis-hamilton">Lewis Hamilton</a> <span class="code">HAM</span></td><td class="num"><b>369.5</b></td><td class="num">395.5</td>`,
+				"19 more can no longer win it."},
+				not: []string{"clinched the title", "<td class=\"num\">Champion</td>"}},
+			{name: "disqualified, with the reason", path: "/race?season=2021&round=11", code: 200, want: []string{
+				`<span class="badge dsq" title="Disqualified">DSQ</span> <span class="muted small reason">Fuel sample</span>`},
+				not: []string{`id="amendments"`, `id="provisional"`}},
 			{name: "season in progress", path: "/championship", code: 200, want: []string{
 				"2023 championship", "After round 3", "Sergio Pérez"}, not: []string{`id="champion"`}},
 			{name: "standings alias", path: "/standings?season=2021", code: 302, location: "/championship?season=2021"},
