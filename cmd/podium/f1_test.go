@@ -180,8 +180,11 @@ func testF1Race(t *testing.T, dir string) {
 				"1    1   Max Verstappen    Red Bull      56    1:35:21.362  FINISHED  25",
 				"2    4   Lando Norris      McLaren       56    +10.730      FINISHED  18",
 			},
-			has:    []string{"\nDSQ  44  Lewis Hamilton    Mercedes      56    +2.225       DSQ       0\n", "\nDNF  14  Fernando Alonso"},
+			has: []string{"\nDSQ  44  Lewis Hamilton    Mercedes      56    +2.225       DSQ       0       Illegal skid block wear\n",
+				"\nDNF  14  Fernando Alonso"},
 			stderr: []string{"2023 round 18, United States Grand Prix: race (2023-10-22), fastest lap Yuki Tsunoda"}},
+		{name: "Spa 2024, Russell underweight", args: []string{"--season", "2024", "--round", "14"},
+			has: []string{"\nDSQ  63  George Russell", "DSQ       0       Car underweight\n"}},
 		{name: "the sprint of Baku 2023", args: []string{"--season", "2023", "--round", "4", "--sprint", "--format", "csv"},
 			stdout: []string{"position,", "1,11,sergio-perez,PER,Sergio Pérez,red-bull,Red Bull,17,33:17.667,FINISHED,8,"}},
 		{name: "the latest round by default", args: []string{"--season", "2024"},
@@ -235,8 +238,9 @@ func testF1Race(t *testing.T, dir string) {
 			t.Errorf("JSON line lacks %q: %v", k, got[0])
 		}
 	}
-	if last := got[19]; last["driver_code"] != "LEC" || last["status"] != "DSQ" || last["position"] != nil || last["points"] != 0.0 {
-		t.Errorf("last line of Austin 2023: %v, want Leclerc disqualified, no position, 0 points", last)
+	if last := got[19]; last["driver_code"] != "LEC" || last["status"] != "DSQ" || last["position"] != nil || last["points"] != 0.0 ||
+		last["reason"] != "Illegal skid block wear" || last["official_points"] != 0.0 || last["derived_points"] != 0.0 {
+		t.Errorf("last line of Austin 2023: %v, want Leclerc disqualified for skid block wear, no position, 0 points (official and derived)", last)
 	}
 }
 

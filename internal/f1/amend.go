@@ -261,10 +261,10 @@ func note(fields []Amendment) AmendmentNote {
 		n.PointsDelta = c - o
 	}
 	if len(parts) == 0 {
+		// Nothing worded above (laps, a reason, the points alone): each
+		// field, old → new.
 		for _, f := range fields {
-			if f.Field != FieldPoints {
-				parts = append(parts, strings.ReplaceAll(f.Field, "_", " ")+" "+orNone(deref(f.Old))+" → "+orNone(deref(f.New)))
-			}
+			parts = append(parts, strings.ReplaceAll(f.Field, "_", " ")+" "+orNone(deref(f.Old))+" → "+orNone(deref(f.New)))
 		}
 	}
 	if n.PointsDelta != 0 {
@@ -272,7 +272,12 @@ func note(fields []Amendment) AmendmentNote {
 		if n.PointsDelta < 0 {
 			sign = "−"
 		}
-		parts = append(parts, sign+formatPoints(max(n.PointsDelta, -n.PointsDelta))+" pts")
+		abs := max(n.PointsDelta, -n.PointsDelta)
+		unit := " pts"
+		if abs == 1 {
+			unit = " pt"
+		}
+		parts = append(parts, sign+formatPoints(abs)+unit)
 	}
 	n.Text = a.DriverName + " " + strings.Join(parts, ", ")
 	return n
