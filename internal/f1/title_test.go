@@ -1,6 +1,8 @@
 package f1_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -259,5 +261,16 @@ func TestTitleMathsNeedsACalendar(t *testing.T) {
 			Status: f1.Finished, Position: &p}, Points: 25}}, nil)
 	if err == nil {
 		t.Fatal("results of round 2 with a calendar of one round: no error")
+	}
+}
+
+// TestContentionNeedsACalendar: without the season's calendar there are
+// no title maths, and the error says so.
+func TestContentionNeedsACalendar(t *testing.T) {
+	t.Parallel()
+	for _, cal := range []f1.Calendar{{}, {Season: 2025, Rounds: []f1.CalendarRound{{Round: 1}}}} {
+		if _, err := f1.Contention(context.Background(), nil, 2026, 0, cal); !errors.Is(err, f1.ErrNoCalendar) {
+			t.Errorf("Contention of 2026 with the calendar %+v: %v, want ErrNoCalendar", cal, err)
+		}
 	}
 }

@@ -292,3 +292,65 @@ func TestPagesOnAnEmptyStore(t *testing.T) {
 		}
 	}
 }
+
+// TestChampionshipWithoutCalendar: with no calendar of the season the
+// championship page says why it has no title maths.
+func TestChampionshipWithoutCalendar(t *testing.T) {
+	st := fill(t, store.SQLite)
+	srv := web.New(web.Config{})
+	dashboard.Register(srv, dashboard.Options{DB: st.DB()})
+	ts := httptest.NewServer(srv.Mux)
+	t.Cleanup(ts.Close)
+	r := get(t, ts.URL+"/championship?season=2021", false)
+	if r.code != 200 || !strings.Contains(r.body, "The title maths need the calendar of 2021") || strings.Contains(r.body, `id="available"`) {
+		t.Errorf("championship without a calendar: %d\n%s", r.code, r.body)
+	}
+}
+
+// TestRaceFlags checks what the race page says of a race whose fastest
+// lap is not official yet (provisional), of an official points figure the
+// rules do not give (flagged), and of the archive's disqualification at
+// Spa 2024 (Russell, underweight).
+func TestRaceFlags(t *testing.T) {
+	ctx := testContext(t)
+	b := enginetest.Open(t, enginetest.JetStream)
+	st := storetest.Open(t, store.SQLite)
+	arc, err := archive.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := archive.Replay(ctx, b, arc, archive.ReplayOptions{Season: 2024, FromRound: 14, ToRound: 14}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rd, _ := arc.Round(2023, 1)
+	race, _ := rd.Session(f1.Race)
+	var live []any
+	for _, r := range race.Results {
+		r.Source, r.FastestLapOfficial, r.Points = f1.SourceOpenF1MQTT, false, nil
+		if r.DriverCode == "SAI" {
+			official := 14.0 // 4th: the rules give 12
+			r.Points = &official
+		}
+		live = append(live, r)
+	}
+	publish(t, b, f1.TopicResults, resultKey, live...)
+	if err := ops.CatchUp(ctx, stream.Env{Bus: b, Store: st}, f1.Processors(nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	ts := newServer(t, st, nil)
+	r := get(t, ts.URL+"/race?season=2023&round=1", false)
+	for _, w := range []string{`id="provisional"`, "Provisional: fastest lap not official",
+		`<span class="badge" title="Official points 14; the season&#39;s rules give 12">≠</span>`} {
+		if !strings.Contains(r.body, w) {
+			t.Errorf("provisional race page lacks %q", w)
+		}
+	}
+	if strings.Contains(r.body, `badge fl`) {
+		t.Error("provisional race page shows a fastest lap")
+	}
+	r = get(t, ts.URL+"/race?season=2024&round=14", false)
+	if !strings.Contains(r.body, `<span class="badge dsq" title="Disqualified">DSQ</span> <span class="muted small reason">Car underweight</span>`) ||
+		strings.Contains(r.body, `id="provisional"`) || strings.Contains(r.body, `id="amendments"`) {
+		t.Errorf("Spa 2024 race page:\n%s", r.body)
+	}
+}
