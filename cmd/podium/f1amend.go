@@ -84,13 +84,6 @@ same keys (at for amended_at) and version, shared by the rows of one change.`,
 var amendmentCSV = []string{"amended_at", "season", "round", "session", "grand_prix", "car_number", "driver_id",
 	"driver_name", "field", "old", "new", "source"}
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 func writeAmendments(w io.Writer, as []f1.Amendment, f ops.Format) error {
 	switch f {
 	case ops.JSON:
@@ -99,8 +92,9 @@ func writeAmendments(w io.Writer, as []f1.Amendment, f ops.Format) error {
 		cw := csv.NewWriter(w)
 		_ = cw.Write(amendmentCSV)
 		for _, x := range as {
+			old, cur := x.Values()
 			_ = cw.Write([]string{x.At.Format(time.RFC3339), strconv.Itoa(x.Season), strconv.Itoa(x.Round), x.Session,
-				x.GrandPrix, strconv.Itoa(x.CarNumber), x.DriverID, x.DriverName, x.Field, deref(x.Old), deref(x.New), x.Source})
+				x.GrandPrix, strconv.Itoa(x.CarNumber), x.DriverID, x.DriverName, x.Field, old, cur, x.Source})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -108,7 +102,7 @@ func writeAmendments(w io.Writer, as []f1.Amendment, f ops.Format) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WHEN (UTC)\tRACE\tSESSION\tNO\tDRIVER\tFIELD\tOLD → NEW\tSOURCE")
 	for _, x := range as {
-		old, cur := deref(x.Old), deref(x.New)
+		old, cur := x.Values()
 		if old == "" {
 			old = "–"
 		}

@@ -107,9 +107,8 @@ func recordAmendments(ctx context.Context, tx *sql.Tx, season int, before, after
 	return nil
 }
 
-// Amendment is one field of a result that a later result changed: a row
-// of the audit trail.
-type Amendment struct {
+// Amended is a result that a later result changed, and the change.
+type Amended struct {
 	Season    int    `json:"season"`
 	Round     int    `json:"round"`
 	Session   string `json:"session"`
@@ -118,17 +117,40 @@ type Amendment struct {
 	DriverID  string `json:"driver_id"`
 	// DriverName is the driver's name in the amending result.
 	DriverName string `json:"driver_name"`
-	// Field is one of the Field constants; Old and New its values as text,
-	// nil for none (a car without a position).
-	Field string  `json:"field"`
-	Old   *string `json:"old"`
-	New   *string `json:"new"`
 	// At is when the bus stored the amending result; Source the amending
 	// result's source ("" if it named none).
 	At     time.Time `json:"at"`
 	Source string    `json:"source"`
 	// Version identifies the change: the rows of one change share it.
 	Version int64 `json:"version"`
+}
+
+// same reports whether a and b are the same car in the same change.
+func (a Amended) same(b Amended) bool {
+	return a.Season == b.Season && a.Version == b.Version && a.Round == b.Round && a.Session == b.Session &&
+		a.CarNumber == b.CarNumber
+}
+
+// Amendment is one field of a result that a later result changed: a row
+// of the audit trail.
+type Amendment struct {
+	Amended
+	// Field is one of the Field constants; Old and New its values as text,
+	// nil for none (a car without a position).
+	Field string  `json:"field"`
+	Old   *string `json:"old"`
+	New   *string `json:"new"`
+}
+
+// Values returns the old and new values, "" for none.
+func (a Amendment) Values() (old, cur string) {
+	if a.Old != nil {
+		old = *a.Old
+	}
+	if a.New != nil {
+		cur = *a.New
+	}
+	return old, cur
 }
 
 // Amendments returns the audit trail of season (0: every season), oldest
@@ -165,7 +187,7 @@ func Amendments(ctx context.Context, q Queryer, season, round int, session strin
 	}
 	// The fields of one car's change in auditFields order.
 	slices.SortStableFunc(out, func(x, y Amendment) int {
-		if x.Season != y.Season || x.Version != y.Version || x.Round != y.Round || x.Session != y.Session || x.CarNumber != y.CarNumber {
+		if !x.same(y.Amended) {
 			return 0
 		}
 		return cmp.Compare(slices.Index(auditFields, x.Field), slices.Index(auditFields, y.Field))
@@ -177,15 +199,7 @@ func Amendments(ctx context.Context, q Queryer, season, round int, session strin
 // race page shows it: "Lewis Hamilton disqualified (Illegal skid block
 // wear), −18 pts".
 type AmendmentNote struct {
-	Season     int       `json:"season"`
-	Round      int       `json:"round"`
-	Session    string    `json:"session"`
-	GrandPrix  string    `json:"grand_prix"`
-	CarNumber  int       `json:"car_number"`
-	DriverID   string    `json:"driver_id"`
-	DriverName string    `json:"driver_name"`
-	At         time.Time `json:"at"`
-	Source     string    `json:"source"`
+	Amended
 	// Text says what changed; PointsDelta by how many points.
 	Text        string  `json:"text"`
 	PointsDelta float64 `json:"points_delta"`
@@ -197,8 +211,7 @@ func Notes(as []Amendment) []AmendmentNote {
 	var out []AmendmentNote
 	for i := 0; i < len(as); {
 		j := i + 1
-		for j < len(as) && as[j].Season == as[i].Season && as[j].Version == as[i].Version && as[j].Round == as[i].Round &&
-			as[j].Session == as[i].Session && as[j].CarNumber == as[i].CarNumber {
+		for j < len(as) && as[j].same(as[i].Amended) {
 			j++
 		}
 		out = append(out, note(as[i:j]))
@@ -210,11 +223,11 @@ func Notes(as []Amendment) []AmendmentNote {
 // note words the changed fields of one car.
 func note(fields []Amendment) AmendmentNote {
 	a := fields[0]
-	n := AmendmentNote{Season: a.Season, Round: a.Round, Session: a.Session, GrandPrix: a.GrandPrix, CarNumber: a.CarNumber,
-		DriverID: a.DriverID, DriverName: a.DriverName, At: a.At, Source: a.Source}
+	n := AmendmentNote{Amended: a.Amended}
 	ch := map[string][2]string{}
 	for _, f := range fields {
-		ch[f.Field] = [2]string{deref(f.Old), deref(f.New)}
+		old, cur := f.Values()
+		ch[f.Field] = [2]string{old, cur}
 	}
 	var parts []string
 	pos := func(p string) string {
@@ -264,7 +277,8 @@ func note(fields []Amendment) AmendmentNote {
 		// Nothing worded above (laps, a reason, the points alone): each
 		// field, old → new.
 		for _, f := range fields {
-			parts = append(parts, strings.ReplaceAll(f.Field, "_", " ")+" "+orNone(deref(f.Old))+" → "+orNone(deref(f.New)))
+			old, cur := f.Values()
+			parts = append(parts, strings.ReplaceAll(f.Field, "_", " ")+" "+orNone(old)+" → "+orNone(cur))
 		}
 	}
 	if n.PointsDelta != 0 {
@@ -284,13 +298,6 @@ func note(fields []Amendment) AmendmentNote {
 }
 
 var statusWords = map[string]string{DNF: "retired (DNF)", DNS: "did not start", NC: "not classified"}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
 
 func orNone(s string) string {
 	if s == "" {

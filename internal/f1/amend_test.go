@@ -14,8 +14,8 @@ func TestNotes(t *testing.T) {
 	s := func(v string) *string { return &v }
 	at := time.Date(2023, 10, 22, 23, 0, 0, 0, time.UTC)
 	row := func(version int64, car int, name, field string, old, cur *string) f1.Amendment {
-		return f1.Amendment{Season: 2023, Round: 18, Session: f1.Race, CarNumber: car, DriverName: name, Field: field,
-			Old: old, New: cur, At: at, Version: version}
+		return f1.Amendment{Amended: f1.Amended{Season: 2023, Round: 18, Session: f1.Race, CarNumber: car, DriverName: name,
+			At: at, Version: version}, Field: field, Old: old, New: cur}
 	}
 	trail := []f1.Amendment{
 		row(2, 44, "Lewis Hamilton", f1.FieldStatus, s("FINISHED"), s("DSQ")),
