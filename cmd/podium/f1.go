@@ -118,11 +118,13 @@ PODIUM_F1_DEMO_INTERVAL). ` + archive.Attribution + `.`,
 		Example: `  podium f1 replay --season 2021
   podium f1 standings --season 2021
   podium f1 standings --season 2021 --constructors --format json
-  podium f1 race --season 2021 --round 12`,
+  podium f1 race --season 2021 --round 12
+  podium f1 standings --season 2023 --after-round 17 --contention
+  podium f1 amendments --season 2023`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newF1ReplayCmd(a), newF1StandingsCmd(a), newF1RaceCmd(a), newF1LiveCmd(a))
+	cmd.AddCommand(newF1ReplayCmd(a), newF1StandingsCmd(a), newF1RaceCmd(a), newF1LiveCmd(a), newF1AmendmentsCmd(a))
 	return cmd
 }
 

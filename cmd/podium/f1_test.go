@@ -156,6 +156,80 @@ func TestF1AllSeasonsOfficial(t *testing.T) {
 
 	t.Run("race", func(t *testing.T) { testF1Race(t, dir) })
 	t.Run("standings", func(t *testing.T) { testF1Standings(t, dir) })
+	t.Run("contention", func(t *testing.T) { testF1Contention(t, dir) })
+	t.Run("amendments", func(t *testing.T) { testF1NoAmendments(t, dir) })
+}
+
+// testF1Contention runs podium f1 standings --contention on a data dir
+// holding every season.
+func testF1Contention(t *testing.T, dir string) {
+	// The title maths rank as the standings do, round after round.
+	for _, season := range []int{2021, 2023} {
+		for _, round := range []string{"5", "17", "0"} {
+			for _, kind := range [][]string{nil, {"--constructors"}} {
+				args := append([]string{"f1", "standings", "--season", strconv.Itoa(season), "--after-round", round, "--format", "csv"}, kind...)
+				st := podium(t, dir, "", args...)
+				ct := podium(t, dir, "", append(args, "--contention")...)
+				sr, cr := readCSV(t, st.stdout), readCSV(t, ct.stdout)
+				if st.code != 0 || ct.code != 0 || len(sr) != len(cr) || !reflect.DeepEqual(cr[0], contentionCSV) {
+					t.Fatalf("%v: %+v\nwith --contention: %+v", args, st, ct)
+				}
+				for i := 1; i < len(sr); i++ {
+					if !reflect.DeepEqual(sr[i][:4], cr[i][:4]) {
+						t.Errorf("%v line %d: standings %q, title maths %q", args, i, sr[i][:4], cr[i][:4])
+					}
+				}
+			}
+		}
+	}
+
+	// 2023 after the Qatar weekend (round 17): Verstappen clinched it in
+	// the sprint.
+	r := podium(t, dir, "", "f1", "standings", "--season", "2023", "--after-round", "17", "--contention")
+	lines := strings.Split(r.stdout, "\n")
+	if r.code != 0 || strings.Join(strings.Fields(lines[0]), " ") != "POS DRIVER CODE POINTS MAX TO CLINCH TITLE" ||
+		strings.Join(strings.Fields(lines[1]), " ") != "1 Max Verstappen VER 433 579 0 champion" ||
+		strings.Join(strings.Fields(lines[2]), " ") != "2 Sergio Pérez PER 224 370 – out" ||
+		!strings.Contains(r.stderr, "2023 drivers' title after round 17, Qatar Grand Prix. Still to be won: 146 points per driver, "+
+			"250 per constructor (5 races with the fastest-lap point, 2 sprints).") ||
+		!strings.Contains(r.stderr, "Max Verstappen clinched the title at round 17, Qatar Grand Prix sprint.") {
+		t.Errorf("2023 after round 17 --contention:\n%s\n%s", r.stdout, r.stderr)
+	}
+	// 2021 before Abu Dhabi: both in contention, neither safe alone.
+	r = podium(t, dir, "", "f1", "standings", "--season", "2021", "--after-round", "21", "--contention", "--format", "json")
+	var got []f1.Contender
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 || len(got) != 21 {
+		t.Fatalf("2021 after round 21 --contention --format json: %v: %+v", err, r)
+	}
+	if got[0].ID != "max-verstappen" || got[1].ID != "lewis-hamilton" || !got[0].InContention || !got[1].InContention ||
+		got[2].InContention || got[0].Needed != nil || got[0].MaxPoints != 395.5 || got[0].Champion {
+		t.Errorf("2021 after round 21: %+v", got[:3])
+	}
+	// The constructors of 2025: McLaren clinched at Singapore (round 18).
+	r = podium(t, dir, "", "f1", "standings", "--season", "2025", "--contention", "--constructors")
+	if r.code != 0 || !strings.Contains(r.stderr, "McLaren clinched the title at round 18, Singapore Grand Prix.") ||
+		!strings.Contains(r.stderr, "Nothing left to win: the season is over.") || !strings.HasPrefix(strings.Split(r.stdout, "\n")[1], "1    McLaren") {
+		t.Errorf("2025 constructors --contention:\n%s\n%s", r.stdout, r.stderr)
+	}
+}
+
+// testF1NoAmendments: replaying the archive amends nothing.
+func testF1NoAmendments(t *testing.T, dir string) {
+	r := podium(t, dir, "", "f1", "amendments")
+	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "no amendment of any season in the store") {
+		t.Errorf("f1 amendments after replaying the archive: %+v", r)
+	}
+	r = podium(t, dir, "", "f1", "amendments", "--season", "2023", "--format", "csv")
+	if r.code != 0 || r.stdout != strings.Join(amendmentCSV, ",")+"\n" {
+		t.Errorf("f1 amendments --format csv: %+v", r)
+	}
+	r = podium(t, dir, "", "f1", "amendments", "--format", "json")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "[]" {
+		t.Errorf("f1 amendments --format json: %+v", r)
+	}
+	if r := podium(t, dir, "", "f1", "amendments", "--format", "xml"); r.code != 2 || !strings.Contains(r.stderr, `unknown format "xml"`) {
+		t.Errorf("f1 amendments --format xml: %+v", r)
+	}
 }
 
 // testF1Race runs podium f1 race on a data dir holding every season.
@@ -173,15 +247,18 @@ func testF1Race(t *testing.T, dir string) {
 				"position,car_number,driver_id,driver_code,driver_name,team_id,team_name,laps,time,status,points,grid,fastest_lap",
 				"1,33,max-verstappen,VER,Max Verstappen,red-bull,Red Bull,1,",
 			},
-			has: []string{",FINISHED,12.5,1,false\n", ",FINISHED,9,", "lewis-hamilton,HAM,Lewis Hamilton,mercedes,Mercedes,1,"}},
+			has: []string{",FINISHED,12.5,1,false,\n", ",FINISHED,9,", "lewis-hamilton,HAM,Lewis Hamilton,mercedes,Mercedes,1,"}},
 		{name: "Austin 2023, two disqualified", args: []string{"--season", "2023", "--round", "18"},
 			stdout: []string{
 				"POS  NO  DRIVER            TEAM          LAPS  TIME/GAP     STATUS    POINTS",
 				"1    1   Max Verstappen    Red Bull      56    1:35:21.362  FINISHED  25",
 				"2    4   Lando Norris      McLaren       56    +10.730      FINISHED  18",
 			},
-			has:    []string{"\nDSQ  44  Lewis Hamilton    Mercedes      56    +2.225       DSQ       0\n", "\nDNF  14  Fernando Alonso"},
+			has: []string{"\nDSQ  44  Lewis Hamilton    Mercedes      56    +2.225       DSQ       0       Illegal skid block wear\n",
+				"\nDNF  14  Fernando Alonso"},
 			stderr: []string{"2023 round 18, United States Grand Prix: race (2023-10-22), fastest lap Yuki Tsunoda"}},
+		{name: "Spa 2024, Russell underweight", args: []string{"--season", "2024", "--round", "14"},
+			has: []string{"\nDSQ  63  George Russell", "DSQ       0       Car underweight\n"}},
 		{name: "the sprint of Baku 2023", args: []string{"--season", "2023", "--round", "4", "--sprint", "--format", "csv"},
 			stdout: []string{"position,", "1,11,sergio-perez,PER,Sergio Pérez,red-bull,Red Bull,17,33:17.667,FINISHED,8,"}},
 		{name: "the latest round by default", args: []string{"--season", "2024"},
@@ -235,8 +312,9 @@ func testF1Race(t *testing.T, dir string) {
 			t.Errorf("JSON line lacks %q: %v", k, got[0])
 		}
 	}
-	if last := got[19]; last["driver_code"] != "LEC" || last["status"] != "DSQ" || last["position"] != nil || last["points"] != 0.0 {
-		t.Errorf("last line of Austin 2023: %v, want Leclerc disqualified, no position, 0 points", last)
+	if last := got[19]; last["driver_code"] != "LEC" || last["status"] != "DSQ" || last["position"] != nil || last["points"] != 0.0 ||
+		last["reason"] != "Illegal skid block wear" || last["official_points"] != 0.0 || last["derived_points"] != 0.0 {
+		t.Errorf("last line of Austin 2023: %v, want Leclerc disqualified for skid block wear, no position, 0 points (official and derived)", last)
 	}
 }
 

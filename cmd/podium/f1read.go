@@ -25,7 +25,7 @@ import (
 func newF1StandingsCmd(a *app) *cobra.Command {
 	var season, afterRound, round int
 	var format string
-	var constructors bool
+	var constructors, contention bool
 	cmd := &cobra.Command{
 		Use:   "standings",
 		Short: "Show the drivers' or constructors' championship after a round",
@@ -44,12 +44,29 @@ The season defaults to the latest one in the store. Output is a table, or CSV
 or JSON for scripts (--format). The CSV columns are
 position,id,name,points,wins,podiums, where id is the archive's driver or
 constructor id (max-verstappen, red-bull); JSON objects have the same keys
-and more (sprint_wins, code, team, round_points, season, round).`,
+and more (sprint_wins, code, team, round_points, season, round).
+
+--contention shows the title maths instead, after the same round, for the
+seasons whose calendar podium knows (the archive's, 2019 to 2025): each
+driver's (or constructor's) points, the most it can still finish on (MAX:
+every remaining race won, with the fastest-lap point where the season has
+one, every remaining sprint won; a constructor's cars first and second),
+whether it can still win the title, the points it must still score to be
+champion whatever its rivals do (TO CLINCH: more than any rival's MAX; a
+tie goes to countback), and, on stderr, what is still to be won and when
+the title was clinched. A rival level on points at the end would be ranked
+by countback (Grand Prix wins, then second places, ...): a competitor that
+can only draw level is still in contention when its record with those wins
+added would beat the leader's, or equal it to the last place (the FIA then
+decides). The CSV columns are
+position,id,name,points,max_points,in_contention,needed,champion; JSON
+objects have the same keys. The championship page shows the same maths.`,
 		Example: `  podium f1 standings
   podium f1 standings --season 2021 --after-round 12
   podium f1 standings --season 2020 --constructors
   podium f1 standings --season 2023 --format csv
-  podium f1 standings --season 2023 --format json | jq '.[0]'`,
+  podium f1 standings --season 2023 --format json | jq '.[0]'
+  podium f1 standings --season 2023 --after-round 17 --contention`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := ops.ParseFormat(format)
@@ -70,6 +87,9 @@ and more (sprint_wins, code, team, round_points, season, round).`,
 				return err
 			}
 			defer s.Close()
+			if contention {
+				return a.f1Contention(ctx, s.DB(), season, rd.Round, f, constructors)
+			}
 			sprints := false
 			for _, r := range rounds {
 				sprints = sprints || r.HasSprint
@@ -103,6 +123,7 @@ and more (sprint_wins, code, team, round_points, season, round).`,
 	_ = fl.MarkHidden("round")
 	fl.StringVar(&format, "format", "table", "output format: table, csv or json")
 	fl.BoolVar(&constructors, "constructors", false, "show the constructors' championship instead of the drivers'")
+	fl.BoolVar(&contention, "contention", false, "show the title maths: who can still win, the most each can finish on, the points to clinch")
 	return cmd
 }
 
@@ -116,14 +137,20 @@ func newF1RaceCmd(a *app) *cobra.Command {
 		Long: `Show a Grand Prix's classification as the store has it: position, car number,
 driver, team, laps, time (the winner's) or gap, status and the points each car
 scored; --sprint shows the weekend's sprint instead. Unclassified cars come
-last, their status (DNF, DNS, DSQ, NC) in place of a position.
+last, their status (DNF, DNS, DSQ, NC) in place of a position, with the
+reason the source gives (REASON: "Car underweight"). A result's points are
+the source's official figure when it has one (the archive, OpenF1's
+session_result), else the season's rules'; the fastest-lap point counts only
+when the fastest lap is official, and a race waiting for it is flagged
+provisional. podium f1 amendments lists what later results changed.
 
 The season defaults to the latest one in the store, the round to the
 season's latest with results. Output is a table, or CSV or JSON for scripts
 (--format); the CSV columns are
-position,car_number,driver_id,driver_code,driver_name,team_id,team_name,laps,time,status,points,grid,fastest_lap
+position,car_number,driver_id,driver_code,driver_name,team_id,team_name,laps,time,status,points,grid,fastest_lap,reason
 (position and grid empty when there is none), and JSON objects have the same
-keys.`,
+keys and more: official_points (null when the source gave none) and
+derived_points (what the rules give).`,
 		Example: `  podium f1 race
   podium f1 race --season 2023 --round 5
   podium f1 race --season 2023 --round 4 --sprint
@@ -318,6 +345,9 @@ func raceTitle(rd f1.RoundInfo, kind string, cl []f1.ScoredResult) string {
 		if s.Session == kind && s.PointsScale != f1.ScaleFull && s.PointsScale != "" {
 			title += ", points scale " + s.PointsScale
 		}
+		if s.Session == kind && s.Provisional {
+			title += ", provisional (the fastest lap is not official yet: its point is not awarded)"
+		}
 	}
 	for _, r := range cl {
 		if r.FastestLap {
@@ -442,7 +472,7 @@ func writeConstructorStandings(w io.Writer, cs []f1.ConstructorStanding, f ops.F
 // classificationCSV is the header of the classification's CSV output, and
 // the keys of its JSON objects.
 var classificationCSV = []string{"position", "car_number", "driver_id", "driver_code", "driver_name", "team_id",
-	"team_name", "laps", "time", "status", "points", "grid", "fastest_lap"}
+	"team_name", "laps", "time", "status", "points", "grid", "fastest_lap", "reason"}
 
 // classificationJSON is a line of a classification in JSON.
 type classificationJSON struct {
@@ -459,6 +489,11 @@ type classificationJSON struct {
 	Points     float64 `json:"points"`
 	Grid       *int    `json:"grid"`
 	FastestLap bool    `json:"fastest_lap"`
+	Reason     string  `json:"reason"`
+	// Official is the source's official figure, nil when none; Derived
+	// what the rules give.
+	Official *float64 `json:"official_points"`
+	Derived  float64  `json:"derived_points"`
 }
 
 func optInt(p *int) string {
@@ -475,7 +510,8 @@ func writeClassification(w io.Writer, cl []f1.ScoredResult, f ops.Format) error 
 		for i, r := range cl {
 			out[i] = classificationJSON{Position: r.Position, CarNumber: r.CarNumber, DriverID: r.DriverID,
 				DriverCode: r.DriverCode, DriverName: r.DriverName, TeamID: r.TeamID, TeamName: r.TeamName, Laps: r.Laps,
-				Time: r.Time, Status: r.Status, Points: r.Points, Grid: r.Grid, FastestLap: r.FastestLap}
+				Time: r.Time, Status: r.Status, Points: r.Points, Grid: r.Grid, FastestLap: r.FastestLap, Reason: r.Reason,
+				Official: r.Result.Points, Derived: r.DerivedPoints}
 		}
 		return writeIndentedJSON(w, out)
 	case ops.CSV:
@@ -484,20 +520,24 @@ func writeClassification(w io.Writer, cl []f1.ScoredResult, f ops.Format) error 
 		for _, r := range cl {
 			_ = cw.Write([]string{optInt(r.Position), strconv.Itoa(r.CarNumber), r.DriverID, r.DriverCode, r.DriverName,
 				r.TeamID, r.TeamName, strconv.Itoa(r.Laps), r.Time, r.Status, points(r.Points), optInt(r.Grid),
-				strconv.FormatBool(r.FastestLap)})
+				strconv.FormatBool(r.FastestLap), r.Reason})
 		}
 		cw.Flush()
 		return cw.Error()
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "POS\tNO\tDRIVER\tTEAM\tLAPS\tTIME/GAP\tSTATUS\tPOINTS")
+	fmt.Fprintln(tw, "POS\tNO\tDRIVER\tTEAM\tLAPS\tTIME/GAP\tSTATUS\tPOINTS\tREASON")
 	for _, r := range cl {
 		pos := r.Status
 		if r.Position != nil && r.Status == f1.Finished {
 			pos = strconv.Itoa(*r.Position)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n", pos, r.CarNumber, r.DriverName, r.TeamName, r.Laps,
-			r.Time, r.Status, points(r.Points))
+		reason := ""
+		if r.Status != f1.Finished {
+			reason = r.Reason
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", pos, r.CarNumber, r.DriverName, r.TeamName, r.Laps,
+			r.Time, r.Status, points(r.Points), reason)
 	}
 	return tw.Flush()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"github.com/podiumhq/podium/internal/f1"
 	"github.com/podiumhq/podium/internal/f1/archive"
 	"github.com/podiumhq/podium/internal/f1/dashboard"
 	"github.com/podiumhq/podium/internal/platform"
@@ -19,15 +20,15 @@ func f1Routes(p *platform.App, srv *web.Server) {
 	})
 }
 
-// f1Calendar returns the number of rounds of a season of the archive.
-func f1Calendar(season int) (int, bool) {
+// f1Calendar returns the calendar of a season of the archive.
+func f1Calendar(season int) (f1.Calendar, bool) {
 	arc, err := archive.Load()
 	if err != nil {
-		return 0, false
+		return f1.Calendar{}, false
 	}
 	s, ok := arc.Season(season)
 	if !ok {
-		return 0, false
+		return f1.Calendar{}, false
 	}
-	return len(s.Rounds), true
+	return s.Calendar(), true
 }

@@ -25,7 +25,8 @@ type seasonTables struct {
 	driverStandings      [][]f1.DriverStanding
 	constructorStandings [][]f1.ConstructorStanding
 	// results are every result of the season as "key driver team status
-	// position points fastest-lap", in key order.
+	// position points fastest-lap derived-points official-points", in key
+	// order.
 	results []string
 }
 
@@ -57,21 +58,21 @@ func snapshot(t *testing.T, s *store.Store, a *archive.Archive) map[int]seasonTa
 			st.constructorStandings = append(st.constructorStandings, cs)
 		}
 		rows, err := db.QueryContext(ctx, `SELECT round, session, car_number, driver_id, team_id, status,
-			COALESCE(position, 0), points, fastest_lap FROM f1_results WHERE season = $1
-			ORDER BY round, session DESC, car_number`, season)
+			COALESCE(position, 0), points, fastest_lap, derived_points, COALESCE(official_points, -1) FROM f1_results
+			WHERE season = $1 ORDER BY round, session DESC, car_number`, season)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for rows.Next() {
 			var round, car, pos int
 			var session, driver, team, status string
-			var points float64
+			var points, derived, official float64
 			var fl bool
-			if err := rows.Scan(&round, &session, &car, &driver, &team, &status, &pos, &points, &fl); err != nil {
+			if err := rows.Scan(&round, &session, &car, &driver, &team, &status, &pos, &points, &fl, &derived, &official); err != nil {
 				t.Fatal(err)
 			}
-			st.results = append(st.results, fmt.Sprintf("%s %s %s %s %d %g %v",
-				f1.ResultKey(season, round, session, car), driver, team, status, pos, points, fl))
+			st.results = append(st.results, fmt.Sprintf("%s %s %s %s %d %g %v %g %g",
+				f1.ResultKey(season, round, session, car), driver, team, status, pos, points, fl, derived, official))
 		}
 		if err := rows.Close(); err != nil {
 			t.Fatal(err)
@@ -123,12 +124,16 @@ func checkOfficial(t *testing.T, a *archive.Archive, tabs map[int]seasonTables) 
 		for _, line := range st.results {
 			var key, driver, team, status string
 			var pos int
-			var got float64
-			if _, err := fmt.Sscanf(line, "%s %s %s %s %d %g", &key, &driver, &team, &status, &pos, &got); err != nil {
+			var got, derived, official float64
+			var fl bool
+			if _, err := fmt.Sscanf(line, "%s %s %s %s %d %g %v %g %g", &key, &driver, &team, &status, &pos, &got, &fl,
+				&derived, &official); err != nil {
 				t.Fatalf("%q: %v", line, err)
 			}
-			if want, ok := points[key]; !ok || got != want {
-				t.Errorf("%s: %v points, official %v (in the archive: %v)", key, got, want, ok)
+			// The official figure is stored and counts, and the season's
+			// rules give the same: no mismatch in 2019–2025.
+			if want, ok := points[key]; !ok || got != want || official != want || derived != want {
+				t.Errorf("%s: %v points (official %v, rules %v), official %v (in the archive: %v)", key, got, official, derived, want, ok)
 			}
 		}
 	}

@@ -95,9 +95,22 @@ type Result struct {
 	Laps  int `json:"laps"`
 	// Time is the winner's race time or the gap to the winner as printed
 	// ("+20.886", "+1 LAP", "+2 LAPS"), empty when none.
-	Time       string `json:"time,omitempty"`
-	Grid       *int   `json:"grid,omitempty"` // starting position, nil for pit lane or unknown
-	FastestLap bool   `json:"fastest_lap"`
+	Time string `json:"time,omitempty"`
+	Grid *int   `json:"grid,omitempty"` // starting position, nil for pit lane or unknown
+	// FastestLap reports that the car set the session's fastest lap. It
+	// scores (in the seasons with a fastest-lap point) only when it is
+	// official: see FastestLapKnown.
+	FastestLap bool `json:"fastest_lap"`
+	// FastestLapOfficial reports that FastestLap is official data (the
+	// archive, an official classification), not a reading of live lap
+	// times that may miss laps. A source that cannot tell leaves it false:
+	// the car then carries no fastest-lap point, and the race is flagged
+	// provisional until an official result says who set the fastest lap.
+	FastestLapOfficial bool `json:"fastest_lap_official,omitempty"`
+	// Reason is why the car retired, was not classified or was
+	// disqualified, as the source words it ("Car underweight"); "" when
+	// none was given.
+	Reason string `json:"reason,omitempty"`
 	// Cars is the number of cars in the session's classification, so that a
 	// consumer knows when a session is complete.
 	Cars int `json:"cars,omitempty"`
@@ -118,6 +131,27 @@ const (
 	SourceOpenF1MQTT = "openf1-mqtt"
 	SourceFile       = "file"
 )
+
+// FastestLapKnown reports whether r's FastestLap is official data: the
+// source says so (FastestLapOfficial), or r has no Source. Results without
+// a Source predate both fields and only ever reached the standings from the
+// archive (the live source's results were dead-lettered then), whose
+// fastest laps are official.
+func (r Result) FastestLapKnown() bool { return r.FastestLapOfficial || r.Source == "" }
+
+// SourceLabel names a source (a Source constant) for people: "archive",
+// "OpenF1 REST", "OpenF1 MQTT", "recording"; an unknown one as it is.
+func SourceLabel(source string) string {
+	switch source {
+	case SourceOpenF1REST:
+		return "OpenF1 REST"
+	case SourceOpenF1MQTT:
+		return "OpenF1 MQTT"
+	case SourceFile:
+		return "recording"
+	}
+	return source
+}
 
 // Key returns the message key of r: season/round/session/car.
 func (r Result) Key() string { return ResultKey(r.Season, r.Round, r.Session, r.CarNumber) }

@@ -117,6 +117,36 @@ func TestMigrationFillsDriversAndSprintWins(t *testing.T) {
 		if sprintWins != 2 { // Pérez at Baku (round 4), Verstappen in Austria (round 10)
 			t.Errorf("%d sprint wins after round %d, want 2", sprintWins, rounds)
 		}
+
+		// 0003: the results stored before it keep their points, now the
+		// rules' (derived), with no official figure, an official fastest
+		// lap, no provisional race and no amendment.
+		for round := 1; round <= rounds; round++ {
+			cl, err := f1.Classification(ctx, old.DB(), 2023, round, f1.Race)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range cl {
+				if _, ok := r.Official(); ok || r.DerivedPoints != r.Points || !r.FastestLapOfficial || r.Source != "" {
+					t.Errorf("%s after migration 0003: %v points, rules %v, official %v, fastest lap official %v, source %q",
+						r.Key(), r.Points, r.DerivedPoints, r.Result.Points, r.FastestLapOfficial, r.Source)
+				}
+			}
+		}
+		rs, err := f1.Rounds(ctx, old.DB(), 2023)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rd := range rs {
+			for _, s := range rd.Sessions {
+				if s.Provisional {
+					t.Errorf("round %d %s provisional after migration 0003", rd.Round, s.Session)
+				}
+			}
+		}
+		if as, err := f1.Amendments(ctx, old.DB(), 0, 0, ""); err != nil || len(as) != 0 {
+			t.Errorf("amendments after migration 0003: %v, %v", as, err)
+		}
 	})
 }
 

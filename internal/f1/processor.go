@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -39,7 +40,7 @@ func migrations(dir string) fs.FS {
 // f1.results; the penalties stay in f1_penalties, read again by the
 // recomputation.
 var resultsTables = []string{"f1_results", "f1_seasons", "f1_rounds", "f1_sessions",
-	"f1_driver_standings", "f1_constructor_standings", "f1_drivers"}
+	"f1_driver_standings", "f1_constructor_standings", "f1_drivers", "f1_amendments"}
 
 // Processors returns the two processors of the F1 pipeline:
 //
@@ -181,8 +182,10 @@ func DecodePenalty(m *bus.Message) (Penalty, error) {
 	return p, nil
 }
 
-// handleResults upserts a batch of results with multi-row statements and
-// recomputes each season the batch touched, once.
+// handleResults upserts a batch of results with multi-row statements,
+// recomputes each season the batch touched, once, and records in
+// f1_amendments every field of a result already stored that the batch
+// changed.
 func handleResults(ctx context.Context, tx *sql.Tx, batch []stream.Record[Result]) error {
 	now := time.Now().UTC()
 	// A batch may hold a result and its amendment: the last one of each
@@ -196,39 +199,63 @@ func handleResults(ctx context.Context, tx *sql.Tx, batch []stream.Record[Result
 	// fastest lap to the last such car: it takes the lap from every other
 	// (in recompute, which reads them all anyway).
 	fastest := map[sessionID]int{}
+	touched := map[sessionID]bool{}
 	rows := make([][]any, 0, len(last))
 	for i, rec := range batch {
-		r := rec.Value
+		s, err := Rules(rec.Value.Season)
+		if err != nil {
+			return stream.Reject(err) // Decode let it through: a bug, not the database
+		}
+		r := settleFastestLap(rec.Value, s)
 		if f, ok := from[r.Season]; !ok || r.Round < f {
 			from[r.Season] = r.Round
 		}
+		id := sessionID{r.Season, r.Round, r.Session}
+		touched[id] = true
 		if r.FastestLap {
-			fastest[sessionID{r.Season, r.Round, r.Session}] = r.CarNumber
+			fastest[id] = r.CarNumber
 		}
 		if last[r.Key()] != i {
 			continue
 		}
-		s, err := Rules(r.Season)
-		if err != nil {
-			return stream.Reject(err) // Decode let it through: a bug, not the database
-		}
 		if r.PointsScale == "" {
 			r.PointsScale = ScaleFull
+		}
+		derived := Points(r, s)
+		points := derived
+		if r.Points != nil {
+			points = *r.Points
+			if points != derived {
+				slog.Default().Warn("f1: a result's official points differ from the points the rules give; the official figure counts",
+					"result", r.Key(), "driver", r.DriverID, "official", points, "rules", derived, "source", r.Source)
+			}
 		}
 		rows = append(rows, []any{r.Season, r.Round, r.Session, r.CarNumber, r.SessionKey, r.GrandPrix, r.Date,
 			r.PointsScale, r.DriverID, r.DriverCode, r.DriverName, r.TeamID, r.TeamName, r.TeamColour, r.HeadshotURL,
 			nullInt(r.Position), r.Status, r.Order, r.Laps, r.Time, nullInt(r.Grid), r.FastestLap, r.Cars,
-			Points(r, s), now})
+			points, nullFloat(r.Points), derived, r.FastestLapOfficial, r.Reason, r.Source, now})
 	}
 	seasons := keys(from)
 	if err := lockSeasons(ctx, tx, seasons, now); err != nil {
 		return err
 	}
+	before := map[int][]ScoredResult{}
+	for _, season := range seasons {
+		rs, err := sessionResults(ctx, tx, season, from[season], touched)
+		if err != nil {
+			return err
+		}
+		before[season] = rs
+	}
 	if err := insertRows(ctx, tx, upsertResultsHead, rows, upsertResultsTail); err != nil {
 		return fmt.Errorf("upsert %d results: %w", len(rows), err)
 	}
 	for _, season := range seasons {
-		if err := recompute(ctx, tx, season, from[season], fastest, now); err != nil {
+		after, err := recompute(ctx, tx, season, from[season], fastest, now)
+		if err != nil {
+			return err
+		}
+		if err := recordAmendments(ctx, tx, season, before[season], after, batch, now); err != nil {
 			return err
 		}
 	}
@@ -246,7 +273,8 @@ type sessionID struct {
 const (
 	upsertResultsHead = `INSERT INTO f1_results (season, round, session, car_number, session_key, grand_prix, race_date,
 	points_scale, driver_id, driver_code, driver_name, team_id, team_name, team_colour, headshot_url,
-	position, status, display_order, laps, time_text, grid, fastest_lap, cars, points, updated_at)`
+	position, status, display_order, laps, time_text, grid, fastest_lap, cars, points,
+	official_points, derived_points, fastest_lap_known, reason, source, updated_at)`
 	upsertResultsTail = `ON CONFLICT (season, round, session, car_number) DO UPDATE SET
 	session_key = excluded.session_key, grand_prix = excluded.grand_prix, race_date = excluded.race_date,
 	points_scale = excluded.points_scale, driver_id = excluded.driver_id, driver_code = excluded.driver_code,
@@ -254,7 +282,9 @@ const (
 	team_colour = excluded.team_colour, headshot_url = excluded.headshot_url, position = excluded.position,
 	status = excluded.status, display_order = excluded.display_order, laps = excluded.laps,
 	time_text = excluded.time_text, grid = excluded.grid, fastest_lap = excluded.fastest_lap,
-	cars = excluded.cars, points = excluded.points, updated_at = excluded.updated_at`
+	cars = excluded.cars, points = excluded.points, official_points = excluded.official_points,
+	derived_points = excluded.derived_points, fastest_lap_known = excluded.fastest_lap_known,
+	reason = excluded.reason, source = excluded.source, updated_at = excluded.updated_at`
 )
 
 func handlePenalties(ctx context.Context, tx *sql.Tx, batch []stream.Record[Penalty]) error {
@@ -289,7 +319,7 @@ func handlePenalties(ctx context.Context, tx *sql.Tx, batch []stream.Record[Pena
 	}
 	// Penalties are rare: recompute their seasons whole.
 	for _, season := range seasons {
-		if err := recompute(ctx, tx, season, 1, nil, now); err != nil {
+		if _, err := recompute(ctx, tx, season, 1, nil, now); err != nil {
 			return err
 		}
 	}
@@ -324,106 +354,130 @@ func lockSeasons(ctx context.Context, tx *sql.Tx, seasons []int, now time.Time) 
 }
 
 // recompute brings the points of the season's results and its derived
-// tables up to date. Standings before round from are left alone: they
-// depend only on earlier rounds. fastest maps the sessions whose fastest
-// lap a batch just gave to a car: any other car of the session loses it
-// (one fastest lap per session), and its points.
-func recompute(ctx context.Context, tx *sql.Tx, season, from int, fastest map[sessionID]int, now time.Time) error {
+// tables up to date, and returns the season's results as they now stand.
+// Standings before round from are left alone: they depend only on earlier
+// rounds. fastest maps the sessions whose fastest lap a batch just gave to
+// a car: any other car of the session loses it (one fastest lap per
+// session), and its point. A result's points are its official figure when
+// it has one, else what the rules give.
+func recompute(ctx context.Context, tx *sql.Tx, season, from int, fastest map[sessionID]int, now time.Time) ([]ScoredResult, error) {
 	rules, err := Rules(season)
 	if err != nil {
-		return stream.Reject(err)
+		return nil, stream.Reject(err)
 	}
-	results, stored, err := seasonResults(ctx, tx, season)
+	results, err := seasonResults(ctx, tx, season)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i := range results {
 		r := &results[i]
-		had := r.FastestLap
+		had, stored, storedDerived := r.FastestLap, r.Points, r.DerivedPoints
 		if holder, ok := fastest[sessionID{r.Season, r.Round, r.Session}]; ok && r.CarNumber != holder {
 			r.FastestLap = false
 		}
-		r.Points = Points(r.Result, rules)
-		if r.Points == stored[i] && r.FastestLap == had {
+		r.DerivedPoints = Points(r.Result, rules)
+		r.Points = r.DerivedPoints
+		if o, ok := r.Official(); ok {
+			r.Points = o
+		}
+		if r.Points == stored && r.DerivedPoints == storedDerived && r.FastestLap == had {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE f1_results SET points = $1, fastest_lap = $2, updated_at = $3
-			WHERE season = $4 AND round = $5 AND session = $6 AND car_number = $7`,
-			r.Points, r.FastestLap, now, r.Season, r.Round, r.Session, r.CarNumber); err != nil {
-			return fmt.Errorf("update points of %s: %w", r.Key(), err)
+		if _, err := tx.ExecContext(ctx, `UPDATE f1_results SET points = $1, derived_points = $2, fastest_lap = $3,
+			updated_at = $4 WHERE season = $5 AND round = $6 AND session = $7 AND car_number = $8`,
+			r.Points, r.DerivedPoints, r.FastestLap, now, r.Season, r.Round, r.Session, r.CarNumber); err != nil {
+			return nil, fmt.Errorf("update points of %s: %w", r.Key(), err)
 		}
 		from = min(from, r.Round)
 	}
 	penalties, err := seasonPenalties(ctx, tx, season)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ds, cs := Standings(season, results, penalties)
 	if err := writeStandings(ctx, tx, season, from, ds, cs); err != nil {
-		return err
+		return nil, err
 	}
-	rounds, err := writeRounds(ctx, tx, season, from, results)
+	rounds, err := writeRounds(ctx, tx, season, from, results, rules)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := writeDrivers(ctx, tx, season, seasonDrivers(season, results)); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE f1_seasons SET rounds = $1, results = $2 WHERE season = $3`,
 		rounds, len(results), season); err != nil {
-		return fmt.Errorf("update season %d: %w", season, err)
+		return nil, fmt.Errorf("update season %d: %w", season, err)
 	}
-	return nil
+	return results, nil
 }
 
 // resultColumns are the columns scanResult reads, in order.
 const resultColumns = `season, round, session, car_number, session_key, grand_prix, race_date, points_scale,
 	driver_id, driver_code, driver_name, team_id, team_name, team_colour, headshot_url,
-	position, status, display_order, laps, time_text, grid, fastest_lap, cars, points`
+	position, status, display_order, laps, time_text, grid, fastest_lap, cars, points,
+	official_points, derived_points, fastest_lap_known, reason, source`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanResult(sc scanner) (ScoredResult, error) {
 	var r ScoredResult
 	var pos, grid sql.NullInt64
+	var official sql.NullFloat64
 	err := sc.Scan(&r.Season, &r.Round, &r.Session, &r.CarNumber, &r.SessionKey, &r.GrandPrix, &r.Date, &r.PointsScale,
 		&r.DriverID, &r.DriverCode, &r.DriverName, &r.TeamID, &r.TeamName, &r.TeamColour, &r.HeadshotURL,
-		&pos, &r.Status, &r.Order, &r.Laps, &r.Time, &grid, &r.FastestLap, &r.Cars, &r.Points)
+		&pos, &r.Status, &r.Order, &r.Laps, &r.Time, &grid, &r.FastestLap, &r.Cars, &r.Points,
+		&official, &r.DerivedPoints, &r.FastestLapOfficial, &r.Reason, &r.Source)
 	if err != nil {
 		return r, fmt.Errorf("read a result: %w", err)
 	}
 	r.Position = intPtr(pos)
 	r.Grid = intPtr(grid)
+	if official.Valid {
+		r.Result.Points = &official.Float64
+	}
 	return r, nil
 }
 
-// seasonResults returns the season's results in order, with the points
-// stored for each.
-func seasonResults(ctx context.Context, tx *sql.Tx, season int) ([]ScoredResult, []float64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+resultColumns+` FROM f1_results WHERE season = $1
+// seasonResults returns the season's results in order (rounds in order,
+// the sprint before the race, the classification's order).
+func seasonResults(ctx context.Context, q Queryer, season int) ([]ScoredResult, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+resultColumns+` FROM f1_results WHERE season = $1
 		ORDER BY round, session DESC, display_order, car_number`, season)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read results of %d: %w", season, err)
+		return nil, fmt.Errorf("read results of %d: %w", season, err)
 	}
 	defer rows.Close()
-	var out []ScoredResult
-	var stored []float64
-	for rows.Next() {
-		r, err := scanResult(rows)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, r)
-		stored = append(stored, r.Points)
+	out, err := collectResults(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read results of %d: %w", season, err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read results of %d: %w", season, err)
-	}
-	return out, stored, nil
+	return out, nil
 }
 
-func seasonPenalties(ctx context.Context, tx *sql.Tx, season int) ([]Penalty, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, season, kind, target, points, from_round, reason
+// sessionResults returns the stored results of the season's sessions in
+// touched, from round from on.
+func sessionResults(ctx context.Context, tx *sql.Tx, season, from int, touched map[sessionID]bool) ([]ScoredResult, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+resultColumns+` FROM f1_results WHERE season = $1 AND round >= $2`, season, from)
+	if err != nil {
+		return nil, fmt.Errorf("read results of %d: %w", season, err)
+	}
+	defer rows.Close()
+	all, err := collectResults(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read results of %d: %w", season, err)
+	}
+	out := all[:0]
+	for _, r := range all {
+		if touched[sessionID{r.Season, r.Round, r.Session}] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func seasonPenalties(ctx context.Context, q Queryer, season int) ([]Penalty, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, season, kind, target, points, from_round, reason
 		FROM f1_penalties WHERE season = $1 ORDER BY id`, season)
 	if err != nil {
 		return nil, fmt.Errorf("read penalties of %d: %w", season, err)
@@ -479,7 +533,7 @@ func writeStandings(ctx context.Context, tx *sql.Tx, season, from int, ds []Driv
 // writeRounds rewrites the season's rounds and sessions from round from on
 // (the earlier ones depend only on results that did not change) and returns
 // the number of rounds with results.
-func writeRounds(ctx context.Context, tx *sql.Tx, season, from int, results []ScoredResult) (int, error) {
+func writeRounds(ctx context.Context, tx *sql.Tx, season, from int, results []ScoredResult, rules Scoring) (int, error) {
 	for _, table := range []string{"f1_rounds", "f1_sessions"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE season = $1 AND round >= $2`, season, from); err != nil {
 			return 0, fmt.Errorf("clear %s of %d from round %d: %w", table, season, from, err)
@@ -490,6 +544,7 @@ func writeRounds(ctx context.Context, tx *sql.Tx, season, from int, results []Sc
 		session string
 	}
 	var rounds, sessions [][]any
+	var fastestKnown []bool // per session: a result holds the official fastest lap
 	sessIdx := map[sessionKey]int{}
 	roundIdx := map[int]int{}
 	n := 0
@@ -525,7 +580,8 @@ func writeRounds(ctx context.Context, tx *sql.Tx, season, from int, results []Sc
 		if !ok {
 			j = len(sessions)
 			sessIdx[k] = j
-			sessions = append(sessions, []any{season, r.Round, r.Session, 0, r.PointsScale, 0, 0})
+			sessions = append(sessions, []any{season, r.Round, r.Session, 0, r.PointsScale, 0, 0, false})
+			fastestKnown = append(fastestKnown, false)
 		}
 		s := sessions[j]
 		if r.SessionKey != 0 {
@@ -533,12 +589,17 @@ func writeRounds(ctx context.Context, tx *sql.Tx, season, from int, results []Sc
 		}
 		s[5] = max(s[5].(int), r.Cars)
 		s[6] = s[6].(int) + 1
+		// Provisional: a race paying a fastest-lap point that no official
+		// result gave yet, with results waiting for it.
+		fastestKnown[j] = fastestKnown[j] || r.FastestLap
+		s[7] = rules.hasFastestLapPoint(r.Session, r.PointsScale) && !fastestKnown[j] &&
+			(s[7].(bool) || !r.FastestLapOfficial)
 	}
 	if err := insertRows(ctx, tx, `INSERT INTO f1_rounds (season, round, grand_prix, race_date, has_sprint)`, rounds, ""); err != nil {
 		return 0, fmt.Errorf("write the rounds of %d: %w", season, err)
 	}
 	if err := insertRows(ctx, tx, `INSERT INTO f1_sessions (season, round, session, session_key, points_scale,
-		cars, received)`, sessions, ""); err != nil {
+		cars, received, provisional)`, sessions, ""); err != nil {
 		return 0, fmt.Errorf("write the sessions of %d: %w", season, err)
 	}
 	return n, nil
@@ -549,6 +610,13 @@ func nullInt(p *int) sql.NullInt64 {
 		return sql.NullInt64{}
 	}
 	return sql.NullInt64{Int64: int64(*p), Valid: true}
+}
+
+func nullFloat(p *float64) sql.NullFloat64 {
+	if p == nil {
+		return sql.NullFloat64{}
+	}
+	return sql.NullFloat64{Float64: *p, Valid: true}
 }
 
 func intPtr(n sql.NullInt64) *int {

@@ -50,6 +50,10 @@ type SessionInfo struct {
 	// results (0 if unknown); Received the results the store has.
 	Cars     int `json:"cars"`
 	Received int `json:"received"`
+	// Provisional reports a race whose fastest lap no official result gave
+	// yet while some of its results wait for it: they carry no fastest-lap
+	// point until one does.
+	Provisional bool `json:"provisional"`
 }
 
 // Seasons lists the seasons in the store, latest first.
@@ -98,7 +102,7 @@ func Rounds(ctx context.Context, q Queryer, season int) ([]RoundInfo, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list rounds of %d: %w", season, err)
 	}
-	rows, err = q.QueryContext(ctx, `SELECT round, session, session_key, points_scale, cars, received FROM f1_sessions
+	rows, err = q.QueryContext(ctx, `SELECT round, session, session_key, points_scale, cars, received, provisional FROM f1_sessions
 		WHERE season = $1 ORDER BY round, session DESC`, season)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions of %d: %w", season, err)
@@ -107,7 +111,7 @@ func Rounds(ctx context.Context, q Queryer, season int) ([]RoundInfo, error) {
 	for rows.Next() {
 		var round int
 		var s SessionInfo
-		if err := rows.Scan(&round, &s.Session, &s.SessionKey, &s.PointsScale, &s.Cars, &s.Received); err != nil {
+		if err := rows.Scan(&round, &s.Session, &s.SessionKey, &s.PointsScale, &s.Cars, &s.Received, &s.Provisional); err != nil {
 			return nil, fmt.Errorf("list sessions of %d: %w", season, err)
 		}
 		if i, ok := idx[round]; ok {

@@ -132,8 +132,10 @@ func (s Scoring) scaleNames() string {
 
 // Points returns the points r scores under s. Only a classified car
 // (Finished with a position) scores; a disqualified car scores nothing. The
-// fastest-lap point goes with a full-scale race only. A scale s does not
-// know scores nothing (Check reports it).
+// fastest-lap point goes with a full-scale race only, and only when the
+// fastest lap is official (Result.FastestLapKnown): a fastest lap read from
+// partial lap data scores nothing. A scale s does not know scores nothing
+// (Check reports it).
 func Points(r Result, s Scoring) float64 {
 	if r.Status != Finished || r.Position == nil || *r.Position < 1 {
 		return 0
@@ -159,11 +161,61 @@ func Points(r Result, s Scoring) float64 {
 		return 0
 	case scale == ScaleFull:
 		p := at(s.Race)
-		if r.FastestLap && s.FastestLap > 0 && pos <= s.FastestLapTop {
+		if r.FastestLap && r.FastestLapKnown() && s.FastestLap > 0 && pos <= s.FastestLapTop {
 			p += s.FastestLap
 		}
 		return p
 	default:
 		return at(s.Reduced[scale])
 	}
+}
+
+// hasFastestLapPoint reports whether a session of kind at points scale
+// awards the fastest-lap point under s: a race at full scale, in a season
+// that has the point.
+func (s Scoring) hasFastestLapPoint(kind, scale string) bool {
+	return s.FastestLap > 0 && kind == Race && (scale == "" || scale == ScaleFull)
+}
+
+// MaxPoints returns the most points one competitor entering cars cars (1
+// for a driver, 2 for a constructor) can score in one session of kind at
+// full scale: the top cars places, and the fastest-lap point of a race in
+// the seasons that have one.
+func (s Scoring) MaxPoints(kind string, cars int) float64 {
+	table := s.Race
+	if kind == Sprint {
+		table = s.Sprint
+	}
+	var p float64
+	for i := 0; i < cars && i < len(table); i++ {
+		p += table[i]
+	}
+	if s.hasFastestLapPoint(kind, ScaleFull) && s.FastestLapTop >= 1 {
+		p += s.FastestLap
+	}
+	return p
+}
+
+// settleFastestLap returns r with its fastest lap as official data has it.
+// When r's own flag is not official but its official points figure is, the
+// points tell: a figure that is exactly the place's points plus the
+// fastest-lap point means the car set the fastest lap (OpenF1's
+// session_result has points but no fastest-lap flag); any other official
+// figure means it scored no fastest-lap point. Without either, FastestLap
+// is cleared: a fastest lap read from partial lap data is never awarded.
+// FastestLapOfficial tells afterwards whether the car's points still wait
+// for an official word on the fastest lap.
+func settleFastestLap(r Result, s Scoring) Result {
+	switch {
+	case r.FastestLapKnown():
+	case r.Points != nil:
+		with, without := r, r
+		with.FastestLap, with.FastestLapOfficial = true, true
+		without.FastestLap = false
+		r.FastestLap = *r.Points == Points(with, s) && Points(with, s) != Points(without, s)
+	default:
+		r.FastestLap = false
+	}
+	r.FastestLapOfficial = r.FastestLapKnown() || r.Points != nil
+	return r
 }

@@ -8,7 +8,30 @@ import (
 // ScoredResult is a result with the points it scored.
 type ScoredResult struct {
 	Result
+	// Points are the points the result counts for in the standings: the
+	// source's official figure (Result.Points, see Official) when it gave
+	// one, else DerivedPoints.
 	Points float64 `json:"points"`
+	// DerivedPoints are the points the season's rules give the result.
+	DerivedPoints float64 `json:"derived_points"`
+}
+
+// Official returns the source's official points figure of the result, if
+// it gave one.
+func (r ScoredResult) Official() (float64, bool) {
+	if r.Result.Points == nil {
+		return 0, false
+	}
+	return *r.Result.Points, true
+}
+
+// PointsMismatch reports a result whose official points figure differs
+// from the points the rules give: the official figure counts, and the
+// difference is worth a look (a decision the rules do not model, or a
+// source's error).
+func (r ScoredResult) PointsMismatch() bool {
+	o, ok := r.Official()
+	return ok && o != r.DerivedPoints
 }
 
 // DriverStanding is a driver's place in the drivers' championship after a
@@ -178,18 +201,62 @@ func (c *championship) snapshot() []*tally {
 // first round its target has a result after that). The tables are sorted
 // by round, then position.
 func Standings(season int, results []ScoredResult, penalties []Penalty) ([]DriverStanding, []ConstructorStanding) {
-	byRound := map[int][]ScoredResult{}
-	var rounds []int
+	var ds []DriverStanding
+	var cs []ConstructorStanding
+	walkSeason(season, results, penalties, func(st step) {
+		if !st.lastOfRound {
+			return
+		}
+		for i, t := range st.drivers {
+			ds = append(ds, DriverStanding{
+				Season: season, Round: st.round, Position: i + 1,
+				DriverID: t.id, DriverCode: t.code, DriverName: t.name,
+				TeamID: t.teamID, TeamName: t.teamName, TeamColour: t.colour,
+				Points: t.points, RoundPoints: t.points - t.prev, Wins: t.wins, Podiums: t.podiums, SprintWins: t.sprintWins,
+			})
+			t.prev = t.points
+		}
+		for i, t := range st.teams {
+			cs = append(cs, ConstructorStanding{
+				Season: season, Round: st.round, Position: i + 1,
+				TeamID: t.id, TeamName: t.teamName, TeamColour: t.colour,
+				Points: t.points, RoundPoints: t.points - t.prev, Wins: t.wins, Podiums: t.podiums, SprintWins: t.sprintWins,
+			})
+			t.prev = t.points
+		}
+	})
+	return ds, cs
+}
+
+// step is both championships after one session, competitors ranked.
+type step struct {
+	round   int
+	session string
+	// lastOfRound reports the round's last session with results (the
+	// race, or a sprint whose race has no result yet).
+	lastOfRound    bool
+	drivers, teams []*tally
+}
+
+// walkSeason runs the season's championships session by session, in
+// calendar order (rounds in order, the sprint before the race), and calls
+// fn after each session with results. The penalties due by a round apply
+// from its first session on.
+func walkSeason(season int, results []ScoredResult, penalties []Penalty, fn func(step)) {
+	type sessionKey struct{ round, rank int }
+	bySession := map[sessionKey][]ScoredResult{}
+	var keys []sessionKey
 	for _, r := range results {
 		if r.Season != season {
 			continue
 		}
-		if _, ok := byRound[r.Round]; !ok {
-			rounds = append(rounds, r.Round)
+		k := sessionKey{r.Round, sessionRank(r.Session)}
+		if _, ok := bySession[k]; !ok {
+			keys = append(keys, k)
 		}
-		byRound[r.Round] = append(byRound[r.Round], r)
+		bySession[k] = append(bySession[k], r)
 	}
-	slices.Sort(rounds)
+	slices.SortFunc(keys, func(a, b sessionKey) int { return cmp.Or(cmp.Compare(a.round, b.round), cmp.Compare(a.rank, b.rank)) })
 	drivers := &championship{byID: map[string]*tally{}}
 	teams := &championship{byID: map[string]*tally{}}
 	for _, p := range penalties {
@@ -203,34 +270,17 @@ func Standings(season int, results []ScoredResult, penalties []Penalty) ([]Drive
 			teams.pending = append(teams.pending, p)
 		}
 	}
-	var ds []DriverStanding
-	var cs []ConstructorStanding
-	for _, round := range rounds {
-		for _, r := range byRound[round] {
+	for i, k := range keys {
+		rs := bySession[k]
+		for _, r := range rs {
 			drivers.get(r.DriverID).add(r)
 			// The constructor's name comes from its results; the driver
 			// fields of its tally are unused.
 			teams.get(r.TeamID).add(r)
 		}
-		drivers.applyPenalties(round)
-		teams.applyPenalties(round)
-		for i, t := range drivers.snapshot() {
-			ds = append(ds, DriverStanding{
-				Season: season, Round: round, Position: i + 1,
-				DriverID: t.id, DriverCode: t.code, DriverName: t.name,
-				TeamID: t.teamID, TeamName: t.teamName, TeamColour: t.colour,
-				Points: t.points, RoundPoints: t.points - t.prev, Wins: t.wins, Podiums: t.podiums, SprintWins: t.sprintWins,
-			})
-			t.prev = t.points
-		}
-		for i, t := range teams.snapshot() {
-			cs = append(cs, ConstructorStanding{
-				Season: season, Round: round, Position: i + 1,
-				TeamID: t.id, TeamName: t.teamName, TeamColour: t.colour,
-				Points: t.points, RoundPoints: t.points - t.prev, Wins: t.wins, Podiums: t.podiums, SprintWins: t.sprintWins,
-			})
-			t.prev = t.points
-		}
+		drivers.applyPenalties(k.round)
+		teams.applyPenalties(k.round)
+		fn(step{round: k.round, session: rs[0].Session, lastOfRound: i == len(keys)-1 || keys[i+1].round != k.round,
+			drivers: drivers.snapshot(), teams: teams.snapshot()})
 	}
-	return ds, cs
 }

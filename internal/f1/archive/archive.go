@@ -92,11 +92,10 @@ type Session struct {
 	// PointsScale is the points scale the regulations applied.
 	PointsScale string
 	// Results in replay order: classified cars from P1 down, then the
-	// unclassified ones as the official classification lists them.
+	// unclassified ones as the official classification lists them. Each
+	// carries its official points (Result.Points, fastest-lap point
+	// included) as F1DB records them.
 	Results []f1.Result
-	// Points are the official points of Results[i] (fastest-lap point
-	// included), as F1DB records them.
-	Points []float64
 }
 
 // Session returns the round's session of kind (f1.Race or f1.Sprint).
@@ -313,6 +312,16 @@ func (a *Archive) Driver(id string) (Driver, bool) {
 func (a *Archive) Team(id string) (Team, bool) {
 	t, ok := a.teams[id]
 	return t, ok
+}
+
+// Calendar returns the season's calendar: its rounds, sprint weekends
+// marked.
+func (s *Season) Calendar() f1.Calendar {
+	c := f1.Calendar{Season: s.Year}
+	for _, r := range s.Rounds {
+		c.Rounds = append(c.Rounds, f1.CalendarRound{Round: r.Round, GrandPrix: r.GrandPrix, Sprint: r.HasSprint})
+	}
+	return c
 }
 
 // Results returns the season's results of rounds from to to (inclusive)

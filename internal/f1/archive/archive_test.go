@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -113,12 +114,13 @@ func TestResultShape(t *testing.T) {
 	ver := race.Results[0]
 	want := f1.Result{Season: 2023, Round: 18, Session: f1.Race, GrandPrix: "United States Grand Prix", Date: "2023-10-22",
 		PointsScale: f1.ScaleFull, CarNumber: 1, DriverID: "max-verstappen", DriverCode: "VER", DriverName: "Max Verstappen",
-		TeamID: "red-bull", TeamName: "Red Bull", TeamColour: "3671C6", Status: f1.Finished, Order: 1, Laps: 56, Cars: 20}
+		TeamID: "red-bull", TeamName: "Red Bull", TeamColour: "3671C6", Status: f1.Finished, Order: 1, Laps: 56, Cars: 20,
+		FastestLapOfficial: true, Source: f1.SourceArchive}
 	got := ver
-	if got.Position == nil || *got.Position != 1 || got.Grid == nil || got.Time == "" {
-		t.Fatalf("Verstappen: position %v, grid %v, time %q", got.Position, got.Grid, got.Time)
+	if got.Position == nil || *got.Position != 1 || got.Grid == nil || got.Time == "" || got.Points == nil || *got.Points != 25 {
+		t.Fatalf("Verstappen: position %v, grid %v, time %q, points %v", got.Position, got.Grid, got.Time, got.Points)
 	}
-	got.Position, got.Grid, got.Time = nil, nil, ""
+	got.Position, got.Grid, got.Time, got.Points = nil, nil, "", nil
 	if got != want {
 		t.Errorf("Verstappen in Austin 2023:\n got %+v\nwant %+v", got, want)
 	}
@@ -134,11 +136,12 @@ func TestResultShape(t *testing.T) {
 		}
 	}
 	last := race.Results[19]
-	if last.DriverID != "charles-leclerc" || last.Status != f1.DSQ || race.Points[19] != 0 {
-		t.Errorf("last line: %+v", last)
+	if last.DriverID != "charles-leclerc" || last.Status != f1.DSQ || *last.Points != 0 || last.Reason != "Illegal skid block wear" ||
+		last.Source != f1.SourceArchive {
+		t.Errorf("last line: %+v, want Leclerc disqualified for skid block wear, 0 points, from the archive", last)
 	}
-	if r := race.Results[7]; r.DriverID != "yuki-tsunoda" || !r.FastestLap || race.Points[7] != 5 {
-		t.Errorf("8th: %+v with %v points, want Tsunoda with the fastest lap and 5 points", r, race.Points[7])
+	if r := race.Results[7]; r.DriverID != "yuki-tsunoda" || !r.FastestLap || !r.FastestLapOfficial || *r.Points != 5 {
+		t.Errorf("8th: %+v with %v points, want Tsunoda with the official fastest lap and 5 points", r, *r.Points)
 	}
 	// A pit-lane start has no grid position.
 	pl := 0
@@ -561,5 +564,31 @@ func TestIdentities(t *testing.T) {
 	var zero archive.Identities
 	if _, _, ok := zero.Entrant(2023, 1, 1); ok {
 		t.Errorf("the zero Identities knows an entrant")
+	}
+}
+
+// TestDisqualifications checks the reasons the archive gives for the
+// disqualifications the race page shows: Austin 2023 (Hamilton and
+// Leclerc, skid block — plank — wear) and Spa 2024 (Russell, underweight).
+func TestDisqualifications(t *testing.T) {
+	t.Parallel()
+	a := load(t)
+	got := map[string]string{}
+	for _, at := range [][2]int{{2023, 18}, {2024, 14}} {
+		rd, _ := a.Round(at[0], at[1])
+		race, _ := rd.Session(f1.Race)
+		for _, r := range race.Results {
+			if r.Status == f1.DSQ {
+				got[fmt.Sprintf("%d %s", r.Season, r.DriverID)] = r.Reason
+				if r.Position != nil || *r.Points != 0 {
+					t.Errorf("%s: disqualified with position %v and %v points", r.Key(), r.Position, *r.Points)
+				}
+			}
+		}
+	}
+	want := map[string]string{"2023 lewis-hamilton": "Illegal skid block wear", "2023 charles-leclerc": "Illegal skid block wear",
+		"2024 george-russell": "Car underweight"}
+	if !maps.Equal(got, want) {
+		t.Errorf("disqualifications: %v, want %v", got, want)
 	}
 }

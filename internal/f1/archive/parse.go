@@ -271,6 +271,9 @@ func (a *Archive) resultRow(t *table) error {
 		DriverName: d.Name, TeamID: teamID, TeamName: tm.Name, TeamColour: tm.Colour,
 		Order: t.int("position_display_order"), Time: t.str("time_or_gap"),
 		Grid: t.optInt("grid_position", "PL"), FastestLap: t.bool("fastest_lap"),
+		// F1DB records the official classification: its fastest laps and
+		// points are official.
+		FastestLapOfficial: true, Reason: t.str("reason_retired"), Source: f1.SourceArchive,
 	}
 	if res.DriverCode == "" {
 		res.DriverCode = d.Code
@@ -303,8 +306,8 @@ func (a *Archive) resultRow(t *table) error {
 			return fmt.Errorf("result %s listed twice", res.Key())
 		}
 	}
+	res.Points = &points
 	ss.Results = append(ss.Results, res)
-	ss.Points = append(ss.Points, points)
 	return nil
 }
 
@@ -406,28 +409,21 @@ func (a *Archive) finish() error {
 		for _, r := range a.seasons[year].Rounds {
 			for _, ss := range r.Sessions {
 				// Replay order is the classification's display order.
-				idx := make([]int, len(ss.Results))
-				for i := range idx {
-					idx[i] = i
-				}
-				slices.SortStableFunc(idx, func(i, j int) int { return ss.Results[i].Order - ss.Results[j].Order })
-				results := make([]f1.Result, len(idx))
-				points := make([]float64, len(idx))
+				slices.SortStableFunc(ss.Results, func(x, y f1.Result) int { return x.Order - y.Order })
 				fastest := 0
-				for k, i := range idx {
-					results[k], points[k] = ss.Results[i], ss.Points[i]
-					results[k].Cars = len(idx)
-					if results[k].Order != k+1 {
-						return fmt.Errorf("archive: %d/%d %s: display orders are not 1 to %d", year, r.Round, ss.Kind, len(idx))
+				for k := range ss.Results {
+					res := &ss.Results[k]
+					res.Cars = len(ss.Results)
+					if res.Order != k+1 {
+						return fmt.Errorf("archive: %d/%d %s: display orders are not 1 to %d", year, r.Round, ss.Kind, len(ss.Results))
 					}
-					if results[k].FastestLap {
+					if res.FastestLap {
 						fastest++
 					}
 				}
 				if fastest > 1 {
 					return fmt.Errorf("archive: %d/%d %s: %d cars hold the fastest lap", year, r.Round, ss.Kind, fastest)
 				}
-				ss.Results, ss.Points = results, points
 			}
 		}
 	}

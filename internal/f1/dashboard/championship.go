@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -33,6 +34,39 @@ type championshipData struct {
 	DriversChart        Charts
 	TeamsChart          Charts
 	Champion            *champion
+	// Title is the title maths after the round; nil without standings.
+	Title *titleView
+}
+
+// titleView is the title maths of both championships after a round.
+type titleView struct {
+	// Note says why there is none (no calendar), replacing the rest.
+	Note string
+	// Available says what is still to be won.
+	Available string
+	Drivers   contenders
+	Teams     contenders
+}
+
+// contenders is one championship's title maths.
+type contenders struct {
+	ID, Title string
+	Drivers   bool
+	// Clinched says who clinched the title and where, "" while open.
+	Clinched string
+	// Rows are the competitors still in contention (the champion alone
+	// once clinched); Out counts the others.
+	Rows []contenderRow
+	Out  int
+}
+
+type contenderRow struct {
+	Pos                    int
+	ID, Name, Code, Colour string
+	Driver                 bool
+	// Max is the most points it can finish on; Needed what it must still
+	// score to be champion whatever the rivals do, or "Champion".
+	Points, Max, Needed string
 }
 
 // champion is the banner of a completed season.
@@ -111,13 +145,59 @@ func (p *pages) buildChampionship(ctx context.Context, q url.Values) (web.Page, 
 		prog, prog.Drivers, d.Drivers.Rows, chartDrivers, d.Round)
 	d.TeamsChart = progressionChart("teams-chart", fmt.Sprintf("Constructors' points after each round, %d", d.Season),
 		prog, prog.Constructors, d.Teams.Rows, chartTeams, d.Round)
-	if n, ok := p.calendar(d.Season); ok {
-		d.Calendar = n
-		if d.Round == n && seasonComplete(rounds, n) {
+	cal, ok := p.schedule(d.Season)
+	if ok {
+		d.Calendar = len(cal.Rounds)
+		if d.Round == d.Calendar && seasonComplete(rounds, d.Calendar) {
 			d.Champion = championOf(d.Season, ds, cs)
 		}
 	}
+	if len(ds) > 0 {
+		if d.Title, err = p.title(ctx, d.Season, d.Round, cal); err != nil {
+			return page, err
+		}
+	}
 	return page, nil
+}
+
+// title returns the title maths after round of season, or a note saying
+// why there is none.
+func (p *pages) title(ctx context.Context, season, round int, cal f1.Calendar) (*titleView, error) {
+	tr, err := f1.Contention(ctx, p.o.DB, season, round, cal)
+	switch {
+	case errors.Is(err, f1.ErrNoCalendar):
+		return &titleView{Note: fmt.Sprintf("The title maths need the calendar of %d, which podium does not know (the archive has 2019 to 2025).", season)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return &titleView{Available: tr.Available() + ".",
+		Drivers: contendersOf("title-drivers", "Drivers' title", tr.DriverTitle, tr.Drivers, true),
+		Teams:   contendersOf("title-constructors", "Constructors' title", tr.ConstructorTitle, tr.Constructors, false)}, nil
+}
+
+func contendersOf(id, title string, clinched *f1.Clinch, cs []f1.Contender, drivers bool) contenders {
+	v := contenders{ID: id, Title: title, Drivers: drivers}
+	if clinched != nil {
+		v.Clinched = fmt.Sprintf("%s clinched the title at %s.", clinched.Name, clinched.At())
+	}
+	for _, c := range cs {
+		if !c.InContention {
+			v.Out++
+			continue
+		}
+		row := contenderRow{Pos: c.Position, ID: c.ID, Name: c.Name, Code: c.Code, Colour: c.Colour, Driver: drivers,
+			Points: formatPoints(c.Points), Max: formatPoints(c.MaxPoints)}
+		switch {
+		case c.Champion:
+			row.Needed = "Champion"
+		case c.Needed != nil:
+			row.Needed = formatPoints(*c.Needed)
+		default:
+			row.Needed = "needs rivals to drop points"
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return v
 }
 
 // championOf returns the banner of a completed season from its final
@@ -131,9 +211,15 @@ func championOf(season int, ds []f1.DriverStanding, cs []f1.ConstructorStanding)
 		Team: cs[0].TeamName, TeamPoints: formatPoints(cs[0].Points)}
 }
 
+// calendar returns the number of rounds of season's calendar.
 func (p *pages) calendar(season int) (int, bool) {
+	cal, ok := p.schedule(season)
+	return len(cal.Rounds), ok
+}
+
+func (p *pages) schedule(season int) (f1.Calendar, bool) {
 	if p.o.Calendar == nil {
-		return 0, false
+		return f1.Calendar{}, false
 	}
 	return p.o.Calendar(season)
 }

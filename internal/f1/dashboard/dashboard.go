@@ -63,10 +63,10 @@ func NotifyLive(hub *web.Hub) func(SessionID) {
 type Options struct {
 	// DB is the store holding the F1 tables (a *sql.DB).
 	DB f1.Queryer
-	// Calendar returns the number of rounds of a season's calendar, false
-	// when unknown; with it the championship shows a champion banner once
+	// Calendar returns a season's calendar, false when unknown; with it
+	// the championship shows the title maths, and a champion banner once
 	// the last round's race is complete. Nil knows no calendar.
-	Calendar func(season int) (rounds int, ok bool)
+	Calendar func(season int) (f1.Calendar, bool)
 	// Live is the running order of the sessions followed live; nil shows
 	// none.
 	Live *Live

@@ -27,17 +27,17 @@ import (
 const headshotURL = "https://media.example.invalid/d_driver_fallback_image.png/1col/image.png"
 
 // calendar is the archive's calendar, as podium serve passes it.
-func calendar(t testing.TB) func(int) (int, bool) {
+func calendar(t testing.TB) func(int) (f1.Calendar, bool) {
 	arc, err := archive.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(season int) (int, bool) {
+	return func(season int) (f1.Calendar, bool) {
 		s, ok := arc.Season(season)
 		if !ok {
-			return 0, false
+			return f1.Calendar{}, false
 		}
-		return len(s.Rounds), true
+		return s.Calendar(), true
 	}
 }
 
@@ -212,10 +212,25 @@ func TestPages(t *testing.T) {
 				`id="champion"`, "is the 2021 World Champion with 395.5 points", "Mercedes win the constructors' title with 613.5",
 				`id="drivers"`, `id="constructors"`, `<svg viewBox="0 0 560 300" role="img"`,
 				"<title id=\"drivers-chart-t\">Drivers&#39; points after each round, 2021</title>",
-				"Max Verstappen 395.5, Lewis Hamilton 387.5", "−8", "22 of 22 rounds", `data-filter="{&#34;season&#34;:2021}"`}},
+				"Max Verstappen 395.5, Lewis Hamilton 387.5", "−8", "22 of 22 rounds", `data-filter="{&#34;season&#34;:2021}"`,
+				`id="title-race"`, "Nothing left to win: the season is over.",
+				"Max Verstappen clinched the title at round 22, Abu Dhabi Grand Prix.",
+				"Mercedes clinched the title at round 22, Abu Dhabi Grand Prix.", "<td class=\"num\">Champion</td>",
+				"20 more can no longer win it.", "9 more can no longer win it."}},
 			{name: "after a round", path: "/championship?season=2021&round=10", code: 200, want: []string{
 				"After round 10, British Grand Prix", `<option value="10" selected>After R10 · British Grand Prix</option>`},
 				not: []string{`id="champion"`}},
+			// Level on 369.5 before Abu Dhabi: both can still win, neither
+			// by its own result alone whatever the other does.
+			{name: "title open before the final round", path: "/championship?season=2021&round=21", code: 200, want: []string{
+				"Still to be won: 26 points per driver, 44 per constructor (1 race with the fastest-lap point).",
+				`<a href="/drivers/max-verstappen">Max Verstappen</a> <span class="code">VER</span></td><td class="num"><b>369.5</b></td><td class="num">395.5</td><td class="num">needs rivals to drop points</td>`,
+				`<a href="/drivers/lewis-hamilton">Lewis Hamilton</a> <span class="code">HAM</span></td><td class="num"><b>369.5</b></td><td class="num">395.5</td>`,
+				"19 more can no longer win it."},
+				not: []string{"clinched the title", "<td class=\"num\">Champion</td>"}},
+			{name: "disqualified, with the reason", path: "/race?season=2021&round=11", code: 200, want: []string{
+				`<span class="badge dsq" title="Disqualified">DSQ</span> <span class="muted small reason">Fuel sample</span>`},
+				not: []string{`id="amendments"`, `id="provisional"`}},
 			{name: "season in progress", path: "/championship", code: 200, want: []string{
 				"2023 championship", "After round 3", "Sergio Pérez"}, not: []string{`id="champion"`}},
 			{name: "standings alias", path: "/standings?season=2021", code: 302, location: "/championship?season=2021"},
@@ -275,5 +290,67 @@ func TestPagesOnAnEmptyStore(t *testing.T) {
 		if !strings.Contains(r.body, "No F1 results yet") && !strings.Contains(r.body, "The store has no result of 2022 yet") {
 			t.Errorf("GET %s does not say the store is empty:\n%s", path, r.body)
 		}
+	}
+}
+
+// TestChampionshipWithoutCalendar: with no calendar of the season the
+// championship page says why it has no title maths.
+func TestChampionshipWithoutCalendar(t *testing.T) {
+	st := fill(t, store.SQLite)
+	srv := web.New(web.Config{})
+	dashboard.Register(srv, dashboard.Options{DB: st.DB()})
+	ts := httptest.NewServer(srv.Mux)
+	t.Cleanup(ts.Close)
+	r := get(t, ts.URL+"/championship?season=2021", false)
+	if r.code != 200 || !strings.Contains(r.body, "The title maths need the calendar of 2021") || strings.Contains(r.body, `id="available"`) {
+		t.Errorf("championship without a calendar: %d\n%s", r.code, r.body)
+	}
+}
+
+// TestRaceFlags checks what the race page says of a race whose fastest
+// lap is not official yet (provisional), of an official points figure the
+// rules do not give (flagged), and of the archive's disqualification at
+// Spa 2024 (Russell, underweight).
+func TestRaceFlags(t *testing.T) {
+	ctx := testContext(t)
+	b := enginetest.Open(t, enginetest.JetStream)
+	st := storetest.Open(t, store.SQLite)
+	arc, err := archive.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := archive.Replay(ctx, b, arc, archive.ReplayOptions{Season: 2024, FromRound: 14, ToRound: 14}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rd, _ := arc.Round(2023, 1)
+	race, _ := rd.Session(f1.Race)
+	var live []any
+	for _, r := range race.Results {
+		r.Source, r.FastestLapOfficial, r.Points = f1.SourceOpenF1MQTT, false, nil
+		if r.DriverCode == "SAI" {
+			official := 14.0 // 4th: the rules give 12
+			r.Points = &official
+		}
+		live = append(live, r)
+	}
+	publish(t, b, f1.TopicResults, resultKey, live...)
+	if err := ops.CatchUp(ctx, stream.Env{Bus: b, Store: st}, f1.Processors(nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	ts := newServer(t, st, nil)
+	r := get(t, ts.URL+"/race?season=2023&round=1", false)
+	for _, w := range []string{`id="provisional"`, "Provisional: fastest lap not official",
+		`<span class="badge" title="Official points 14; the season&#39;s rules give 12">≠</span>`} {
+		if !strings.Contains(r.body, w) {
+			t.Errorf("provisional race page lacks %q", w)
+		}
+	}
+	if strings.Contains(r.body, `badge fl`) {
+		t.Error("provisional race page shows a fastest lap")
+	}
+	r = get(t, ts.URL+"/race?season=2024&round=14", false)
+	if !strings.Contains(r.body, `<span class="badge dsq" title="Disqualified">DSQ</span> <span class="muted small reason">Car underweight</span>`) ||
+		strings.Contains(r.body, `id="provisional"`) || strings.Contains(r.body, `id="amendments"`) {
+		t.Errorf("Spa 2024 race page:\n%s", r.body)
 	}
 }

@@ -27,6 +27,11 @@ type raceData struct {
 	// known yet), Received the results in.
 	Cars, Received int
 	Complete       bool
+	// Provisional reports a race whose fastest lap is not official yet.
+	Provisional bool
+	// Amendments are the changes later results made to the session's
+	// classification, oldest first.
+	Amendments []amendmentRow
 	// Live is the running order when the session is followed live and its
 	// classification is not complete.
 	Live *liveView
@@ -60,6 +65,13 @@ type controlRow struct {
 	// "chequered" or "".
 	FlagClass string
 	Message   string
+}
+
+// amendmentRow is one car's change in one amendment: "Amended
+// 2023-10-22: Lewis Hamilton disqualified (…), −18 pts".
+type amendmentRow struct {
+	Date, Text, Source string
+	Car                int
 }
 
 // driverInfo is what the page shows of a car's driver.
@@ -137,7 +149,7 @@ func (p *pages) buildRace(ctx context.Context, q url.Values) (web.Page, error) {
 	for _, s := range rd.Sessions {
 		d.Sessions = append(d.Sessions, option{Value: s.Session, Label: sessionName(s.Session), Selected: s.Session == sel.session})
 		if s.Session == sel.session {
-			d.Cars, d.Received = s.Cars, s.Received
+			d.Cars, d.Received, d.Provisional = s.Cars, s.Received, s.Provisional
 		}
 	}
 	cls, err := f1.Classification(ctx, p.o.DB, d.Season, d.Round, d.Session)
@@ -146,6 +158,14 @@ func (p *pages) buildRace(ctx context.Context, q url.Values) (web.Page, error) {
 	}
 	d.Rows = resultRows(cls)
 	d.Complete = d.Cars > 0 && d.Received >= d.Cars
+	as, err := f1.Amendments(ctx, p.o.DB, d.Season, d.Round, d.Session)
+	if err != nil {
+		return page, err
+	}
+	for _, n := range f1.Notes(as) {
+		d.Amendments = append(d.Amendments, amendmentRow{Date: n.At.Format(time.DateOnly), Text: n.Text,
+			Source: f1.SourceLabel(n.Source), Car: n.CarNumber})
+	}
 	id := SessionID{Season: d.Season, Round: d.Round, Session: d.Session}
 	if snap, ok := p.o.Live.Snapshot(id); ok && !d.Complete {
 		if d.GrandPrix == "" {

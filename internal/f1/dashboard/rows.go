@@ -25,10 +25,16 @@ type resultRow struct {
 	// Status is the badge of a car not classified (DNF, DNS, DSQ, NC), ""
 	// for a classified one; StatusTitle spells it out.
 	Status, StatusTitle string
-	Points              string
-	Scored              bool
-	FastestLap          bool
-	Grid                string
+	// Reason is why the car retired or was disqualified, "" if unknown;
+	// the page shows it for a car not classified.
+	Reason     string
+	Points     string
+	Scored     bool
+	FastestLap bool
+	// Mismatch explains an official points figure that differs from the
+	// rules' ("" when they agree or there is no official figure).
+	Mismatch string
+	Grid     string
 }
 
 var lapsRE = regexp.MustCompile(`(?i)^\+?\s*(\d+)\s*(?:l|laps?)$`)
@@ -77,7 +83,10 @@ func resultRows(rs []f1.ScoredResult) []resultRow {
 	for _, r := range rs {
 		row := resultRow{DriverID: r.DriverID, Name: r.DriverName, Code: r.DriverCode, Team: r.TeamName,
 			Colour: r.TeamColour, Car: r.CarNumber, Laps: r.Laps, Points: formatPoints(r.Points),
-			Scored: r.Points != 0, FastestLap: r.FastestLap}
+			Scored: r.Points != 0, FastestLap: r.FastestLap, Reason: r.Reason}
+		if r.PointsMismatch() {
+			row.Mismatch = fmt.Sprintf("Official points %s; the season's rules give %s", formatPoints(r.Points), formatPoints(r.DerivedPoints))
+		}
 		if r.Grid != nil {
 			row.Grid = strconv.Itoa(*r.Grid)
 		} else {

@@ -53,14 +53,14 @@ func Official(a *archive.Archive, season int) (drivers, constructors []Entry, er
 	tables := [2]map[string]*rec{{}, {}}
 	for _, rd := range s.Rounds {
 		for _, ss := range rd.Sessions {
-			for i, r := range ss.Results {
+			for _, r := range ss.Results {
 				for k, id := range []string{r.DriverID, r.TeamID} {
 					x := tables[k][id]
 					if x == nil {
 						x = &rec{Entry: Entry{ID: id}}
 						tables[k][id] = x
 					}
-					x.Points += ss.Points[i]
+					x.Points += *r.Points
 					if r.Position == nil {
 						continue
 					}
@@ -145,8 +145,8 @@ func OfficialPoints(a *archive.Archive, season int) (map[string]float64, error) 
 	out := map[string]float64{}
 	for _, rd := range s.Rounds {
 		for _, ss := range rd.Sessions {
-			for i, r := range ss.Results {
-				out[r.Key()] = ss.Points[i]
+			for _, r := range ss.Results {
+				out[r.Key()] = *r.Points
 			}
 		}
 	}
