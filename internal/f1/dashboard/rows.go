@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -37,31 +36,21 @@ type resultRow struct {
 	Grid     string
 }
 
-var lapsRE = regexp.MustCompile(`(?i)^\+?\s*(\d+)\s*(?:l|laps?)$`)
-
 // gapText prints a result's time as the classification does: the winner's
 // time, "+20.886", "+1 LAP", "+2 LAPS". With no time printed it derives
 // the laps down from the leader's laps.
 func gapText(r f1.ScoredResult, leaderLaps int) string {
 	t := strings.TrimSpace(r.Time)
-	if m := lapsRE.FindStringSubmatch(t); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return lapsDown(n)
+	if n, ok := f1.ParseGapLaps(t); ok {
+		return f1.FormatGapLaps(n)
 	}
 	if t != "" {
 		return t
 	}
 	if leaderLaps > r.Laps && r.Laps > 0 {
-		return lapsDown(leaderLaps - r.Laps)
+		return f1.FormatGapLaps(leaderLaps - r.Laps)
 	}
 	return ""
-}
-
-func lapsDown(n int) string {
-	if n == 1 {
-		return "+1 LAP"
-	}
-	return fmt.Sprintf("+%d LAPS", n)
 }
 
 var statusTitles = map[string]string{

@@ -203,6 +203,12 @@ func list[T any](ctx context.Context, c *Client, endpoint string, filters []Filt
 	return out, nil
 }
 
+// rawRows fetches endpoint's rows matching filters, each as OpenF1 sent
+// it; the follower decodes them with DecodeRow, as it does MQTT messages.
+func (c *Client) rawRows(ctx context.Context, endpoint string, filters []Filter) ([]json.RawMessage, error) {
+	return list[json.RawMessage](ctx, c, endpoint, filters)
+}
+
 // isNoResults reports whether err is OpenF1's way of saying "no rows".
 func isNoResults(err error) bool {
 	var ae *APIError

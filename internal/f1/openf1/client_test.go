@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/podiumhq/podium/internal/f1/openf1/openf1test"
 )
 
 var t0 = time.Date(2023, 3, 5, 16, 0, 0, 0, time.UTC)
@@ -43,7 +45,7 @@ func TestEncodeFilters(t *testing.T) {
 // TestFiltersReachOpenF1 checks that filters arrive as OpenF1 parses them
 // and select the right rows.
 func TestFiltersReachOpenF1(t *testing.T) {
-	f := newFake(t, "bahrain2023")
+	f := openf1test.NewFake(t, openf1test.Bahrain)
 	c := testClient(f, nil, Config{RateLimit: -1})
 	ctx := context.Background()
 
@@ -52,7 +54,7 @@ func TestFiltersReachOpenF1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	if got, want := reqs[len(reqs)-1].RawQuery, "session_key=7953&date%3E=2023-03-05T15%3A03%3A38.119&position%3C=2"; got != want {
 		t.Errorf("query = %q, want %q", got, want)
 	}
@@ -84,7 +86,7 @@ func TestFiltersReachOpenF1(t *testing.T) {
 }
 
 func TestNotFoundIsEmpty(t *testing.T) {
-	f := newFake(t, "bahrain2023")
+	f := openf1test.NewFake(t, openf1test.Bahrain)
 	c := testClient(f, nil, Config{RateLimit: -1})
 	ctx := context.Background()
 
@@ -97,8 +99,8 @@ func TestNotFoundIsEmpty(t *testing.T) {
 	}
 
 	// A 404 that is not "No results found." is an error.
-	f.hook = func(w http.ResponseWriter, r *http.Request, _ int) bool {
-		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not Found"})
+	f.Hook = func(w http.ResponseWriter, r *http.Request, _ int) bool {
+		openf1test.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "Not Found"})
 		return true
 	}
 	_, err = c.Meetings(ctx)
@@ -124,7 +126,7 @@ func TestRetries(t *testing.T) {
 			responses: func(w http.ResponseWriter, n int) bool {
 				if n == 1 {
 					w.Header().Set("Retry-After", "7")
-					writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "Rate limit exceeded: 30 per 10 second"})
+					openf1test.WriteJSON(w, http.StatusTooManyRequests, map[string]string{"error": "Rate limit exceeded: 30 per 10 second"})
 					return true
 				}
 				return false
@@ -159,7 +161,7 @@ func TestRetries(t *testing.T) {
 		{
 			name: "503 until retries run out",
 			responses: func(w http.ResponseWriter, n int) bool {
-				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "Service Unavailable"})
+				openf1test.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "Service Unavailable"})
 				return true
 			},
 			maxRetries: 2,
@@ -169,7 +171,7 @@ func TestRetries(t *testing.T) {
 		{
 			name: "422 is not retried",
 			responses: func(w http.ResponseWriter, n int) bool {
-				writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"detail": "No valid operator found in `session_key`."})
+				openf1test.WriteJSON(w, http.StatusUnprocessableEntity, map[string]string{"detail": "No valid operator found in `session_key`."})
 				return true
 			},
 			wantErr:  422,
@@ -178,9 +180,9 @@ func TestRetries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, "bahrain2023")
-			f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool { return tt.responses(w, n) }
-			clk := newFakeClock(t0)
+			f := openf1test.NewFake(t, openf1test.Bahrain)
+			f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool { return tt.responses(w, n) }
+			clk := openf1test.NewClock(t0)
 			c := testClient(f, clk, Config{RateLimit: -1, MinBackoff: 100 * time.Millisecond, MaxRetries: tt.maxRetries})
 			ss, err := c.Sessions(context.Background(), Eq("session_key", 7953))
 			if tt.wantErr == 0 {
@@ -199,7 +201,7 @@ func TestRetries(t *testing.T) {
 					t.Errorf("error %q lacks OpenF1's detail", err)
 				}
 			}
-			if got := f.count("/v1/sessions"); got != tt.wantReqs {
+			if got := f.Count("/v1/sessions"); got != tt.wantReqs {
 				t.Errorf("%d requests, want %d", got, tt.wantReqs)
 			}
 			if tt.checkSleeps != nil {
@@ -210,23 +212,23 @@ func TestRetries(t *testing.T) {
 }
 
 func TestTokenFlow(t *testing.T) {
-	f := newFake(t, "bahrain2023")
-	f.requireAuth = true
-	clk := newFakeClock(t0)
+	f := openf1test.NewFake(t, openf1test.Bahrain)
+	f.RequireAuth = true
+	clk := openf1test.NewClock(t0)
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c := testClient(f, clk, Config{Username: testUser, Password: testPassword, RateLimit: -1, Logger: logger})
+	c := testClient(f, clk, Config{Username: openf1test.User, Password: openf1test.Password, RateLimit: -1, Logger: logger})
 	ctx := context.Background()
 
 	// The first request gets a token with the credentials as a form.
 	if _, err := c.Drivers(ctx, Eq("session_key", 7953)); err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	if len(reqs) != 2 || reqs[0].Path != "/token" || reqs[0].Method != http.MethodPost {
 		t.Fatalf("requests = %+v, want POST /token then GET", reqs)
 	}
-	if reqs[0].Form["username"] != testUser || reqs[0].Form["password"] != testPassword ||
+	if reqs[0].Form["username"] != openf1test.User || reqs[0].Form["password"] != openf1test.Password ||
 		reqs[0].CType != "application/x-www-form-urlencoded" {
 		t.Errorf("token request = %+v", reqs[0])
 	}
@@ -242,7 +244,7 @@ func TestTokenFlow(t *testing.T) {
 	if _, err := c.Drivers(ctx, Eq("session_key", 7953)); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("/token"); n != 1 {
+	if n := f.Count("/token"); n != 1 {
 		t.Errorf("%d token requests after 50 min, want 1", n)
 	}
 	// ... and refreshed ahead of its expiry (3600 s, refreshed 5 min early).
@@ -250,29 +252,29 @@ func TestTokenFlow(t *testing.T) {
 	if _, err := c.Drivers(ctx, Eq("session_key", 7953)); err != nil {
 		t.Fatal(err)
 	}
-	reqs = f.requests()
-	if n := f.count("/token"); n != 2 || reqs[len(reqs)-1].Auth != "Bearer tok-2" {
+	reqs = f.Requests()
+	if n := f.Count("/token"); n != 2 || reqs[len(reqs)-1].Auth != "Bearer tok-2" {
 		t.Errorf("after 56 min: %d token requests, last Authorization %q; want 2 and tok-2", n, reqs[len(reqs)-1].Auth)
 	}
 
 	// A token the server stops accepting is replaced once.
-	f.revoke()
+	f.Revoke()
 	if _, err := c.Drivers(ctx, Eq("session_key", 7953)); err != nil {
 		t.Fatalf("after revocation: %v", err)
 	}
-	reqs = f.requests()
-	if n := f.count("/token"); n != 3 || reqs[len(reqs)-1].Auth != "Bearer tok-3" {
+	reqs = f.Requests()
+	if n := f.Count("/token"); n != 3 || reqs[len(reqs)-1].Auth != "Bearer tok-3" {
 		t.Errorf("after revocation: %d token requests, last Authorization %q; want 3 and tok-3", n, reqs[len(reqs)-1].Auth)
 	}
 
 	// Wrong credentials: a clear error, no retry loop.
-	bad := testClient(f, clk, Config{Username: testUser, Password: "wrong", RateLimit: -1, Logger: logger})
+	bad := testClient(f, clk, Config{Username: openf1test.User, Password: "wrong", RateLimit: -1, Logger: logger})
 	_, err := bad.Drivers(ctx)
 	if err == nil || !strings.Contains(err.Error(), "check the OpenF1 username and password") {
 		t.Errorf("wrong password: err = %v", err)
 	}
 
-	for _, secret := range []string{testPassword, "tok-1", "tok-2", "tok-3"} {
+	for _, secret := range []string{openf1test.Password, "tok-1", "tok-2", "tok-3"} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("logs contain the secret %q:\n%s", secret, logs.String())
 		}
@@ -294,22 +296,22 @@ func TestTokenExpiresInForms(t *testing.T) {
 		{nil, 54 * time.Minute, 56 * time.Minute},   // missing: an hour
 	}
 	for _, tt := range tests {
-		f := newFake(t, "bahrain2023")
-		f.expiresIn = tt.expiresIn
-		clk := newFakeClock(t0)
-		c := testClient(f, clk, Config{Username: testUser, Password: testPassword, RateLimit: -1})
+		f := openf1test.NewFake(t, openf1test.Bahrain)
+		f.ExpiresIn = tt.expiresIn
+		clk := openf1test.NewClock(t0)
+		c := testClient(f, clk, Config{Username: openf1test.User, Password: openf1test.Password, RateLimit: -1})
 		ctx := context.Background()
 		if _, err := c.accessToken(ctx); err != nil {
 			t.Fatal(err)
 		}
 		clk.Advance(tt.reuseFor)
 		_, _ = c.accessToken(ctx)
-		if n := f.count("/token"); n != 1 {
+		if n := f.Count("/token"); n != 1 {
 			t.Errorf("expires_in %v: renewed after %v", tt.expiresIn, tt.reuseFor)
 		}
 		clk.Advance(tt.renewBy - tt.reuseFor)
 		_, _ = c.accessToken(ctx)
-		if n := f.count("/token"); n != 2 {
+		if n := f.Count("/token"); n != 2 {
 			t.Errorf("expires_in %v: not renewed after %v", tt.expiresIn, tt.renewBy)
 		}
 	}
@@ -361,8 +363,8 @@ func TestWindowLimiter(t *testing.T) {
 }
 
 func TestClientRateLimit(t *testing.T) {
-	f := newFake(t, "bahrain2023")
-	clk := newFakeClock(t0)
+	f := openf1test.NewFake(t, openf1test.Bahrain)
+	clk := openf1test.NewClock(t0)
 	c := testClient(f, clk, Config{RateLimit: 3, RateWindow: 10 * time.Second})
 	for range 3 {
 		if _, err := c.Meetings(context.Background(), Eq("year", 2023)); err != nil {
@@ -378,7 +380,7 @@ func TestClientRateLimit(t *testing.T) {
 	if s := clk.Sleeps(); len(s) != 1 || s[0] != 10*time.Second {
 		t.Errorf("4th request waited %v, want [10s]", s)
 	}
-	if n := f.count("/v1/meetings"); n != 4 {
+	if n := f.Count("/v1/meetings"); n != 4 {
 		t.Errorf("%d requests, want 4", n)
 	}
 }

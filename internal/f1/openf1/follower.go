@@ -9,9 +9,13 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/f1"
 )
 
 // Defaults of Follower.
@@ -20,6 +24,7 @@ const (
 	DefaultRefreshInterval = time.Minute
 	DefaultStableFor       = 10 * time.Minute
 	DefaultResultsWait     = 3 * time.Hour
+	DefaultStaleAfter      = 20 * time.Second
 	DefaultMQTTURL         = "mqtts://mqtt.openf1.org:8883"
 	DefaultMQTTTopicPrefix = "v1/"
 )
@@ -34,19 +39,30 @@ const maxFailedPolls = 60
 // (Follower.ResultsWait) and OpenF1 still has no result for it.
 var ErrNoResults = errors.New("openf1: no results for the session")
 
+// PastResults returns the results of a session that is over from another
+// source than OpenF1 (the bundled archive), false when it has none.
+type PastResults func(season, round int, session string) ([]f1.Result, bool)
+
 // Follower follows one OpenF1 session and publishes it on the bus: its
 // results (races and sprints) to f1.results when new or changed, and its
-// running order, gaps, laps, pit stops and race-control messages to
-// f1.live as LiveUpdates.
+// drivers, running order, gaps, laps, pit stops and race-control messages
+// to f1.live as LiveUpdates.
 //
-// It polls the REST API every PollInterval, asking only for rows newer
-// than those it has seen. When the client has credentials (and PollOnly is
-// not set) it subscribes to OpenF1's MQTT feed for the live data and the
-// session results instead, and polls only while the feed is down; the
+// Its sources, best first: OpenF1's MQTT feed when the client has
+// credentials (and PollOnly is not set), REST polling otherwise and
+// whenever the feed is down or silent, and Archive for a session that was
+// over before Run started when OpenF1 has no results for it. A switch is
+// logged, counted (podium_openf1_fallbacks_total, podium_openf1_source)
+// and published as a KindSource update, which the race page shows. The
 // session, its drivers and its starting grid always come over REST.
 //
+// Every row is decoded by DecodeRow whatever its source, and a row is
+// published once however many sources bring it (its identity and content
+// decide), so that a switch loses and doubles nothing.
+//
 // Run stops when the session has ended and its results have been stable
-// for StableFor, or when ctx ends. Only Client is required.
+// for StableFor, or when ctx ends. RunRecording plays a Recording through
+// the same path. Only Client is required (and not for RunRecording).
 type Follower struct {
 	Client *Client
 	// Session is the followed session: a session_key, or "latest" (the
@@ -55,6 +71,9 @@ type Follower struct {
 	// Resolver gives rounds and archive ids (the season archive); rounds
 	// and ids it does not know are derived from OpenF1 (FallbackResolver).
 	Resolver Resolver
+	// Archive gives the results of a session that was over when Run
+	// started, when OpenF1 has none; nil: none.
+	Archive PastResults
 	// PollInterval is the time between two REST polls, default 5 s: each
 	// poll costs about six requests of the client's rate limit.
 	PollInterval time.Duration
@@ -68,6 +87,10 @@ type Follower struct {
 	// ResultsWait is how long after a race's end Run waits for results
 	// before failing with ErrNoResults; default 3 h.
 	ResultsWait time.Duration
+	// StaleAfter is how long the MQTT feed may stay silent while the
+	// session runs before REST polling takes over (a feed that stopped
+	// without closing the connection); default 20 s.
+	StaleAfter time.Duration
 	// LiveSince, when set, skips live rows dated before it (a follow
 	// started mid-race does not publish the race's history).
 	LiveSince time.Time
@@ -78,37 +101,56 @@ type Follower struct {
 	// MQTTTopicPrefix is put before endpoint names to make topics, default
 	// "v1/".
 	MQTTTopicPrefix string
+	// Delay holds every message back this long before it is published (a
+	// broadcast delay, to match a TV stream); 0 publishes at once.
+	Delay time.Duration
+	// Record, when set, receives every new or changed OpenF1 row as it
+	// arrives.
+	Record *Recorder
+	// Metrics registers the follower's metrics; nil registers none.
+	Metrics prometheus.Registerer
 	// Logger receives progress logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock that decides when the session has ended; default
 	// time.Now.
 	Now func() time.Time
 
-	// onSubscribed, when set, is called once the MQTT subscriptions are
+	// onSubscribed, when set, is called each time MQTT subscriptions are
 	// acknowledged (tests).
 	onSubscribed func()
 }
 
 // Run follows the session until it is over (nil), ctx ends (ctx.Err()),
 // or it fails: the session cannot be found, the bus refuses messages, or
-// OpenF1 keeps failing.
-func (f *Follower) Run(ctx context.Context, b bus.Bus) error {
+// OpenF1 keeps failing. With a nil b nothing is published (Record only).
+func (f *Follower) Run(ctx context.Context, b bus.Bus) (err error) {
 	if f.Client == nil {
 		return errors.New("openf1: Follower.Client is not set")
 	}
 	cfg := *f
 	cfg.setDefaults()
-	st, err := cfg.start(ctx)
+	boot, err := cfg.fetchBootstrap(ctx)
 	if err != nil {
 		return err
 	}
+	st, err := cfg.newFollow(ctx, b, boot)
+	if err != nil {
+		return err
+	}
+	defer func() { err = st.close(err) }()
 	st.log.Info("following OpenF1 session", "session_key", st.id.SessionKey, "session", st.session.SessionName,
 		"grand_prix", st.id.GrandPrix, "season", st.id.Season, "round", st.id.Round,
-		"date_end", st.session.DateEnd.Time, "mqtt", cfg.useMQTT())
-	if cfg.useMQTT() {
-		return st.runMQTT(ctx, b)
+		"date_end", st.session.DateEnd.Time, "mqtt", cfg.useMQTT(), "delay", cfg.Delay)
+	if err := st.ingest(ctx, f1.SourceOpenF1REST, boot.rows); err != nil {
+		return err
 	}
-	return st.runPoll(ctx, b)
+	if cfg.useMQTT() {
+		return st.runMQTT(ctx)
+	}
+	if err := st.setSource(ctx, f1.SourceOpenF1REST, false, ""); err != nil {
+		return err
+	}
+	return st.runPoll(ctx)
 }
 
 func (f *Follower) setDefaults() {
@@ -126,6 +168,9 @@ func (f *Follower) setDefaults() {
 	}
 	if f.ResultsWait <= 0 {
 		f.ResultsWait = DefaultResultsWait
+	}
+	if f.StaleAfter <= 0 {
+		f.StaleAfter = DefaultStaleAfter
 	}
 	if f.MQTTURL == "" {
 		f.MQTTURL = DefaultMQTTURL
@@ -148,32 +193,39 @@ type follow struct {
 	cfg *Follower
 	c   *Client
 	log *slog.Logger
+	out *outbox
+	m   *metrics
 
-	session  Session
-	meeting  Meeting
-	id       Identity
-	results  bool // a race or sprint: publishes f1.Results
-	resolver Resolvers
-	fallback *FallbackResolver
+	session     Session
+	meeting     Meeting
+	id          Identity
+	results     bool // a race or sprint: publishes f1.Results
+	resolver    Resolvers
+	fallbackRes *FallbackResolver
 
-	drivers []Driver
-	grid    []StartingGrid
+	drivers map[int]Driver
+	grid    map[int]StartingGrid
 	rows    map[int]SessionResult // latest session_result row per car
-	bestLap map[int]float64       // quickest lap per car, for FastestLap
 	// published is the content hash of the last Result published per key.
 	published map[string]string
+	// seen is the content hash of each row handled, by endpoint and
+	// identity: a row seen again unchanged is dropped.
+	seen map[string]map[string]seenRow
 
 	trackers []*tracker
 
-	historic     bool      // the session had settled before Run started
-	lastChange   time.Time // by cfg.Now: last new or changed row
-	lastRefresh  time.Time // by cfg.Now
-	refreshNow   bool      // drivers unknown to the mapping: refresh at once
+	source       string // f1.Source… the follower reads from now
+	fallback     bool   // source is a fallback for a better one
+	historic     bool   // the session had settled before Run started
+	archived     bool   // the archive's results were published
+	lastChange   time.Time
+	lastRefresh  time.Time
+	refreshNow   bool // drivers unknown to the mapping: refresh at once
 	failedPolls  int
 	lastMapError string
 }
 
-// tracker follows one live endpoint.
+// tracker follows one live endpoint over REST.
 type tracker struct {
 	endpoint  string
 	dateField string
@@ -181,8 +233,7 @@ type tracker struct {
 	// rows stored late or amended (laps are completed as they are run).
 	lookback time.Duration
 	cursor   time.Time // newest row date seen
-	seen     map[string]seenRow
-	full     bool // the next poll reads every row (first poll, refresh)
+	full     bool      // the next poll reads every row (first poll, refresh)
 	// prune forgets rows the cursor has passed. Not for endpoints that are
 	// re-read whole (laps): their old rows would look new again.
 	prune bool
@@ -193,55 +244,139 @@ type seenRow struct {
 	at   time.Time
 }
 
-func (f *Follower) start(ctx context.Context) (*follow, error) {
+// bootstrap is what the follower needs to know before it follows: the
+// session, its meeting and drivers, and for a weekend the resolver does not
+// know, the season's meetings and races (to count the rounds).
+type bootstrap struct {
+	session        Session
+	meeting        Meeting
+	drivers        []Driver
+	seasonMeetings []Meeting
+	seasonRaces    []Session
+	// rows are the session's own rows (session, meeting, drivers,
+	// starting grid) to handle first.
+	rows []feedRow
+	// seasonRows are the rows of seasonMeetings and seasonRaces, for the
+	// recording.
+	seasonRows []feedRow
+}
+
+// feedRow is one OpenF1 row as a source delivered it.
+type feedRow struct {
+	endpoint string
+	raw      json.RawMessage
+}
+
+// fetchBootstrap reads the session and what identifies it over REST.
+func (f *Follower) fetchBootstrap(ctx context.Context) (bootstrap, error) {
 	c := f.Client
-	st := &follow{
-		cfg: f, c: c, log: f.Logger,
-		rows: map[int]SessionResult{}, bestLap: map[int]float64{}, published: map[string]string{},
-	}
-	sessions, err := c.Sessions(ctx, SessionKey(f.Session))
+	var boot bootstrap
+	raw, err := c.rawRows(ctx, EndpointSessions, []Filter{SessionKey(f.Session)})
 	if err != nil {
-		return nil, fmt.Errorf("openf1: find session %q: %w", f.Session, err)
+		return boot, fmt.Errorf("openf1: find session %q: %w", f.Session, err)
+	}
+	var sessions []Session
+	for _, r := range raw {
+		if v, err := DecodeRow(EndpointSessions, r); err == nil {
+			sessions = append(sessions, v.(Session))
+		}
 	}
 	if len(sessions) == 0 {
-		return nil, fmt.Errorf("openf1: no session %q", f.Session)
+		return boot, fmt.Errorf("openf1: no session %q", f.Session)
 	}
-	st.session = latestSession(sessions)
+	boot.session = latestSession(sessions)
+	key := boot.session.SessionKey
+	for _, r := range raw {
+		if v, err := DecodeRow(EndpointSessions, r); err == nil && v.(Session).SessionKey == key {
+			boot.rows = append(boot.rows, feedRow{EndpointSessions, r})
+			break
+		}
+	}
+	if boot.session.MeetingKey != 0 {
+		raw, err := c.rawRows(ctx, EndpointMeetings, []Filter{Eq("meeting_key", boot.session.MeetingKey)})
+		if err != nil {
+			return boot, fmt.Errorf("openf1: meeting of session %d: %w", key, err)
+		}
+		if len(raw) > 0 {
+			if v, err := DecodeRow(EndpointMeetings, raw[0]); err == nil {
+				boot.meeting = v.(Meeting)
+				boot.rows = append(boot.rows, feedRow{EndpointMeetings, raw[0]})
+			}
+		}
+	}
+	raw, err = c.rawRows(ctx, EndpointDrivers, []Filter{Eq("session_key", key)})
+	if err != nil {
+		return boot, fmt.Errorf("openf1: drivers of session %d: %w", key, err)
+	}
+	for _, r := range raw {
+		if v, err := DecodeRow(EndpointDrivers, r); err == nil {
+			boot.drivers = append(boot.drivers, v.(Driver))
+			boot.rows = append(boot.rows, feedRow{EndpointDrivers, r})
+		}
+	}
+	if _, ok := ResolveIdentity(Resolvers{f.Resolver, NewFallbackResolver(nil, nil, boot.drivers)}, boot.session, boot.meeting); !ok && boot.session.Year > 0 {
+		// The archive does not know this weekend: count the season's races.
+		ms, err := c.rawRows(ctx, EndpointMeetings, []Filter{Eq("year", boot.session.Year)})
+		if err != nil {
+			return boot, fmt.Errorf("openf1: meetings of %d: %w", boot.session.Year, err)
+		}
+		rs, err := c.rawRows(ctx, EndpointSessions, []Filter{Eq("year", boot.session.Year), Eq("session_name", "Race")})
+		if err != nil {
+			return boot, fmt.Errorf("openf1: races of %d: %w", boot.session.Year, err)
+		}
+		boot.addSeason(ms, rs)
+		for _, r := range ms {
+			boot.seasonRows = append(boot.seasonRows, feedRow{EndpointMeetings, r})
+		}
+		for _, r := range rs {
+			boot.seasonRows = append(boot.seasonRows, feedRow{EndpointSessions, r})
+		}
+	}
+	if _, ok := SessionKind(boot.session.SessionName); ok {
+		raw, err := c.rawRows(ctx, EndpointStartingGrid, []Filter{Eq("session_key", key)})
+		if err != nil {
+			f.Logger.Warn("openf1 starting grid unavailable", "session_key", key, "err", err)
+		}
+		for _, r := range raw {
+			boot.rows = append(boot.rows, feedRow{EndpointStartingGrid, r})
+		}
+	}
+	return boot, nil
+}
+
+// addSeason adds the season's meetings and races (as raw rows).
+func (boot *bootstrap) addSeason(meetings, races []json.RawMessage) {
+	for _, r := range meetings {
+		if v, err := DecodeRow(EndpointMeetings, r); err == nil {
+			boot.seasonMeetings = append(boot.seasonMeetings, v.(Meeting))
+		}
+	}
+	for _, r := range races {
+		if v, err := DecodeRow(EndpointSessions, r); err == nil {
+			boot.seasonRaces = append(boot.seasonRaces, v.(Session))
+		}
+	}
+}
+
+// newFollow places the session of boot and prepares to follow it.
+func (f *Follower) newFollow(ctx context.Context, b bus.Bus, boot bootstrap) (*follow, error) {
+	st := &follow{
+		cfg: f, c: f.Client, log: f.Logger, m: newMetrics(f.Metrics, f.Logger),
+		session: boot.session, meeting: boot.meeting,
+		drivers: map[int]Driver{}, grid: map[int]StartingGrid{}, rows: map[int]SessionResult{},
+		published: map[string]string{}, seen: map[string]map[string]seenRow{},
+	}
 	key := st.session.SessionKey
 	if key == 0 {
 		return nil, fmt.Errorf("openf1: session %q has no session_key", f.Session)
 	}
-	if st.session.MeetingKey != 0 {
-		meetings, err := c.Meetings(ctx, Eq("meeting_key", st.session.MeetingKey))
-		if err != nil {
-			return nil, fmt.Errorf("openf1: meeting of session %d: %w", key, err)
-		}
-		if len(meetings) > 0 {
-			st.meeting = meetings[0]
-		}
-	}
-	if st.drivers, err = c.Drivers(ctx, Eq("session_key", key)); err != nil {
-		return nil, fmt.Errorf("openf1: drivers of session %d: %w", key, err)
+	for _, d := range boot.drivers {
+		st.drivers[d.DriverNumber] = d
 	}
 	_, st.results = SessionKind(st.session.SessionName)
-
-	st.fallback = NewFallbackResolver(nil, nil, st.drivers)
-	st.resolver = Resolvers{f.Resolver, st.fallback}
+	st.fallbackRes = NewFallbackResolver(boot.seasonMeetings, boot.seasonRaces, boot.drivers)
+	st.resolver = Resolvers{f.Resolver, st.fallbackRes}
 	id, ok := ResolveIdentity(st.resolver, st.session, st.meeting)
-	if !ok && st.session.Year > 0 {
-		// The archive does not know this weekend: count the season's races.
-		meetings, err := c.Meetings(ctx, Eq("year", st.session.Year))
-		if err != nil {
-			return nil, fmt.Errorf("openf1: meetings of %d: %w", st.session.Year, err)
-		}
-		races, err := c.Sessions(ctx, Eq("year", st.session.Year), Eq("session_name", "Race"))
-		if err != nil {
-			return nil, fmt.Errorf("openf1: races of %d: %w", st.session.Year, err)
-		}
-		st.fallback = NewFallbackResolver(meetings, races, st.drivers)
-		st.resolver = Resolvers{f.Resolver, st.fallback}
-		id, ok = ResolveIdentity(st.resolver, st.session, st.meeting)
-	}
 	if !ok {
 		if st.results {
 			return nil, fmt.Errorf("openf1: no round for session %d (%s, %s %d)", key,
@@ -251,12 +386,6 @@ func (f *Follower) start(ctx context.Context) (*follow, error) {
 			"session_key", key, "meeting", st.meeting.MeetingName)
 	}
 	st.id = id
-	if st.results {
-		if st.grid, err = c.StartingGrid(ctx, Eq("session_key", key)); err != nil {
-			st.log.Warn("openf1 starting grid unavailable", "session_key", key, "err", err)
-		}
-	}
-
 	st.trackers = []*tracker{
 		{endpoint: EndpointPosition, dateField: "date", lookback: 30 * time.Second, prune: true},
 		{endpoint: EndpointIntervals, dateField: "date", lookback: 30 * time.Second, prune: true},
@@ -265,14 +394,40 @@ func (f *Follower) start(ctx context.Context) (*follow, error) {
 		{endpoint: EndpointRaceControl, dateField: "date", lookback: 30 * time.Second},
 	}
 	for _, t := range st.trackers {
-		t.seen = map[string]seenRow{}
 		t.full = true
 	}
 	now := f.Now()
 	st.lastChange, st.lastRefresh = now, now
 	end := st.session.DateEnd.Time
 	st.historic = !end.IsZero() && now.After(end.Add(f.StableFor))
+	if f.Record != nil {
+		if err := f.Record.start(key); err != nil {
+			return nil, err
+		}
+		// The season's meetings and races place the session when a
+		// recording is played without OpenF1.
+		for _, r := range boot.seasonRows {
+			f.Record.add(r.endpoint, f1.SourceOpenF1REST, r.raw)
+		}
+	}
+	st.out = newOutbox(ctx, b, f.Delay, st.log)
 	return st, nil
+}
+
+// close ends the follow: it publishes what the broadcast delay still holds
+// when the follow ended well (err nil), drops it otherwise, and writes out
+// the recording.
+func (st *follow) close(err error) error {
+	if oerr := st.out.close(err == nil); oerr != nil && err == nil {
+		err = oerr
+	}
+	if st.cfg.Record != nil {
+		if rerr := st.cfg.Record.flush(); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	st.m.setSource("")
+	return err
 }
 
 // latestSession picks the newest of the sessions "latest" matched.
@@ -286,15 +441,15 @@ func latestSession(ss []Session) Session {
 }
 
 // runPoll follows the session over REST.
-func (st *follow) runPoll(ctx context.Context, b bus.Bus) error {
+func (st *follow) runPoll(ctx context.Context) error {
 	ticker := time.NewTicker(st.cfg.PollInterval)
 	defer ticker.Stop()
 	for {
-		changed, err := st.poll(ctx, b, true)
+		changed, err := st.poll(ctx, true)
 		if err != nil {
 			return err
 		}
-		if done, err := st.finished(changed); done || err != nil {
+		if done, err := st.finished(ctx, changed); done || err != nil {
 			return err
 		}
 		select {
@@ -309,38 +464,29 @@ func (st *follow) runPoll(ctx context.Context, b bus.Bus) error {
 // when live is set), publishes it, and reports whether anything changed.
 // OpenF1 failures are logged and retried at the next poll; bus failures
 // and too many failed polls in a row are returned.
-func (st *follow) poll(ctx context.Context, b bus.Bus, live bool) (bool, error) {
-	if err := st.refreshIfDue(ctx); err != nil {
-		return false, err
-	}
-	var msgs []*bus.Message
-	var hashes map[string]string
+func (st *follow) poll(ctx context.Context, live bool) (bool, error) {
+	var rows []feedRow
 	var failed []error
-
-	if st.results {
-		rows, err := st.c.SessionResults(ctx, Eq("session_key", st.id.SessionKey))
-		if err != nil {
-			failed = append(failed, err)
-		} else {
-			st.rows = make(map[int]SessionResult, len(rows))
-			for _, r := range rows {
-				st.rows[r.DriverNumber] = r
-			}
-		}
-	}
+	rows, failed = st.refreshIfDue(ctx)
 	if live {
 		for _, t := range st.trackers {
-			items, err := st.fetch(ctx, t)
+			got, err := st.fetch(ctx, t)
 			if err != nil {
 				failed = append(failed, err)
 				continue
 			}
-			msgs = append(msgs, st.accept(t, items)...)
+			rows = append(rows, got...)
 		}
 	}
-	rmsgs, rh := st.resultMessages()
-	msgs, hashes = append(rmsgs, msgs...), rh
-
+	if st.results {
+		raw, err := st.c.rawRows(ctx, EndpointSessionResult, []Filter{Eq("session_key", st.id.SessionKey)})
+		if err != nil {
+			failed = append(failed, err)
+		}
+		for _, r := range raw {
+			rows = append(rows, feedRow{EndpointSessionResult, r})
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -354,133 +500,177 @@ func (st *follow) poll(ctx context.Context, b bus.Bus, live bool) (bool, error) 
 	} else {
 		st.failedPolls = 0
 	}
-	if err := st.publish(ctx, b, msgs, hashes); err != nil {
+	before := st.lastChange
+	if err := st.ingest(ctx, f1.SourceOpenF1REST, rows); err != nil {
 		return false, err
 	}
-	return len(msgs) > 0, nil
+	return st.lastChange != before, nil
 }
 
-// fetch reads one live endpoint's rows from the tracker's cursor on.
-func (st *follow) fetch(ctx context.Context, t *tracker) ([]liveItem, error) {
+// fetch reads one live endpoint's rows from the tracker's cursor on, in
+// date order.
+func (st *follow) fetch(ctx context.Context, t *tracker) ([]feedRow, error) {
 	filters := []Filter{Eq("session_key", st.id.SessionKey)}
 	var from time.Time
 	if !t.full && !t.cursor.IsZero() {
 		from = t.cursor.Add(-t.lookback)
 	}
-	if from.Before(st.cfg.LiveSince) && t.endpoint != EndpointLaps {
-		from = st.cfg.LiveSince // laps are always read whole on a full read: they decide the fastest lap
+	if from.Before(st.cfg.LiveSince) {
+		from = st.cfg.LiveSince
 	}
 	if !from.IsZero() {
 		filters = append(filters, Gte(t.dateField, from))
 	}
-	id := st.id
-	var items []liveItem
-	switch t.endpoint {
-	case EndpointPosition:
-		rows, err := st.c.Positions(ctx, filters...)
-		if err != nil {
-			return nil, err
+	raw, err := st.c.rawRows(ctx, t.endpoint, filters)
+	if err != nil {
+		return nil, err
+	}
+	type dated struct {
+		at  time.Time
+		row feedRow
+	}
+	rows := make([]dated, 0, len(raw))
+	for _, r := range raw {
+		d := dated{row: feedRow{t.endpoint, r}}
+		if v, err := DecodeRow(t.endpoint, r); err == nil {
+			_, d.at = rowIdentity(v)
 		}
-		for _, r := range rows {
-			items = append(items, positionItem(id, r))
-		}
-	case EndpointIntervals:
-		rows, err := st.c.Intervals(ctx, filters...)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			items = append(items, intervalItem(id, r))
-		}
-	case EndpointLaps:
-		rows, err := st.c.Laps(ctx, filters...)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			st.noteLap(r)
-			items = append(items, lapItem(id, r))
-		}
-	case EndpointPit:
-		rows, err := st.c.Pits(ctx, filters...)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			items = append(items, pitItem(id, r))
-		}
-	case EndpointRaceControl:
-		rows, err := st.c.RaceControl(ctx, filters...)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			items = append(items, raceControlItem(id, r))
-		}
+		rows = append(rows, d)
+	}
+	slices.SortStableFunc(rows, func(a, b dated) int { return a.at.Compare(b.at) })
+	out := make([]feedRow, len(rows))
+	for i, d := range rows {
+		out[i] = d.row
 	}
 	t.full = false
-	return items, nil
+	return out, nil
 }
 
-func (st *follow) noteLap(l Lap) {
-	if l.LapDuration == nil || *l.LapDuration <= 0 {
-		return
-	}
-	if best, ok := st.bestLap[l.DriverNumber]; !ok || *l.LapDuration < best {
-		st.bestLap[l.DriverNumber] = *l.LapDuration
-	}
-}
-
-// accept keeps the items that are new or changed, advances the cursor and
-// returns their messages. Their hashes are recorded at once: a message the
-// bus then refuses ends Run, so nothing is silently skipped.
-func (st *follow) accept(t *tracker, items []liveItem) []*bus.Message {
-	slices.SortStableFunc(items, func(a, b liveItem) int { return a.at.Compare(b.at) })
+// ingest handles rows one source delivered: each is decoded, kept when it
+// is about the followed session and new or changed, recorded, and turned
+// into messages — live updates, and the session's results when a row they
+// depend on changed — which are then published.
+func (st *follow) ingest(ctx context.Context, source string, rows []feedRow) error {
 	var msgs []*bus.Message
-	for _, it := range items {
-		if it.at.After(t.cursor) {
-			t.cursor = it.at
-		}
-		if !st.cfg.LiveSince.IsZero() && (it.at.IsZero() || it.at.Before(st.cfg.LiveSince)) {
-			continue // before the follow started (an undated lap is a first lap)
-		}
-		value, err := json.Marshal(it.u)
+	// Results that could not be mapped are tried again with every batch:
+	// the batch may bring what they lacked.
+	resultsChanged := st.lastMapError != ""
+	for _, fr := range rows {
+		v, err := DecodeRow(fr.endpoint, fr.raw)
 		if err != nil {
-			st.log.Error("openf1 live update not encodable", "ident", it.ident, "err", err)
+			st.m.rejected(fr.endpoint)
+			st.log.Warn("openf1 row not decodable; skipped", "endpoint", fr.endpoint, "source", source, "err", err)
 			continue
 		}
-		hash := contentHash(value)
-		if prev, ok := t.seen[it.ident]; ok && prev.hash == hash {
+		if m, ok := v.(Meeting); ok {
+			if m.MeetingKey != st.session.MeetingKey {
+				continue
+			}
+		} else if rowSessionKey(v) != st.id.SessionKey {
+			continue // another session's data (the feed carries every session)
+		}
+		ident, at := rowIdentity(v)
+		t := st.tracker(fr.endpoint)
+		if t != nil {
+			if at.After(t.cursor) {
+				t.cursor = at
+			}
+			if !st.cfg.LiveSince.IsZero() && (at.IsZero() || at.Before(st.cfg.LiveSince)) {
+				continue // before the follow started (an undated lap is a first lap)
+			}
+		}
+		hash := rowHash(v)
+		seen := st.seen[fr.endpoint]
+		if seen == nil {
+			seen = map[string]seenRow{}
+			st.seen[fr.endpoint] = seen
+		}
+		if prev, ok := seen[ident]; ok && prev.hash == hash {
 			continue
 		}
-		t.seen[it.ident] = seenRow{hash: hash, at: it.at}
-		msgs = append(msgs, liveMessage(it, value, hash))
+		seen[ident] = seenRow{hash: hash, at: at}
+		st.m.row(fr.endpoint, source)
+		if st.cfg.Record != nil {
+			st.cfg.Record.add(fr.endpoint, source, fr.raw)
+		}
+		switch r := v.(type) {
+		case Session:
+			st.session = r
+			continue
+		case Meeting:
+			st.meeting = r
+			continue
+		case SessionResult:
+			if st.results {
+				st.rows[r.DriverNumber] = r
+				resultsChanged = true
+			}
+			continue
+		case StartingGrid:
+			st.grid[r.DriverNumber] = r
+			resultsChanged = resultsChanged || st.results
+			continue
+		case Driver:
+			st.drivers[r.DriverNumber] = r
+			st.fallbackRes.setDrivers(slices.Collect(maps.Values(st.drivers)))
+			resultsChanged = resultsChanged || st.results
+		}
+		u, ok := liveUpdateOf(st.id, v)
+		if !ok {
+			continue
+		}
+		u.Source = source
+		if d, ok := st.drivers[u.DriverNumber]; ok && u.DriverCode == "" {
+			u.DriverCode = d.NameAcronym
+		}
+		m, err := liveMessage(u, ident, hash)
+		if err != nil {
+			st.log.Error("openf1 live update not encodable", "ident", ident, "err", err)
+			continue
+		}
+		msgs = append(msgs, m)
 	}
-	if t.prune {
-		// Forget rows the cursor will not read again.
+	st.prune()
+	var hashes map[string]string
+	if resultsChanged {
+		var rmsgs []*bus.Message
+		rmsgs, hashes = st.resultMessages(source)
+		msgs = append(msgs, rmsgs...)
+	}
+	if st.cfg.Record != nil {
+		if err := st.cfg.Record.flush(); err != nil {
+			return err
+		}
+	}
+	return st.publish(ctx, msgs, hashes)
+}
+
+// prune forgets the rows of pruned endpoints that their cursor will not
+// read again.
+func (st *follow) prune() {
+	for _, t := range st.trackers {
+		if !t.prune {
+			continue
+		}
 		horizon := t.cursor.Add(-t.lookback - time.Minute)
-		for k, s := range t.seen {
+		for k, s := range st.seen[t.endpoint] {
 			if !s.at.IsZero() && s.at.Before(horizon) {
-				delete(t.seen, k)
+				delete(st.seen[t.endpoint], k)
 			}
 		}
 	}
-	return msgs
 }
 
 // resultMessages maps the current session_result rows and returns the
 // results that differ from those published, with their hashes by key.
-func (st *follow) resultMessages() ([]*bus.Message, map[string]string) {
+func (st *follow) resultMessages(source string) ([]*bus.Message, map[string]string) {
 	if !st.results || len(st.rows) == 0 {
 		return nil, nil
 	}
 	rows := slices.Collect(maps.Values(st.rows))
 	slices.SortFunc(rows, func(a, b SessionResult) int { return cmp.Compare(a.DriverNumber, b.DriverNumber) })
-	laps := make([]Lap, 0, len(st.bestLap))
-	for car, d := range st.bestLap {
-		laps = append(laps, Lap{DriverNumber: car, LapDuration: &d})
-	}
-	data := SessionData{Session: st.session, Meeting: st.meeting, Drivers: st.drivers, Results: rows, Grid: st.grid, Laps: laps}
+	data := SessionData{Session: st.session, Meeting: st.meeting, Drivers: st.driverList(), Results: rows,
+		Grid: slices.Collect(maps.Values(st.grid)), Source: source}
 	results, err := mapResults(st.id, data, st.resolver)
 	if err != nil {
 		if msg := err.Error(); msg != st.lastMapError {
@@ -491,12 +681,18 @@ func (st *follow) resultMessages() ([]*bus.Message, map[string]string) {
 		return nil, nil
 	}
 	st.lastMapError = ""
+	return st.changedResults(results)
+}
+
+// changedResults returns the messages of the results that differ from
+// those published, with their hashes by key.
+func (st *follow) changedResults(results []f1.Result) ([]*bus.Message, map[string]string) {
 	var msgs []*bus.Message
 	hashes := map[string]string{}
 	for _, r := range results {
 		m, hash, err := resultMessage(r)
 		if err != nil {
-			st.log.Error("openf1 result not encodable", "key", r.Key(), "err", err)
+			st.log.Error("result not encodable", "key", r.Key(), "err", err)
 			continue
 		}
 		if st.published[m.Key] == hash {
@@ -508,56 +704,82 @@ func (st *follow) resultMessages() ([]*bus.Message, map[string]string) {
 	return msgs, hashes
 }
 
-// publish sends msgs in batches and records the published results.
-func (st *follow) publish(ctx context.Context, b bus.Bus, msgs []*bus.Message, hashes map[string]string) error {
+func (st *follow) driverList() []Driver {
+	ds := slices.Collect(maps.Values(st.drivers))
+	slices.SortFunc(ds, func(a, b Driver) int { return cmp.Compare(a.DriverNumber, b.DriverNumber) })
+	return ds
+}
+
+// publish sends msgs (through the broadcast delay) and records the
+// published results.
+func (st *follow) publish(ctx context.Context, msgs []*bus.Message, hashes map[string]string) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	for batch := range slices.Chunk(msgs, publishBatch) {
-		if err := b.Publish(ctx, batch...); err != nil {
-			return fmt.Errorf("openf1: publish %d messages of session %d: %w", len(batch), st.id.SessionKey, err)
-		}
+	if err := st.out.publish(ctx, msgs); err != nil {
+		return fmt.Errorf("openf1: publish %d messages of session %d: %w", len(msgs), st.id.SessionKey, err)
 	}
-	results := 0
 	for k, h := range hashes {
 		st.published[k] = h
-		results++
 	}
 	st.lastChange = st.cfg.Now()
-	st.log.Info("openf1 published", "session_key", st.id.SessionKey, "results", results, "live", len(msgs)-results)
+	st.log.Debug("openf1 published", "session_key", st.id.SessionKey, "results", len(hashes), "live", len(msgs)-len(hashes))
 	return nil
 }
 
-// refreshIfDue re-reads the session (its end may move), its drivers and
-// its starting grid, and has the next poll read all laps.
-func (st *follow) refreshIfDue(ctx context.Context) error {
-	if !st.refreshDue() {
+// setSource records the source the follower reads from; a change is
+// logged, counted and published as a KindSource update.
+func (st *follow) setSource(ctx context.Context, source string, fallback bool, reason string) error {
+	if source == st.source && fallback == st.fallback {
 		return nil
 	}
-	now := st.cfg.Now()
+	prev := st.source
+	st.source, st.fallback = source, fallback
+	st.m.setSource(source)
+	switch {
+	case fallback:
+		st.m.fallbacks.Inc()
+		st.log.Warn("openf1 source: falling back", "from", prev, "to", source, "reason", reason)
+	case prev != "":
+		st.log.Info("openf1 source: back", "from", prev, "to", source)
+	}
+	u := st.id.update(KindSource, 0, st.cfg.Now().UTC())
+	u.Source, u.Fallback, u.Message = source, fallback, reason
+	value, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	m := &bus.Message{Topic: f1.TopicLive, Key: u.Key(), Value: value,
+		ID:      "openf1/" + strconv.Itoa(u.SessionKey) + "/source/" + strconv.FormatInt(time.Now().UnixNano(), 10),
+		Headers: map[string]string{"content-type": "application/json", "podium-source": source}}
+	return st.publish(ctx, []*bus.Message{m}, nil)
+}
+
+// refreshIfDue re-reads the session (its end may move), its drivers and
+// its starting grid, and has the next poll read all laps. It returns the
+// rows read and the failures.
+func (st *follow) refreshIfDue(ctx context.Context) ([]feedRow, []error) {
+	if !st.refreshDue() {
+		return nil, nil
+	}
 	st.refreshNow = false
-	st.lastRefresh = now
+	st.lastRefresh = st.cfg.Now()
 	key := st.id.SessionKey
-	if ss, err := st.c.Sessions(ctx, Eq("session_key", key)); err == nil && len(ss) > 0 {
-		st.session = ss[0]
-	} else if err != nil {
-		st.log.Warn("openf1 session refresh failed", "session_key", key, "err", err)
-	}
-	if ds, err := st.c.Drivers(ctx, Eq("session_key", key)); err == nil {
-		if len(ds) > 0 {
-			st.drivers = ds
-			st.fallback.setDrivers(ds)
-		}
-	} else {
-		st.log.Warn("openf1 drivers refresh failed", "session_key", key, "err", err)
-	}
+	var rows []feedRow
+	var failed []error
+	eps := []string{EndpointSessions, EndpointDrivers}
 	if st.results {
-		if g, err := st.c.StartingGrid(ctx, Eq("session_key", key)); err == nil {
-			if len(g) > 0 {
-				st.grid = g
-			}
-		} else {
-			st.log.Warn("openf1 starting grid refresh failed", "session_key", key, "err", err)
+		eps = append(eps, EndpointStartingGrid)
+	}
+	for _, ep := range eps {
+		raw, err := st.c.rawRows(ctx, ep, []Filter{Eq("session_key", key)})
+		if err != nil {
+			st.log.Warn("openf1 refresh failed", "endpoint", ep, "session_key", key, "err", err)
+			failed = append(failed, err)
+			continue
+		}
+		for _, r := range raw {
+			rows = append(rows, feedRow{ep, r})
 		}
 	}
 	for _, t := range st.trackers {
@@ -565,7 +787,7 @@ func (st *follow) refreshIfDue(ctx context.Context) error {
 			t.full = true
 		}
 	}
-	return ctx.Err()
+	return rows, failed
 }
 
 func (st *follow) refreshDue() bool {
@@ -574,14 +796,20 @@ func (st *follow) refreshDue() bool {
 
 // finished says whether the follow is over: the session has ended, its
 // results are in and nothing has changed for StableFor (or, for a session
-// that had long ended when Run started, one poll brought nothing new).
-func (st *follow) finished(changed bool) (bool, error) {
+// that had long ended when Run started, one poll brought nothing new). A
+// session long over without results gets the archive's, when it has them.
+func (st *follow) finished(ctx context.Context, changed bool) (bool, error) {
 	now := st.cfg.Now()
 	end := st.session.DateEnd.Time
 	if end.IsZero() || !now.After(end) {
 		return false, nil
 	}
 	if st.results && len(st.rows) == 0 {
+		if st.historic && st.cfg.Archive != nil && !st.archived {
+			if ok, err := st.publishArchive(ctx); ok || err != nil {
+				return true, err
+			}
+		}
 		if now.Sub(end) > st.cfg.ResultsWait {
 			return true, fmt.Errorf("%w %d, %s after its end", ErrNoResults, st.id.SessionKey, st.cfg.ResultsWait)
 		}
@@ -602,6 +830,37 @@ func (st *follow) finished(changed bool) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// publishArchive publishes the archive's results of a session OpenF1 has
+// none for; false when the archive has none either.
+func (st *follow) publishArchive(ctx context.Context) (bool, error) {
+	results, ok := st.cfg.Archive(st.id.Season, st.id.Round, st.id.Session)
+	if !ok || len(results) == 0 {
+		return false, nil
+	}
+	st.archived = true
+	results = slices.Clone(results) // the archive's own are read-only
+	st.log.Info("openf1 has no results for this past session; publishing the archive's", "session_key", st.id.SessionKey,
+		"season", st.id.Season, "round", st.id.Round, "results", len(results))
+	if err := st.setSource(ctx, f1.SourceArchive, true, "OpenF1 has no results for this session"); err != nil {
+		return true, err
+	}
+	for i := range results {
+		results[i].Source = f1.SourceArchive
+		results[i].SessionKey = cmp.Or(results[i].SessionKey, st.id.SessionKey)
+	}
+	msgs, hashes := st.changedResults(results)
+	return true, st.publish(ctx, msgs, hashes)
+}
+
+func (st *follow) tracker(endpoint string) *tracker {
+	for _, t := range st.trackers {
+		if t.endpoint == endpoint {
+			return t
+		}
+	}
+	return nil
 }
 
 func (r *FallbackResolver) setDrivers(ds []Driver) {

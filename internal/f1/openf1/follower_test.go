@@ -14,6 +14,8 @@ import (
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/f1"
+
+	"github.com/podiumhq/podium/internal/f1/openf1/openf1test"
 )
 
 // recordingBus records what is handed to Publish before passing it on: the
@@ -29,6 +31,29 @@ func (r *recordingBus) Publish(ctx context.Context, msgs ...*bus.Message) error 
 	r.msgs = append(r.msgs, msgs...)
 	r.mu.Unlock()
 	return r.Bus.Publish(ctx, msgs...)
+}
+
+// live returns the f1.live messages of OpenF1's live rows: not the drivers
+// nor the source changes.
+func (r *recordingBus) live(t *testing.T) []*bus.Message {
+	var out []*bus.Message
+	for _, m := range r.topic(f1.TopicLive) {
+		if u := decodeLive(t, m); u.Kind != KindDriver && u.Kind != KindSource {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// ofKind returns the f1.live updates of a kind.
+func (r *recordingBus) ofKind(t *testing.T, kind string) []LiveUpdate {
+	var out []LiveUpdate
+	for _, m := range r.topic(f1.TopicLive) {
+		if u := decodeLive(t, m); u.Kind == kind {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 func (r *recordingBus) topic(name string) []*bus.Message {
@@ -125,6 +150,7 @@ func decodeLive(t *testing.T, m *bus.Message) LiveUpdate {
 const (
 	fixtureResults = 20
 	fixtureLive    = 8 + 6 + 6 + 2 + 5 // position, intervals, laps, pit, race_control
+	fixtureDrivers = 20
 )
 
 var (
@@ -132,19 +158,12 @@ var (
 	duringRace = time.Date(2023, 3, 5, 16, 50, 0, 0, time.UTC)
 )
 
-// rowOf matches the fixture row of a car (and lap, when not 0).
-func rowOf(car, lap int) func(map[string]any) bool {
-	return func(r map[string]any) bool {
-		return r["driver_number"] == json.Number(itoa(car)) && (lap == 0 || r["lap_number"] == json.Number(itoa(lap)))
-	}
-}
-
 func TestFollowerPolls(t *testing.T) {
-	f := newFake(t, "bahrain2023")
+	f := openf1test.NewFake(t, openf1test.Bahrain)
 	c := testClient(f, nil, Config{RateLimit: -1})
 	b := enginetest.Open(t, enginetest.JetStream)
 	rb := &recordingBus{Bus: b}
-	clk := newFakeClock(duringRace)
+	clk := openf1test.NewClock(duringRace)
 	logger, _ := testLogger(t)
 	fl := &Follower{Client: c, Session: "7953", PollInterval: 20 * time.Millisecond, Now: clk.Now, Logger: logger}
 
@@ -155,7 +174,7 @@ func TestFollowerPolls(t *testing.T) {
 
 	// Everything OpenF1 has so far is published once.
 	waitFor(t, "the first poll", func() bool {
-		return len(rb.topic(f1.TopicResults)) >= fixtureResults && len(rb.topic(f1.TopicLive)) >= fixtureLive
+		return len(rb.topic(f1.TopicResults)) >= fixtureResults && len(rb.live(t)) >= fixtureLive
 	})
 	results := readTopic(t, b, f1.TopicResults, fixtureResults)
 	first := decodeResult(t, results[0])
@@ -163,7 +182,22 @@ func TestFollowerPolls(t *testing.T) {
 		first.Round != 1 || results[0].Key != "2023/1/RACE/1" || !strings.HasPrefix(results[0].ID, "2023/1/RACE/1#") {
 		t.Errorf("first result %s %s: %+v", results[0].Key, results[0].ID, first)
 	}
-	live := readTopic(t, b, f1.TopicLive, fixtureLive)
+	live := readTopic(t, b, f1.TopicLive, fixtureLive+fixtureDrivers+1)
+	// The drivers, then the source, come first: a page names every car
+	// from its first update.
+	if u := decodeLive(t, live[fixtureDrivers]); u.Kind != KindSource || u.Source != f1.SourceOpenF1REST || u.Fallback {
+		t.Errorf("update %d: %+v, want the source", fixtureDrivers, u)
+	}
+	for _, m := range live[:fixtureDrivers] {
+		u := decodeLive(t, m)
+		if u.Kind != KindDriver || u.DriverName == "" || u.DriverCode == "" || m.Key != u.Key() {
+			t.Errorf("driver update %s: %+v", m.Key, u)
+		}
+		if u.DriverNumber == 1 && (u.DriverName != "Max Verstappen" || u.TeamName != "Red Bull Racing" || u.TeamColour != "3671C6") {
+			t.Errorf("VER: %+v", u)
+		}
+	}
+	live = live[1+fixtureDrivers:]
 	kinds := map[string]int{}
 	var lapped LiveUpdate
 	for _, m := range live {
@@ -193,10 +227,10 @@ func TestFollowerPolls(t *testing.T) {
 	}
 
 	// Later polls ask only for new rows.
-	polls := f.count("/v1/position")
-	waitFor(t, "more polls", func() bool { return f.count("/v1/position") >= polls+2 })
+	polls := f.Count("/v1/position")
+	waitFor(t, "more polls", func() bool { return f.Count("/v1/position") >= polls+2 })
 	var queries []string
-	for _, r := range f.requests() {
+	for _, r := range f.Requests() {
 		if r.Path == "/v1/position" {
 			queries = append(queries, r.RawQuery)
 		}
@@ -207,29 +241,29 @@ func TestFollowerPolls(t *testing.T) {
 
 	// An amended result, a new position, a lap completed: each published
 	// once; the rest is not published again.
-	f.edit(EndpointSessionResult, rowOf(14, 0), func(r map[string]any) {
+	f.Edit(EndpointSessionResult, openf1test.Row(14, 0), func(r map[string]any) {
 		r["gap_to_leader"], r["duration"] = 43.637, 5680.373 // a 5 s penalty
 	})
-	f.add(EndpointPosition, `[{"date":"2023-03-05T16:49:58.200000+00:00","driver_number":44,"meeting_key":1141,"position":4,"session_key":7953}]`)
-	f.edit(EndpointLaps, rowOf(1, 45), func(r map[string]any) {
+	f.Add(EndpointPosition, `[{"date":"2023-03-05T16:49:58.200000+00:00","driver_number":44,"meeting_key":1141,"position":4,"session_key":7953}]`)
+	f.Edit(EndpointLaps, openf1test.Row(1, 45), func(r map[string]any) {
 		r["lap_duration"], r["duration_sector_2"], r["duration_sector_3"] = 96.931, 40.5, 25.56
 	})
 	waitFor(t, "the amendments", func() bool {
-		return len(rb.topic(f1.TopicResults)) >= fixtureResults+1 && len(rb.topic(f1.TopicLive)) >= fixtureLive+2
+		return len(rb.topic(f1.TopicResults)) >= fixtureResults+1 && len(rb.live(t)) >= fixtureLive+2
 	})
-	polls = f.count("/v1/session_result")
-	waitFor(t, "more polls", func() bool { return f.count("/v1/session_result") >= polls+3 })
+	polls = f.Count("/v1/session_result")
+	waitFor(t, "more polls", func() bool { return f.Count("/v1/session_result") >= polls+3 })
 	if n := len(rb.topic(f1.TopicResults)); n != fixtureResults+1 {
 		t.Errorf("%d results published, want %d: unchanged results were republished", n, fixtureResults+1)
 	}
-	if n := len(rb.topic(f1.TopicLive)); n != fixtureLive+2 {
+	if n := len(rb.live(t)); n != fixtureLive+2 {
 		t.Errorf("%d live updates published, want %d", n, fixtureLive+2)
 	}
 	amended := decodeResult(t, rb.topic(f1.TopicResults)[fixtureResults])
 	if amended.CarNumber != 14 || amended.Time != "+43.637" || amended.Order != 3 {
 		t.Errorf("amended result %+v", amended)
 	}
-	newLive := rb.topic(f1.TopicLive)[fixtureLive:]
+	newLive := rb.live(t)[fixtureLive:]
 	gotNew := map[string]bool{}
 	for _, m := range newLive {
 		u := decodeLive(t, m)
@@ -246,7 +280,7 @@ func TestFollowerPolls(t *testing.T) {
 	// The minutely refresh re-reads all laps and the drivers: nothing new.
 	fullLapReads := func() int {
 		n := 0
-		for _, r := range f.requests() {
+		for _, r := range f.Requests() {
 			if r.Path == "/v1/laps" && r.RawQuery == "session_key=7953" {
 				n++
 			}
@@ -256,12 +290,12 @@ func TestFollowerPolls(t *testing.T) {
 	if n := fullLapReads(); n != 1 {
 		t.Errorf("%d full lap reads before the first refresh, want 1", n)
 	}
-	drivers := f.count("/v1/drivers")
+	drivers := f.Count("/v1/drivers")
 	clk.Advance(DefaultRefreshInterval + time.Second)
-	waitFor(t, "a refresh", func() bool { return fullLapReads() == 2 && f.count("/v1/drivers") > drivers })
-	polls = f.count("/v1/session_result")
-	waitFor(t, "more polls", func() bool { return f.count("/v1/session_result") >= polls+2 })
-	if n := len(rb.topic(f1.TopicLive)); n != fixtureLive+2 {
+	waitFor(t, "a refresh", func() bool { return fullLapReads() == 2 && f.Count("/v1/drivers") > drivers })
+	polls = f.Count("/v1/session_result")
+	waitFor(t, "more polls", func() bool { return f.Count("/v1/session_result") >= polls+2 })
+	if n := len(rb.live(t)); n != fixtureLive+2 {
 		t.Errorf("%d live updates published after a refresh, want %d", n, fixtureLive+2)
 	}
 
@@ -283,10 +317,10 @@ func TestFollowerPolls(t *testing.T) {
 }
 
 func TestFollowerHistoricSession(t *testing.T) {
-	f := newFake(t, "bahrain2023")
+	f := openf1test.NewFake(t, openf1test.Bahrain)
 	c := testClient(f, nil, Config{RateLimit: -1})
 	rb := &recordingBus{Bus: enginetest.Open(t, enginetest.JetStream)}
-	clk := newFakeClock(time.Date(2023, 3, 6, 12, 0, 0, 0, time.UTC))
+	clk := openf1test.NewClock(time.Date(2023, 3, 6, 12, 0, 0, 0, time.UTC))
 	logger, _ := testLogger(t)
 	since := time.Date(2023, 3, 5, 16, 0, 0, 0, time.UTC)
 	fl := &Follower{Client: c, Session: "7953", PollInterval: 10 * time.Millisecond, Now: clk.Now, Logger: logger, LiveSince: since}
@@ -300,11 +334,11 @@ func TestFollowerHistoricSession(t *testing.T) {
 		t.Errorf("%d results, want %d", n, fixtureResults)
 	}
 	// Only rows from LiveSince on: 1 position, 6 intervals, 4 laps, 2 race control.
-	if n := len(rb.topic(f1.TopicLive)); n != 13 {
+	if n := len(rb.live(t)); n != 13 {
 		t.Errorf("%d live updates, want 13", n)
 	}
 	var queries []string
-	for _, r := range f.requests() {
+	for _, r := range f.Requests() {
 		if r.Path == "/v1/intervals" {
 			queries = append(queries, r.RawQuery)
 		}
@@ -315,7 +349,7 @@ func TestFollowerHistoricSession(t *testing.T) {
 }
 
 func TestFollowerErrors(t *testing.T) {
-	f := newFake(t, "bahrain2023")
+	f := openf1test.NewFake(t, openf1test.Bahrain)
 	c := testClient(f, nil, Config{RateLimit: -1})
 	b := enginetest.Open(t, enginetest.JetStream)
 	ctx := context.Background()
@@ -328,8 +362,8 @@ func TestFollowerErrors(t *testing.T) {
 	}
 
 	// A race long over without results fails with ErrNoResults.
-	f.set(EndpointSessionResult, `[]`)
-	clk := newFakeClock(time.Date(2023, 3, 6, 12, 0, 0, 0, time.UTC))
+	f.Set(EndpointSessionResult, `[]`)
+	clk := openf1test.NewClock(time.Date(2023, 3, 6, 12, 0, 0, 0, time.UTC))
 	fl := &Follower{Client: c, Session: "7953", PollInterval: 10 * time.Millisecond, Now: clk.Now}
 	if err := fl.Run(ctx, b); !errors.Is(err, ErrNoResults) {
 		t.Errorf("no results: %v, want ErrNoResults", err)
@@ -338,7 +372,7 @@ func TestFollowerErrors(t *testing.T) {
 	// Cancelled: ctx.Err().
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	fl = &Follower{Client: c, Session: "7953", Now: newFakeClock(duringRace).Now}
+	fl = &Follower{Client: c, Session: "7953", Now: openf1test.NewClock(duringRace).Now}
 	if err := fl.Run(cctx, b); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
@@ -347,36 +381,26 @@ func TestFollowerErrors(t *testing.T) {
 // TestFollowerWaitsForDrivers: results naming a car OpenF1 has no driver
 // for yet are held back, the drivers re-read, and published once known.
 func TestFollowerWaitsForDrivers(t *testing.T) {
-	f := newFake(t, "bahrain2023")
-	var piastri string
-	f.mu.Lock()
-	for i, d := range f.data[EndpointDrivers] {
-		if d["driver_number"] == json.Number("81") {
-			b, _ := json.Marshal(d)
-			piastri = "[" + string(b) + "]"
-			f.data[EndpointDrivers] = append(f.data[EndpointDrivers][:i:i], f.data[EndpointDrivers][i+1:]...)
-			break
-		}
-	}
-	f.mu.Unlock()
+	f := openf1test.NewFake(t, openf1test.Bahrain)
+	piastri := f.Remove(EndpointDrivers, openf1test.Row(81, 0))
 	c := testClient(f, nil, Config{RateLimit: -1})
 	rb := &recordingBus{Bus: enginetest.Open(t, enginetest.JetStream)}
 	logger, logs := testLogger(t)
-	fl := &Follower{Client: c, Session: "7953", PollInterval: 10 * time.Millisecond, Now: newFakeClock(duringRace).Now, Logger: logger}
+	fl := &Follower{Client: c, Session: "7953", PollInterval: 10 * time.Millisecond, Now: openf1test.NewClock(duringRace).Now, Logger: logger}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- fl.Run(ctx, rb) }()
 
-	drivers := f.count("/v1/drivers")
-	waitFor(t, "drivers re-read", func() bool { return f.count("/v1/drivers") >= drivers+2 })
+	drivers := f.Count("/v1/drivers")
+	waitFor(t, "drivers re-read", func() bool { return f.Count("/v1/drivers") >= drivers+2 })
 	if n := len(rb.topic(f1.TopicResults)); n != 0 {
 		t.Fatalf("%d results published without all drivers", n)
 	}
 	if !strings.Contains(logs.String(), "car(s) [81]") {
 		t.Error("the missing car is not logged")
 	}
-	f.add(EndpointDrivers, piastri)
+	f.Add(EndpointDrivers, piastri)
 	waitFor(t, "the results", func() bool { return len(rb.topic(f1.TopicResults)) == fixtureResults })
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/podiumhq/podium/internal/f1"
 )
 
 // GapKind says what a Gap holds.
@@ -41,9 +42,6 @@ func SecondsGap(s float64) Gap { return Gap{Kind: GapTime, Seconds: s} }
 // LapsGap returns a gap of n laps.
 func LapsGap(n int) Gap { return Gap{Kind: GapLaps, Laps: n} }
 
-// lapsRE matches "+1 LAP", "+2 LAPS", "1L", "+3 laps".
-var lapsRE = regexp.MustCompile(`(?i)^\+?\s*(\d+)\s*(?:L|LAP|LAPS)$`)
-
 // ParseGap reads a gap as OpenF1 prints it: "+1 LAP", "+2 LAPS",
 // "+20.886", "+1:09.473"; empty is GapNone and other text GapTextual.
 func ParseGap(s string) Gap {
@@ -51,11 +49,8 @@ func ParseGap(s string) Gap {
 	if s == "" {
 		return Gap{}
 	}
-	if m := lapsRE.FindStringSubmatch(s); m != nil {
-		n, err := strconv.Atoi(m[1])
-		if err == nil {
-			return LapsGap(n)
-		}
+	if n, ok := f1.ParseGapLaps(s); ok {
+		return LapsGap(n)
 	}
 	if secs, ok := parseSeconds(strings.TrimPrefix(s, "+")); ok {
 		return SecondsGap(secs)
@@ -91,12 +86,9 @@ func (g Gap) String() string {
 		}
 		return strings.Join(ss, " / ")
 	case g.Kind == GapTime:
-		return "+" + strconv.FormatFloat(g.Seconds, 'f', 3, 64)
+		return f1.FormatGapSeconds(g.Seconds)
 	case g.Kind == GapLaps:
-		if g.Laps == 1 {
-			return "+1 LAP"
-		}
-		return "+" + strconv.Itoa(g.Laps) + " LAPS"
+		return f1.FormatGapLaps(g.Laps)
 	case g.Kind == GapTextual:
 		return g.Text
 	}

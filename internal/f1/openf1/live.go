@@ -18,25 +18,36 @@ const (
 	KindLap         = "lap"
 	KindRaceControl = "race_control"
 	KindPit         = "pit"
+	// KindDriver names a car's driver and team (OpenF1's drivers row):
+	// published before the car's first other update, so that a page names
+	// the driver from the start.
+	KindDriver = "driver"
+	// KindSource says where the follower gets the session from (Source)
+	// and, when Fallback is set, why it fell back (Message).
+	KindSource = "source"
 )
 
 // LiveUpdate is one message of f1.live: a change in a live session's
-// running order (position), gaps (interval), a lap, a pit stop or a
-// race-control message. Its fields other than the identity are those of
-// the OpenF1 row it comes from, under the same JSON names; gaps keep
-// OpenF1's shape (seconds, "+1 LAP", or absent for the leader).
+// running order (position), gaps (interval), a lap, a pit stop, a
+// race-control message, a car's driver, or the follower's source. Its
+// fields other than the identity are those of the OpenF1 row it comes
+// from, under the same JSON names; gaps keep OpenF1's shape (seconds,
+// "+1 LAP", or absent for the leader).
 //
 // Messages are keyed season/round/session/driver_number, or
-// season/round/session for race control, so that one car's updates (and
-// the race-control messages) are read in order.
+// season/round/session for race control and source changes, so that one
+// car's updates (and the race-control messages) are read in order.
 type LiveUpdate struct {
-	Kind       string `json:"kind"` // KindPosition, KindInterval, KindLap, KindRaceControl or KindPit
+	Kind       string `json:"kind"` // one of the Kind… constants
 	Season     int    `json:"season"`
 	Round      int    `json:"round"`   // 0 when unknown (testing)
 	Session    string `json:"session"` // f1.Race, f1.Sprint, or e.g. "QUALIFYING"
 	SessionKey int    `json:"session_key"`
 	MeetingKey int    `json:"meeting_key,omitempty"`
 	GrandPrix  string `json:"grand_prix,omitempty"`
+	// Source is where the row came from: f1.SourceOpenF1MQTT,
+	// f1.SourceOpenF1REST or f1.SourceFile.
+	Source string `json:"source,omitempty"`
 	// DriverNumber is the car, 0 for race-control messages about no car.
 	DriverNumber int    `json:"driver_number,omitempty"`
 	DriverCode   string `json:"driver_code,omitempty"` // e.g. "VER"
@@ -44,6 +55,11 @@ type LiveUpdate struct {
 	// has no date (some first laps).
 	Date time.Time `json:"date,omitzero"`
 
+	// driver
+	DriverName  string `json:"driver_name,omitempty"` // "Max Verstappen"
+	TeamName    string `json:"team_name,omitempty"`
+	TeamColour  string `json:"team_colour,omitempty"` // 6 hex digits
+	HeadshotURL string `json:"headshot_url,omitempty"`
 	// position
 	Position *int `json:"position,omitempty"`
 	// interval
@@ -66,25 +82,18 @@ type LiveUpdate struct {
 	Flag     string `json:"flag,omitempty"`
 	Scope    string `json:"scope,omitempty"`
 	Sector   *int   `json:"sector,omitempty"`
-	Message  string `json:"message,omitempty"`
+	Message  string `json:"message,omitempty"` // also the reason of a fallback
+	// source
+	Fallback bool `json:"fallback,omitempty"`
 }
 
 // Key returns the message key of u on f1.live.
 func (u LiveUpdate) Key() string {
 	k := strconv.Itoa(u.Season) + "/" + strconv.Itoa(u.Round) + "/" + u.Session
-	if u.Kind == KindRaceControl {
+	if u.Kind == KindRaceControl || u.Kind == KindSource {
 		return k
 	}
 	return k + "/" + strconv.Itoa(u.DriverNumber)
-}
-
-// liveItem is a LiveUpdate with the identity of the OpenF1 row behind it:
-// a row seen again with the same identity and content is not republished,
-// one whose content changed (a lap being completed) is.
-type liveItem struct {
-	ident string
-	at    time.Time // the row's date, for the poll cursor
-	u     LiveUpdate
 }
 
 func (id Identity) update(kind string, driver int, date time.Time) LiveUpdate {
@@ -95,57 +104,57 @@ func (id Identity) update(kind string, driver int, date time.Time) LiveUpdate {
 	}
 }
 
-func tsKey(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-func positionItem(id Identity, p Position) liveItem {
-	u := id.update(KindPosition, p.DriverNumber, p.Date.Time)
-	u.Position = p.Position
-	return liveItem{ident: "position/" + strconv.Itoa(p.DriverNumber) + "/" + tsKey(p.Date.Time), at: p.Date.Time, u: u}
-}
-
-func intervalItem(id Identity, iv Interval) liveItem {
-	u := id.update(KindInterval, iv.DriverNumber, iv.Date.Time)
-	if !iv.GapToLeader.IsZero() {
-		g := iv.GapToLeader
-		u.GapToLeader = &g
+// liveUpdateOf returns the update a decoded live row makes, false for rows
+// that are not live data (results, sessions).
+func liveUpdateOf(id Identity, v any) (LiveUpdate, bool) {
+	switch r := v.(type) {
+	case Driver:
+		u := id.update(KindDriver, r.DriverNumber, time.Time{})
+		u.DriverCode, u.DriverName, u.TeamName = r.NameAcronym, r.Name(), r.TeamName
+		u.TeamColour, u.HeadshotURL = string(r.TeamColour), r.HeadshotURL
+		return u, true
+	case Position:
+		u := id.update(KindPosition, r.DriverNumber, r.Date.Time)
+		u.Position = r.Position
+		return u, true
+	case Interval:
+		u := id.update(KindInterval, r.DriverNumber, r.Date.Time)
+		if !r.GapToLeader.IsZero() {
+			g := r.GapToLeader
+			u.GapToLeader = &g
+		}
+		if !r.Interval.IsZero() {
+			g := r.Interval
+			u.Interval = &g
+		}
+		return u, true
+	case Lap:
+		u := id.update(KindLap, r.DriverNumber, r.DateStart.Time)
+		u.LapNumber = r.LapNumber
+		u.LapDuration = r.LapDuration
+		u.DurationSector1, u.DurationSector2, u.DurationSector3 = r.DurationSector1, r.DurationSector2, r.DurationSector3
+		u.IsPitOutLap = r.IsPitOutLap
+		u.STSpeed = r.STSpeed
+		return u, true
+	case Pit:
+		u := id.update(KindPit, r.DriverNumber, r.Date.Time)
+		u.LapNumber = r.LapNumber
+		u.PitDuration = r.PitDuration
+		u.StopDuration = r.StopDuration
+		return u, true
+	case RaceControl:
+		driver := 0
+		if r.DriverNumber != nil {
+			driver = *r.DriverNumber
+		}
+		u := id.update(KindRaceControl, driver, r.Date.Time)
+		if r.LapNumber != nil {
+			u.LapNumber = *r.LapNumber
+		}
+		u.Category, u.Flag, u.Scope, u.Sector, u.Message = r.Category, r.Flag, r.Scope, r.Sector, r.Message
+		return u, true
 	}
-	if !iv.Interval.IsZero() {
-		g := iv.Interval
-		u.Interval = &g
-	}
-	return liveItem{ident: "interval/" + strconv.Itoa(iv.DriverNumber) + "/" + tsKey(iv.Date.Time), at: iv.Date.Time, u: u}
-}
-
-func lapItem(id Identity, l Lap) liveItem {
-	u := id.update(KindLap, l.DriverNumber, l.DateStart.Time)
-	u.LapNumber = l.LapNumber
-	u.LapDuration = l.LapDuration
-	u.DurationSector1, u.DurationSector2, u.DurationSector3 = l.DurationSector1, l.DurationSector2, l.DurationSector3
-	u.IsPitOutLap = l.IsPitOutLap
-	u.STSpeed = l.STSpeed
-	return liveItem{ident: "lap/" + strconv.Itoa(l.DriverNumber) + "/" + strconv.Itoa(l.LapNumber), at: l.DateStart.Time, u: u}
-}
-
-func pitItem(id Identity, p Pit) liveItem {
-	u := id.update(KindPit, p.DriverNumber, p.Date.Time)
-	u.LapNumber = p.LapNumber
-	u.PitDuration = p.PitDuration
-	u.StopDuration = p.StopDuration
-	return liveItem{ident: "pit/" + strconv.Itoa(p.DriverNumber) + "/" + strconv.Itoa(p.LapNumber), at: p.Date.Time, u: u}
-}
-
-func raceControlItem(id Identity, rc RaceControl) liveItem {
-	driver := 0
-	if rc.DriverNumber != nil {
-		driver = *rc.DriverNumber
-	}
-	u := id.update(KindRaceControl, driver, rc.Date.Time)
-	if rc.LapNumber != nil {
-		u.LapNumber = *rc.LapNumber
-	}
-	u.Category, u.Flag, u.Scope, u.Sector, u.Message = rc.Category, rc.Flag, rc.Scope, rc.Sector, rc.Message
-	sum := sha256.Sum256([]byte(rc.Category + "\x00" + rc.Message))
-	return liveItem{ident: "race_control/" + tsKey(rc.Date.Time) + "/" + hex.EncodeToString(sum[:6]), at: rc.Date.Time, u: u}
+	return LiveUpdate{}, false
 }
 
 // contentHash hashes a message value: what decides "changed".
@@ -155,29 +164,43 @@ func contentHash(v []byte) string {
 }
 
 // liveMessage encodes u for f1.live. The message ID (for the engine's
-// duplicate window) is the row identity plus the content hash.
-func liveMessage(it liveItem, value []byte, hash string) *bus.Message {
+// duplicate window) is the row's identity and content hash, which do not
+// depend on the source: the same row from REST and from MQTT has one ID.
+func liveMessage(u LiveUpdate, ident, hash string) (*bus.Message, error) {
+	value, err := json.Marshal(u)
+	if err != nil {
+		return nil, err
+	}
 	return &bus.Message{
 		Topic:   f1.TopicLive,
-		Key:     it.u.Key(),
+		Key:     u.Key(),
 		Value:   value,
-		ID:      "openf1/" + strconv.Itoa(it.u.SessionKey) + "/" + it.ident + "#" + hash,
-		Headers: map[string]string{"content-type": "application/json", "podium-source": "openf1"},
-	}
+		ID:      "openf1/" + strconv.Itoa(u.SessionKey) + "/" + ident + "#" + hash,
+		Headers: map[string]string{"content-type": "application/json", "podium-source": u.Source},
+	}, nil
 }
 
-// resultMessage encodes r for f1.results, ID = key + content hash.
+// resultMessage encodes r for f1.results, with ID = key + content hash.
+// The hash leaves the source out: a result that comes again from another
+// source is the same result, not an amendment.
 func resultMessage(r f1.Result) (*bus.Message, string, error) {
+	src := r.Source
+	r.Source = ""
+	plain, err := json.Marshal(r)
+	if err != nil {
+		return nil, "", err
+	}
+	hash := contentHash(plain)
+	r.Source = src
 	value, err := json.Marshal(r)
 	if err != nil {
 		return nil, "", err
 	}
-	hash := contentHash(value)
 	return &bus.Message{
 		Topic:   f1.TopicResults,
 		Key:     r.Key(),
 		Value:   value,
 		ID:      r.Key() + "#" + hash,
-		Headers: map[string]string{"content-type": "application/json", "podium-source": "openf1"},
+		Headers: map[string]string{"content-type": "application/json", "podium-source": src},
 	}, hash, nil
 }

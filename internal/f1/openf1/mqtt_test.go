@@ -2,6 +2,7 @@ package openf1
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"net"
 	"net/url"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/f1"
+
+	"github.com/podiumhq/podium/internal/f1/openf1/openf1test"
 )
 
 // mqttURL returns the broker of the MQTT tests, or skips.
@@ -51,9 +54,9 @@ func testPublisher(t *testing.T, u *url.URL) *paho.Client {
 
 func TestFollowerMQTT(t *testing.T) {
 	u := mqttURL(t)
-	f := newFake(t, "bahrain2023")
-	f.requireAuth = true
-	c := testClient(f, nil, Config{Username: testUser, Password: testPassword, RateLimit: -1})
+	f := openf1test.NewFake(t, openf1test.Bahrain)
+	f.RequireAuth = true
+	c := testClient(f, nil, Config{Username: openf1test.User, Password: openf1test.Password, RateLimit: -1})
 	b := enginetest.Open(t, enginetest.JetStream)
 	rb := &recordingBus{Bus: b}
 	logger, logs := testLogger(t)
@@ -61,7 +64,7 @@ func TestFollowerMQTT(t *testing.T) {
 	subscribed := make(chan struct{})
 	var once sync.Once
 	fl := &Follower{
-		Client: c, Session: "7953", Now: newFakeClock(duringRace).Now, Logger: logger,
+		Client: c, Session: "7953", Now: openf1test.NewClock(duringRace).Now, Logger: logger,
 		PollInterval: 50 * time.Millisecond, MQTTURL: u.String(), MQTTTopicPrefix: prefix,
 		onSubscribed: func() { once.Do(func() { close(subscribed) }) },
 	}
@@ -79,13 +82,13 @@ func TestFollowerMQTT(t *testing.T) {
 	}
 	// The REST catch-up publishes what OpenF1 had before the subscription.
 	waitFor(t, "the catch-up", func() bool {
-		return len(rb.topic(f1.TopicResults)) >= fixtureResults && len(rb.topic(f1.TopicLive)) >= fixtureLive
+		return len(rb.topic(f1.TopicResults)) >= fixtureResults && len(rb.live(t)) >= fixtureLive
 	})
-	if f.count("/token") == 0 {
+	if f.Count("/token") == 0 {
 		t.Error("no access token was requested for the feed")
 	}
 	time.Sleep(200 * time.Millisecond) // a poll begun before the subscription ends
-	restPolls := f.count("/v1/position")
+	restPolls := f.Count("/v1/position")
 
 	// OpenF1 publishes rows on the feed, with its _id and _key fields.
 	pub := testPublisher(t, u)
@@ -108,17 +111,17 @@ func TestFollowerMQTT(t *testing.T) {
 	}
 
 	waitFor(t, "the feed's rows on the bus", func() bool {
-		return len(rb.topic(f1.TopicResults)) >= fixtureResults+1 && len(rb.topic(f1.TopicLive)) >= fixtureLive+4
+		return len(rb.topic(f1.TopicResults)) >= fixtureResults+1 && len(rb.live(t)) >= fixtureLive+4
 	})
 	time.Sleep(300 * time.Millisecond) // several ticks: nothing more may come
-	if n := len(rb.topic(f1.TopicLive)); n != fixtureLive+4 {
+	if n := len(rb.live(t)); n != fixtureLive+4 {
 		t.Errorf("%d live updates, want %d", n, fixtureLive+4)
 	}
 	if n := len(rb.topic(f1.TopicResults)); n != fixtureResults+1 {
 		t.Errorf("%d results, want %d", n, fixtureResults+1)
 	}
 	got := map[string]LiveUpdate{}
-	for _, m := range rb.topic(f1.TopicLive)[fixtureLive:] {
+	for _, m := range rb.live(t)[fixtureLive:] {
 		u := decodeLive(t, m)
 		got[u.Kind+"/"+itoa(u.DriverNumber)] = u
 	}
@@ -138,10 +141,17 @@ func TestFollowerMQTT(t *testing.T) {
 	if amended.CarNumber != 14 || amended.Time != "+43.637" {
 		t.Errorf("amended result from the feed: %+v", amended)
 	}
-	readTopic(t, b, f1.TopicLive, fixtureLive+4)
+	readTopic(t, b, f1.TopicLive, fixtureLive+4+fixtureDrivers+2)
+	var srcs []string
+	for _, u := range rb.ofKind(t, KindSource) {
+		srcs = append(srcs, u.Source)
+	}
+	if fmt.Sprint(srcs) != fmt.Sprint([]string{f1.SourceOpenF1REST, f1.SourceOpenF1MQTT}) {
+		t.Errorf("sources %v: want the REST catch-up, then MQTT", srcs)
+	}
 
 	// With the feed up, the live endpoints are not polled.
-	if n := f.count("/v1/position"); n != restPolls {
+	if n := f.Count("/v1/position"); n != restPolls {
 		t.Errorf("%d REST position polls while the feed was up, want %d", n-restPolls, 0)
 	}
 
@@ -154,7 +164,7 @@ func TestFollowerMQTT(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
-	if l := logs.String(); strings.Contains(l, testPassword) || strings.Contains(l, "tok-1") {
+	if l := logs.String(); strings.Contains(l, openf1test.Password) || strings.Contains(l, "tok-1") {
 		t.Error("logs contain a secret")
 	}
 }

@@ -12,12 +12,6 @@ import (
 	"github.com/podiumhq/podium/internal/f1"
 )
 
-// scaleFull is the points scale of a race run to (enough of) its distance.
-// TODO: use f1.ScaleFull once internal/f1 defines the Scale constants.
-// OpenF1 does not say when a shortened race scores reduced points, so live
-// results always carry the full scale; the archive corrects such races.
-const scaleFull = "full"
-
 // SessionKind returns podium's kind of an OpenF1 session: f1.Race for
 // "Race", f1.Sprint for "Sprint"; ok=false for sessions whose results are
 // not f1.Results (practice, qualifying, sprint qualifying).
@@ -87,7 +81,9 @@ type SessionData struct {
 	Drivers []Driver
 	Results []SessionResult
 	Grid    []StartingGrid // optional: Result.Grid
-	Laps    []Lap          // optional: decides Result.FastestLap
+	// Source is the f1.Source… constant the results are tagged with,
+	// default f1.SourceOpenF1REST.
+	Source string
 }
 
 // ErrNotResults is returned by MapResults for sessions that are not a race
@@ -104,6 +100,15 @@ var ErrNotResults = errors.New("openf1: session is not a race or a sprint")
 // position → Finished, else NC. A car flagged dnf that has a position and
 // covered 90% of the winner's laps (rounded down) is classified, as the
 // sporting regulations say, and so is Finished.
+//
+// OpenF1's points are the official figure: they become Result.Points,
+// which wins over the points derived from the position. OpenF1 does not say
+// when a shortened race pays reduced points, so PointsScale is always
+// f1.ScaleFull; the official points carry the reduction. The fastest lap is
+// never derived from lap times, which may be incomplete (a lap OpenF1 has
+// not received, a lap time deleted by the stewards): a car holds it only
+// when its official points prove it, i.e. they exceed the points of its
+// position by exactly the season's fastest-lap point.
 func MapResults(d SessionData, r Resolver) ([]f1.Result, error) {
 	if _, ok := SessionKind(d.Session.SessionName); !ok {
 		return nil, fmt.Errorf("%w: session %d is %q", ErrNotResults, d.Session.SessionKey, d.Session.SessionName)
@@ -204,7 +209,7 @@ func mapResults(id Identity, d SessionData, r Resolver) ([]f1.Result, error) {
 		return cmp.Compare(a.sr.DriverNumber, b.sr.DriverNumber)
 	})
 
-	fastest := fastestLapCar(d.Laps)
+	source := cmp.Or(d.Source, f1.SourceOpenF1REST)
 	out := make([]f1.Result, 0, len(rows))
 	var unknown []int
 	for i, c := range rows {
@@ -221,7 +226,7 @@ func mapResults(id Identity, d SessionData, r Resolver) ([]f1.Result, error) {
 			SessionKey:  id.SessionKey,
 			GrandPrix:   id.GrandPrix,
 			Date:        id.Date,
-			PointsScale: scaleFull,
+			PointsScale: f1.ScaleFull,
 			CarNumber:   c.sr.DriverNumber,
 			DriverID:    driverID,
 			DriverCode:  dr.NameAcronym,
@@ -234,12 +239,17 @@ func mapResults(id Identity, d SessionData, r Resolver) ([]f1.Result, error) {
 			Order:       i + 1,
 			Laps:        c.sr.NumberOfLaps,
 			Grid:        grid[c.sr.DriverNumber],
-			FastestLap:  fastest != 0 && fastest == c.sr.DriverNumber,
 			Cars:        len(rows),
+			Source:      source,
 		}
 		if c.status == f1.Finished {
 			p := *c.sr.Position
 			res.Position = &p
+		}
+		if c.sr.Points != nil && !math.IsNaN(*c.sr.Points) && !math.IsInf(*c.sr.Points, 0) {
+			pts := *c.sr.Points
+			res.Points = &pts
+			res.FastestLap = officialFastestLap(res)
 		}
 		res.Time = resultTime(c)
 		if err := res.Validate(); err != nil {
@@ -284,15 +294,16 @@ func FormatRaceTime(seconds float64) string {
 	return fmt.Sprintf("%d:%06.3f", m, s)
 }
 
-// fastestLapCar returns the car with the quickest timed lap, 0 when none.
-func fastestLapCar(laps []Lap) int {
-	best, car := math.Inf(1), 0
-	for _, l := range laps {
-		if l.LapDuration != nil && *l.LapDuration > 0 && *l.LapDuration < best {
-			best, car = *l.LapDuration, l.DriverNumber
-		}
+// officialFastestLap reports whether r's official points prove that its
+// driver set the fastest lap: they are the points of its position plus the
+// season's fastest-lap point.
+func officialFastestLap(r f1.Result) bool {
+	s, err := f1.Rules(r.Season)
+	if err != nil || r.Points == nil || s.FastestLap <= 0 || r.Session != f1.Race {
+		return false
 	}
-	return car
+	r.FastestLap = false
+	return *r.Points == f1.Points(r, s)+s.FastestLap
 }
 
 func posOrMax(p *int) int {

@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/podiumhq/podium/internal/f1"
+
+	"github.com/podiumhq/podium/internal/f1/openf1/openf1test"
 )
 
 // bahrainData reads the race's data from the fake, as the follower does.
 func bahrainData(t *testing.T) (SessionData, []Meeting, []Session) {
 	t.Helper()
-	f := newFake(t, "bahrain2023")
+	f := openf1test.NewFake(t, openf1test.Bahrain)
 	c := testClient(f, nil, Config{RateLimit: -1})
 	ctx := context.Background()
 	var d SessionData
@@ -34,9 +36,6 @@ func bahrainData(t *testing.T) (SessionData, []Meeting, []Session) {
 		t.Fatal(err)
 	}
 	if d.Grid, err = c.StartingGrid(ctx, Eq("session_key", 7953)); err != nil {
-		t.Fatal(err)
-	}
-	if d.Laps, err = c.Laps(ctx, Eq("session_key", 7953)); err != nil {
 		t.Fatal(err)
 	}
 	meetings, err := c.Meetings(ctx, Eq("year", 2023))
@@ -101,7 +100,8 @@ func TestMapResultsBahrain2023(t *testing.T) {
 			t.Errorf("line %d: %v", i+1, err)
 		}
 		if r.Cars != 20 || r.Season != 2023 || r.Round != 1 || r.Session != f1.Race || r.SessionKey != 7953 ||
-			r.GrandPrix != "Bahrain Grand Prix" || r.Date != "2023-03-05" || r.PointsScale != "full" {
+			r.GrandPrix != "Bahrain Grand Prix" || r.Date != "2023-03-05" || r.PointsScale != f1.ScaleFull ||
+			r.Source != f1.SourceOpenF1REST {
 			t.Errorf("line %d identity: %+v", i+1, r)
 		}
 	}
@@ -109,7 +109,7 @@ func TestMapResultsBahrain2023(t *testing.T) {
 	ver := results[0]
 	if ver.DriverID != "max-verstappen" || ver.TeamID != "red-bull-racing" || ver.DriverName != "Max Verstappen" ||
 		ver.TeamName != "Red Bull Racing" || ver.TeamColour != "3671C6" || !strings.HasPrefix(ver.HeadshotURL, "https://") ||
-		ver.Laps != 57 || !ver.FastestLap || ver.Key() != "2023/1/RACE/1" {
+		ver.Laps != 57 || ver.FastestLap || ver.Points == nil || *ver.Points != 25 || ver.Key() != "2023/1/RACE/1" {
 		t.Errorf("VER = %+v", ver)
 	}
 	byCode := map[string]f1.Result{}
@@ -125,9 +125,62 @@ func TestMapResultsBahrain2023(t *testing.T) {
 	if r := byCode["ZHO"]; r.DriverName != "Guanyu Zhou" || r.DriverID != "guanyu-zhou" {
 		t.Errorf("ZHO = %+v", r)
 	}
-	if r := byCode["LEC"]; r.Laps != 39 || r.FastestLap {
+	if r := byCode["LEC"]; r.Laps != 39 || r.FastestLap || r.Points == nil || *r.Points != 0 {
 		t.Errorf("LEC = %+v", r)
 	}
+	if r := byCode["ALB"]; r.Points == nil || *r.Points != 1 {
+		t.Errorf("ALB's official point: %+v", r)
+	}
+}
+
+// TestMapResultsOfficialPoints: session_result.points is the official
+// figure; the fastest lap is taken only when those points prove it.
+func TestMapResultsOfficialPoints(t *testing.T) {
+	pf := func(v float64) *float64 { return &v }
+	p := func(n int) *int { return &n }
+	tests := []struct {
+		name    string
+		season  int
+		session string
+		pos     *int
+		points  *float64
+		// want
+		points2 *float64
+		fastest bool
+	}{
+		{"P1 with the fastest-lap point", 2023, "Race", p(1), pf(26), pf(26), true},
+		{"P1 without it", 2023, "Race", p(1), pf(25), pf(25), false},
+		{"P10 with it", 2024, "Race", p(10), pf(2), pf(2), true},
+		{"P11: no point for the fastest lap", 2023, "Race", p(11), pf(0), pf(0), false},
+		{"no fastest-lap point from 2025", 2025, "Race", p(1), pf(26), pf(26), false},
+		{"half points of a shortened race", 2023, "Race", p(1), pf(12.5), pf(12.5), false},
+		{"sprint", 2023, "Sprint", p(1), pf(8), pf(8), false},
+		{"no points given", 2023, "Race", p(1), nil, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := SessionData{Session: Session{SessionKey: 1, SessionName: tt.session, Year: tt.season},
+				Drivers: []Driver{{DriverNumber: 7, FirstName: "A", LastName: "Driver", TeamName: "Team"}},
+				Results: []SessionResult{{DriverNumber: 7, Position: tt.pos, NumberOfLaps: 50, Points: tt.points}},
+				Source:  f1.SourceOpenF1MQTT}
+			rs, err := MapResults(d, stubResolver{round: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rs[0]
+			if fmt.Sprint(derefF(r.Points)) != fmt.Sprint(derefF(tt.points2)) || r.FastestLap != tt.fastest || r.Source != f1.SourceOpenF1MQTT {
+				t.Errorf("points %v fastest lap %v source %s; want %v %v %s", derefF(r.Points), r.FastestLap, r.Source,
+					derefF(tt.points2), tt.fastest, f1.SourceOpenF1MQTT)
+			}
+		})
+	}
+}
+
+func derefF(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // stubResolver is an archive that knows some entrants.

@@ -25,29 +25,34 @@ type tokenResponse struct {
 // accessToken returns a valid access token, requesting one with the
 // configured credentials when there is none or it is about to expire.
 func (c *Client) accessToken(ctx context.Context) (string, error) {
+	tok, _, err := c.accessTokenUntil(ctx)
+	return tok, err
+}
+
+// accessTokenUntil is accessToken, also returning when the token is due for
+// renewal (a few minutes before it expires): a connection authenticated
+// with it (the MQTT feed) must be renewed by then.
+func (c *Client) accessTokenUntil(ctx context.Context) (string, time.Time, error) {
 	if !c.HasCredentials() {
-		return "", errors.New("openf1: no credentials configured")
+		return "", time.Time{}, errors.New("openf1: no credentials configured")
 	}
 	c.tokMu.Lock()
 	defer c.tokMu.Unlock()
 	if c.token != "" && c.now().Before(c.tokExpiry) {
-		return c.token, nil
+		return c.token, c.tokExpiry, nil
 	}
 	form := url.Values{"username": {c.username}, "password": {c.password}}
 	body, err := c.do(ctx, http.MethodPost, c.tokenURL, form, false)
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) && (ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden) {
-			return "", fmt.Errorf("openf1: access token refused, check the OpenF1 username and password: %w", err)
+			return "", time.Time{}, fmt.Errorf("openf1: access token refused, check the OpenF1 username and password: %w", err)
 		}
-		return "", fmt.Errorf("openf1: request access token: %w", err)
+		return "", time.Time{}, fmt.Errorf("openf1: request access token: %w", err)
 	}
-	var tr tokenResponse
-	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", fmt.Errorf("openf1: decode access token response: %w", err)
-	}
-	if tr.AccessToken == "" {
-		return "", errors.New("openf1: access token response has no access_token")
+	tr, err := decodeTokenResponse(body)
+	if err != nil {
+		return "", time.Time{}, err
 	}
 	life := parseExpiresIn(tr.ExpiresIn)
 	// Refresh ahead of expiry: 5 minutes early, or half-way for short tokens.
@@ -55,7 +60,19 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	c.token = tr.AccessToken
 	c.tokExpiry = c.now().Add(life - margin)
 	c.log.Info("openf1 access token obtained", "expires_in", life) // the token itself is never logged
-	return c.token, nil
+	return c.token, c.tokExpiry, nil
+}
+
+// decodeTokenResponse reads the body of POST /token.
+func decodeTokenResponse(body []byte) (tokenResponse, error) {
+	var tr tokenResponse
+	if err := json.Unmarshal(body, &tr); err != nil {
+		return tr, fmt.Errorf("openf1: decode access token response: %w", err)
+	}
+	if tr.AccessToken == "" {
+		return tr, errors.New("openf1: access token response has no access_token")
+	}
+	return tr, nil
 }
 
 // dropToken forgets the current token so that the next request gets a new one.
