@@ -98,6 +98,21 @@ type Session struct {
 	Results []f1.Result
 }
 
+// SessionResults returns a copy of the results of a race or sprint (kind
+// f1.Race or f1.Sprint) of the archive, false when it has none: the source
+// of last resort of a live follow (openf1.PastResults).
+func (a *Archive) SessionResults(season, round int, kind string) ([]f1.Result, bool) {
+	rd, ok := a.Round(season, round)
+	if !ok {
+		return nil, false
+	}
+	ss, ok := rd.Session(kind)
+	if !ok || len(ss.Results) == 0 {
+		return nil, false
+	}
+	return slices.Clone(ss.Results), true
+}
+
 // Session returns the round's session of kind (f1.Race or f1.Sprint).
 func (r *Round) Session(kind string) (*Session, bool) {
 	for _, s := range r.Sessions {
