@@ -14,10 +14,19 @@ import (
 // server runs.
 func f1Routes(p *platform.App, srv *web.Server) {
 	live := dashboard.NewLive()
-	dashboard.Register(srv, dashboard.Options{DB: p.Store.DB(), Calendar: f1Calendar, Live: live, Logger: p.Log})
+	dashboard.Register(srv, dashboard.Options{DB: p.Store.DB(), Calendar: f1Calendar, Cars: f1Car, Live: live, Logger: p.Log})
 	srv.Background(func(ctx context.Context) {
 		live.Follow(ctx, p.Bus, p.Log, dashboard.NotifyLive(srv.Hub))
 	})
+}
+
+// f1Car names a car of a live session from the archive.
+func f1Car(season, round, car int) (archive.Car, bool) {
+	arc, err := archive.Load()
+	if err != nil {
+		return archive.Car{}, false
+	}
+	return arc.Identities().Car(season, round, car)
 }
 
 // f1Calendar returns the calendar of a season of the archive.

@@ -44,3 +44,22 @@ func (id Identities) Entrant(season, round, carNumber int) (driverID, teamID str
 	}
 	return id.a.Entrant(season, carNumber)
 }
+
+// Car is who drove a car, as a page shows them.
+type Car struct {
+	DriverID, DriverName, DriverCode string
+	TeamName, TeamColour             string
+}
+
+// Car returns who drove car carNumber in a round of season (see Entrant):
+// how a live page names a car the feed knows by number only. ok is false
+// when the archive does not know the car.
+func (id Identities) Car(season, round, carNumber int) (Car, bool) {
+	driverID, teamID, ok := id.Entrant(season, round, carNumber)
+	if !ok {
+		return Car{}, false
+	}
+	d, _ := id.a.Driver(driverID)
+	t, _ := id.a.Team(teamID)
+	return Car{DriverID: driverID, DriverName: d.Name, DriverCode: d.Code, TeamName: t.Name, TeamColour: t.Colour}, true
+}

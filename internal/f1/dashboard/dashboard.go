@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/podiumhq/podium/internal/f1"
+	"github.com/podiumhq/podium/internal/f1/archive"
 	"github.com/podiumhq/podium/internal/stream"
 	"github.com/podiumhq/podium/internal/web"
 )
@@ -70,6 +71,9 @@ type Options struct {
 	// Live is the running order of the sessions followed live; nil shows
 	// none.
 	Live *Live
+	// Cars names, from the archive, the cars of a live session the feed
+	// and the store do not name yet; nil knows none.
+	Cars func(season, round, car int) (archive.Car, bool)
 	// Logger logs the errors of the pages; nil discards them.
 	Logger *slog.Logger
 }

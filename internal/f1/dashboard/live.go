@@ -55,12 +55,29 @@ type liveSession struct {
 	lap       int
 	updated   time.Time // wall clock of the latest update
 	seq       uint64    // Live.seq at the latest update
+	source    LiveSource
+	// sourceSaid is set once a KindSource update named the source: from
+	// then on only those change it.
+	sourceSaid bool
+}
+
+// LiveSource is where a live session's updates come from.
+type LiveSource struct {
+	// Source is an f1.Source… constant ("" while unknown).
+	Source string
+	// Fallback is set when the follower fell back from a better source;
+	// Reason says why.
+	Fallback bool
+	Reason   string
 }
 
 // LiveCar is one car's state in a live session.
 type LiveCar struct {
 	Number int
 	Code   string
+	// Name, Team and Colour are the driver's, from the feed's drivers
+	// (empty until the feed named the car).
+	Name, Team, Colour string
 	// Position is the running position, 0 while unknown.
 	Position int
 	// GapToLeader and Interval are OpenF1's, as printed ("+1.234",
@@ -99,6 +116,8 @@ type LiveSnapshot struct {
 	Control []LiveControl
 	// Updated is when the latest update arrived.
 	Updated time.Time
+	// Source is where the updates come from.
+	Source LiveSource
 }
 
 // NewLive returns an empty live state.
@@ -130,6 +149,16 @@ func (l *Live) Apply(u openf1.LiveUpdate) bool {
 	if u.LapNumber > s.lap && u.Kind != openf1.KindRaceControl {
 		s.lap = u.LapNumber
 	}
+	if u.Kind == openf1.KindSource {
+		s.sourceSaid = true
+		src := LiveSource{Source: u.Source, Fallback: u.Fallback, Reason: u.Message}
+		changed := src != s.source
+		s.source = src
+		return changed
+	}
+	if u.Source != "" && !s.sourceSaid {
+		s.source.Source = u.Source
+	}
 	if u.Kind == openf1.KindRaceControl {
 		ident := u.Date.UTC().Format(time.RFC3339Nano) + "\x00" + u.Category + "\x00" + u.Message
 		if s.seen[ident] {
@@ -158,6 +187,8 @@ func (l *Live) Apply(u openf1.LiveUpdate) bool {
 		c.Code = u.DriverCode
 	}
 	switch u.Kind {
+	case openf1.KindDriver:
+		c.Name, c.Team, c.Colour = u.DriverName, u.TeamName, u.TeamColour
 	case openf1.KindPosition:
 		if u.Position == nil || (!u.Date.IsZero() && u.Date.Before(c.posAt)) {
 			return false
@@ -212,7 +243,7 @@ func (l *Live) Snapshot(id SessionID) (LiveSnapshot, bool) {
 	if !ok {
 		return LiveSnapshot{}, false
 	}
-	snap := LiveSnapshot{SessionID: id, GrandPrix: s.grandPrix, Lap: s.lap, Updated: s.updated}
+	snap := LiveSnapshot{SessionID: id, GrandPrix: s.grandPrix, Lap: s.lap, Updated: s.updated, Source: s.source}
 	for _, c := range s.cars {
 		cc := *c
 		cc.pits = nil

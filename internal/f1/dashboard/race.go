@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -35,14 +36,22 @@ type raceData struct {
 	// Live is the running order when the session is followed live and its
 	// classification is not complete.
 	Live *liveView
+	// Source names where the classification comes from ("archive",
+	// "OpenF1 MQTT"), "" when the store does not say.
+	Source string
 }
 
 // liveView is a live session's running order for the page.
 type liveView struct {
 	Lap     int
 	Updated string
-	Rows    []liveRow
-	Control []controlRow
+	// Source is the badge saying where the running order comes from and
+	// how old it is: "OpenF1 MQTT · 2 s ago"; SourceClass styles it
+	// ("good", or "warn" for a fallback), SourceTitle says why it fell
+	// back.
+	Source, SourceClass, SourceTitle string
+	Rows                             []liveRow
+	Control                          []controlRow
 }
 
 type liveRow struct {
@@ -166,6 +175,9 @@ func (p *pages) buildRace(ctx context.Context, q url.Values) (web.Page, error) {
 		d.Amendments = append(d.Amendments, amendmentRow{Date: n.At.Format(time.DateOnly), Text: n.Text,
 			Source: f1.SourceLabel(n.Source), Car: n.CarNumber})
 	}
+	if len(cls) > 0 && cls[0].Source != "" {
+		d.Source = f1.SourceLabel(cls[0].Source)
+	}
 	id := SessionID{Season: d.Season, Round: d.Round, Session: d.Session}
 	if snap, ok := p.o.Live.Snapshot(id); ok && !d.Complete {
 		if d.GrandPrix == "" {
@@ -175,7 +187,7 @@ func (p *pages) buildRace(ctx context.Context, q url.Values) (web.Page, error) {
 		if err != nil {
 			return page, err
 		}
-		d.Live = liveViewOf(snap, known, p.now())
+		d.Live = p.liveViewOf(snap, known, cls)
 	}
 	title := d.SessionName
 	if d.GrandPrix != "" {
@@ -239,17 +251,44 @@ func (p *pages) driversByCar(ctx context.Context, rounds []f1.RoundInfo, i int, 
 	return known, nil
 }
 
-func liveViewOf(snap LiveSnapshot, known map[int]driverInfo, now time.Time) *liveView {
-	v := &liveView{Lap: snap.Lap, Updated: ago(now.Sub(snap.Updated))}
-	for _, c := range snap.Cars {
-		info := known[c.Number]
-		row := liveRow{Car: c.Number, DriverID: info.id, Name: info.name, Code: c.Code, Team: info.team, Colour: info.colour,
-			GapToLeader: c.GapToLeader, Interval: c.Interval, Lap: c.Lap, Pits: c.Pits}
-		if row.Code == "" {
-			row.Code = info.code
+// liveViewOf shows a live session. A car is named by the feed's drivers,
+// else by the results in the store (known), else by the archive, and by
+// its number only as a last resort. The gap of a car the classification
+// already has out of the race is its status (DNF, DNS, DSQ).
+func (p *pages) liveViewOf(snap LiveSnapshot, known map[int]driverInfo, cls []f1.ScoredResult) *liveView {
+	age := ago(p.now().Sub(snap.Updated))
+	v := &liveView{Lap: snap.Lap, Updated: age}
+	if src := snap.Source; src.Source != "" {
+		v.Source, v.SourceClass = f1.SourceLabel(src.Source)+" · "+age, "good"
+		if src.Fallback {
+			v.Source = f1.SourceLabel(src.Source) + " (fallback) · " + age
+			v.SourceClass, v.SourceTitle = "warn", src.Reason
 		}
+	}
+	out := map[int]string{}
+	for _, r := range cls {
+		if r.Status == f1.DNF || r.Status == f1.DNS || r.Status == f1.DSQ {
+			out[r.CarNumber] = r.Status
+		}
+	}
+	for _, c := range snap.Cars {
+		info := driverInfo{name: c.Name, code: c.Code, team: c.Team, colour: c.Colour}
+		if k, ok := known[c.Number]; ok {
+			info.id = k.id
+			info = fillDriver(info, k)
+		}
+		if info.name == "" && p.o.Cars != nil {
+			if a, ok := p.o.Cars(snap.Season, snap.Round, c.Number); ok {
+				info = fillDriver(info, driverInfo{id: a.DriverID, name: a.DriverName, code: a.DriverCode, team: a.TeamName, colour: a.TeamColour})
+			}
+		}
+		row := liveRow{Car: c.Number, DriverID: info.id, Name: info.name, Code: info.code, Team: info.team, Colour: info.colour,
+			GapToLeader: c.GapToLeader, Interval: c.Interval, Lap: c.Lap, Pits: c.Pits}
 		if row.Name == "" {
-			row.Name = "Car " + strconv.Itoa(c.Number)
+			row.Name = "#" + strconv.Itoa(c.Number)
+		}
+		if st, ok := out[c.Number]; ok {
+			row.GapToLeader, row.Interval = st, ""
 		}
 		if c.Position > 0 {
 			row.Pos = strconv.Itoa(c.Position)
@@ -270,6 +309,16 @@ func liveViewOf(snap LiveSnapshot, known map[int]driverInfo, now time.Time) *liv
 		v.Control = append(v.Control, row)
 	}
 	return v
+}
+
+// fillDriver fills the empty fields of d from more.
+func fillDriver(d, more driverInfo) driverInfo {
+	d.id = cmp.Or(d.id, more.id)
+	d.name = cmp.Or(d.name, more.name)
+	d.code = cmp.Or(d.code, more.code)
+	d.team = cmp.Or(d.team, more.team)
+	d.colour = cmp.Or(d.colour, more.colour)
+	return d
 }
 
 func flagClass(flag string) string {
