@@ -13,10 +13,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/enginetest"
@@ -209,13 +212,31 @@ func (p *livePipeline) checkNoDeadLetters() {
 	}
 }
 
-// checkOnce fails the test if a live row or a result was published twice.
+// checkOnce fails the test if a live row or a result was published twice,
+// or a result in more than one version (a classification published car by
+// car as it arrived).
 func (p *livePipeline) checkOnce() {
 	p.t.Helper()
 	for id, n := range p.bus.counts() {
 		if n > 1 && !strings.Contains(id, "/source/") {
 			p.t.Errorf("message %s published %d times", id, n)
 		}
+	}
+	p.checkResultsOnce()
+}
+
+// checkResultsOnce fails the test unless the 20 results were published
+// once each.
+func (p *livePipeline) checkResultsOnce() {
+	p.t.Helper()
+	results := 0
+	for id, n := range p.bus.counts() {
+		if strings.HasPrefix(id, "2023/1/RACE/") {
+			results += n
+		}
+	}
+	if results != 20 {
+		p.t.Errorf("%d results published, want the 20 of the classification once", results)
 	}
 }
 
@@ -366,6 +387,7 @@ func TestLiveRecordingEndToEnd(t *testing.T) {
 		}
 		p.checkStandings(officialPoints(t))
 		p.checkNoDeadLetters()
+		p.checkResultsOnce() // the live rows were played twice, by the two plays
 		cls, err := f1.Classification(p.ctx, p.st.DB(), 2023, 1, f1.Race)
 		if err != nil {
 			t.Fatal(err)
@@ -495,4 +517,141 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestLiveMQTTFallback cuts the MQTT feed mid-session (a proxy between
+// the follower and the broker): REST polling takes over within 10 s and
+// brings what the feed missed; the page and the metrics say so. When the
+// feed is back, the follower returns to it. Every row is published once:
+// nothing lost, nothing doubled.
+func TestLiveMQTTFallback(t *testing.T) {
+	u := openf1test.MQTTURL(t)
+	p := startPipeline(t, enginetest.JetStream, store.SQLite)
+	fake := openf1test.NewFake(t, openf1test.Bahrain)
+	fake.RequireAuth = true
+	liveEndpoints := []string{openf1.EndpointPosition, openf1.EndpointIntervals, openf1.EndpointLaps, openf1.EndpointPit,
+		openf1.EndpointRaceControl}
+	fake.Drop(append(liveEndpoints, openf1.EndpointSessionResult)...)
+	proxy := openf1test.NewProxy(t, u)
+	prefix := openf1test.TopicPrefix()
+	reg := prometheus.NewRegistry()
+	c := openf1.New(openf1.Config{BaseURL: fake.BaseURL(), Username: openf1test.User, Password: openf1test.Password, RateLimit: -1})
+	p.follow(&openf1.Follower{Client: c, Session: "7953", MQTTURL: proxy.URL(), MQTTTopicPrefix: prefix,
+		Metrics: reg, Now: openf1test.NewClock(bahrainDuringRace).Now})
+	p.waitLiveSource(f1.SourceOpenF1MQTT, false)
+
+	live, results := splitResults(openf1test.FeedFixture(t, openf1test.Bahrain, "mqtt.ndjson"))
+	third := len(live) / 3
+	a, b, rest := live[:third], live[third:2*third], live[2*third:]
+	pub := openf1test.NewPublisher(t, u, prefix)
+	dataRows := func() int {
+		n := 0
+		for _, k := range []string{"position/", "interval/", "lap/", "pit/", "race_control/"} {
+			n += len(p.bus.published(k))
+		}
+		return n
+	}
+	waitRows := func(what string, n int, within time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for dataRows() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d rows published, want %d within %s", what, dataRows(), n, within)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	pub.Send(a...)
+	waitRows("feed A over MQTT", len(a), 30*time.Second)
+
+	// The feed stops; OpenF1's REST API has what happened meanwhile (and
+	// what the feed already brought).
+	proxy.Cut()
+	cut := time.Now()
+	restRows := map[string][]json.RawMessage{}
+	for _, m := range append(slices.Clone(a), b...) {
+		restRows[m.Topic] = append(restRows[m.Topic], withoutFeedFields(t, m.Payload))
+	}
+	for ep, rows := range restRows {
+		raw, err := json.Marshal(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fake.Set(ep, string(raw))
+	}
+	p.waitLiveSource(f1.SourceOpenF1REST, true)
+	waitRows("feed B over REST", len(a)+len(b), 10*time.Second-time.Since(cut))
+	t.Logf("REST took over and brought the missed rows in %s", time.Since(cut).Round(time.Millisecond))
+	p.waitPage("the fallback badge", "OpenF1 REST (fallback) · ", "the OpenF1 MQTT connection was lost")
+	if v := gauge(t, reg, "podium_openf1_fallbacks_total", ""); v != 1 {
+		t.Errorf("podium_openf1_fallbacks_total = %v, want 1", v)
+	}
+	if v := gauge(t, reg, "podium_openf1_source", f1.SourceOpenF1REST); v != 1 {
+		t.Errorf("podium_openf1_source{openf1-rest} = %v, want 1", v)
+	}
+
+	// The feed comes back: the follower returns to it.
+	proxy.Restore()
+	p.waitLiveSource(f1.SourceOpenF1MQTT, false)
+	pub.Send(rest...)
+	waitRows("the rest over MQTT", len(live), 30*time.Second)
+	p.waitPage("the badge back", "OpenF1 MQTT · ")
+	pub.Send(results...)
+	p.checkStandings(officialPoints(t))
+	if v := gauge(t, reg, "podium_openf1_source", f1.SourceOpenF1MQTT); v != 1 {
+		t.Errorf("podium_openf1_source{openf1-mqtt} = %v, want 1", v)
+	}
+	time.Sleep(300 * time.Millisecond) // nothing more may come
+	if n := dataRows(); n != len(live) {
+		t.Errorf("%d live rows published, want %d", n, len(live))
+	}
+	p.checkOnce()
+	p.checkNoDeadLetters()
+}
+
+// withoutFeedFields returns an MQTT payload as the REST API gives the row:
+// without "_id" and "_key".
+func withoutFeedFields(t *testing.T, payload []byte) json.RawMessage {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "_id")
+	delete(m, "_key")
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// gauge reads a metric's value from reg, for the series whose "source"
+// label is source ("" for a metric without labels).
+func gauge(t *testing.T, reg *prometheus.Registry, name, source string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			label := ""
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "source" {
+					label = l.GetValue()
+				}
+			}
+			if label != source {
+				continue
+			}
+			if g := m.GetGauge(); g != nil {
+				return g.GetValue()
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return -1
 }

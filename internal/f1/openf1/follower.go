@@ -214,6 +214,13 @@ type follow struct {
 
 	trackers []*tracker
 
+	// resultsDirty is set when rows the results depend on changed since
+	// they were last published; resultsSource is the source of the latest
+	// such row, lastResultRow when the latest session_result row came.
+	resultsDirty  bool
+	resultsSource string
+	lastResultRow time.Time
+
 	source       string // f1.Source… the follower reads from now
 	fallback     bool   // source is a fallback for a better one
 	historic     bool   // the session had settled before Run started
@@ -603,6 +610,7 @@ func (st *follow) ingest(ctx context.Context, source string, rows []feedRow) err
 		case SessionResult:
 			if st.results {
 				st.rows[r.DriverNumber] = r
+				st.lastResultRow = time.Now()
 				resultsChanged = true
 			}
 			continue
@@ -631,17 +639,40 @@ func (st *follow) ingest(ctx context.Context, source string, rows []feedRow) err
 		msgs = append(msgs, m)
 	}
 	st.prune()
-	var hashes map[string]string
-	if resultsChanged {
-		var rmsgs []*bus.Message
-		rmsgs, hashes = st.resultMessages(source)
-		msgs = append(msgs, rmsgs...)
+	if resultsChanged && st.results {
+		st.resultsDirty, st.resultsSource = true, source
 	}
 	if st.cfg.Record != nil {
 		if err := st.cfg.Record.flush(); err != nil {
 			return err
 		}
 	}
+	if err := st.publish(ctx, msgs, nil); err != nil {
+		return err
+	}
+	return st.flushResults(ctx, false)
+}
+
+// resultsSettle is how long the follower waits for the rest of a
+// classification that arrives car by car (the MQTT feed, a recording)
+// before it publishes what it has.
+const resultsSettle = 3 * time.Second
+
+// flushResults publishes the session's results when rows they depend on
+// changed and the classification is complete (a result for every driver),
+// or settled (no result row for resultsSettle), or force is set. Waiting
+// for the whole classification keeps a classification that arrives car by
+// car from being published as twenty partial ones.
+func (st *follow) flushResults(ctx context.Context, force bool) error {
+	if !st.resultsDirty {
+		return nil
+	}
+	complete := len(st.rows) > 0 && len(st.rows) >= len(st.drivers)
+	if !complete && !force && time.Since(st.lastResultRow) < resultsSettle {
+		return nil
+	}
+	st.resultsDirty = false
+	msgs, hashes := st.resultMessages(st.resultsSource)
 	return st.publish(ctx, msgs, hashes)
 }
 
@@ -801,7 +832,7 @@ func (st *follow) refreshDue() bool {
 func (st *follow) finished(ctx context.Context, changed bool) (bool, error) {
 	now := st.cfg.Now()
 	end := st.session.DateEnd.Time
-	if end.IsZero() || !now.After(end) {
+	if end.IsZero() || !now.After(end) || st.resultsDirty {
 		return false, nil
 	}
 	if st.results && len(st.rows) == 0 {

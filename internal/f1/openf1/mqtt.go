@@ -207,6 +207,9 @@ func (st *follow) runMQTT(ctx context.Context) error {
 					return err
 				}
 			}
+			if err := st.flushResults(ctx, false); err != nil {
+				return err
+			}
 			changed = changed || st.lastChange.After(lastTick)
 			if done, err := st.finished(ctx, changed); done || err != nil {
 				return err

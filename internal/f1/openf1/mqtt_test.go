@@ -2,17 +2,13 @@ package openf1
 
 import (
 	"context"
-	"fmt"
 	"errors"
-	"net"
-	"net/url"
-	"os"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/f1"
@@ -20,47 +16,15 @@ import (
 	"github.com/podiumhq/podium/internal/f1/openf1/openf1test"
 )
 
-// mqttURL returns the broker of the MQTT tests, or skips.
-func mqttURL(t *testing.T) *url.URL {
-	t.Helper()
-	raw := os.Getenv("PODIUM_TEST_MQTT_URL")
-	if raw == "" {
-		t.Skip("PODIUM_TEST_MQTT_URL is not set (e.g. tcp://127.0.0.1:1883): skipping the test against an MQTT broker")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatalf("PODIUM_TEST_MQTT_URL: %v", err)
-	}
-	return u
-}
-
-// testPublisher connects a plain paho client to the broker, playing OpenF1.
-func testPublisher(t *testing.T, u *url.URL) *paho.Client {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", u.Host)
-	if err != nil {
-		t.Fatalf("dial %s: %v", u.Host, err)
-	}
-	cli := paho.NewClient(paho.ClientConfig{Conn: conn})
-	if _, err := cli.Connect(ctx, &paho.Connect{KeepAlive: 30, ClientID: "podium-test-pub-" + randomHex(4), CleanStart: true}); err != nil {
-		t.Fatalf("connect to %s: %v", u.Redacted(), err)
-	}
-	t.Cleanup(func() { _ = cli.Disconnect(&paho.Disconnect{ReasonCode: 0}) })
-	return cli
-}
-
 func TestFollowerMQTT(t *testing.T) {
-	u := mqttURL(t)
+	u := openf1test.MQTTURL(t)
 	f := openf1test.NewFake(t, openf1test.Bahrain)
 	f.RequireAuth = true
 	c := testClient(f, nil, Config{Username: openf1test.User, Password: openf1test.Password, RateLimit: -1})
 	b := enginetest.Open(t, enginetest.JetStream)
 	rb := &recordingBus{Bus: b}
 	logger, logs := testLogger(t)
-	prefix := "podiumtest/" + randomHex(6) + "/v1/"
+	prefix := openf1test.TopicPrefix()
 	subscribed := make(chan struct{})
 	var once sync.Once
 	fl := &Follower{
@@ -91,7 +55,7 @@ func TestFollowerMQTT(t *testing.T) {
 	restPolls := f.Count("/v1/position")
 
 	// OpenF1 publishes rows on the feed, with its _id and _key fields.
-	pub := testPublisher(t, u)
+	pub := openf1test.NewPublisher(t, u, prefix)
 	messages := []struct{ topic, payload string }{
 		{"position", `{"date":"2023-03-05T16:49:58.200000+00:00","driver_number":44,"meeting_key":1141,"position":4,"session_key":7953,"_key":"1678035000000_44","_id":1678035000001}`},
 		{"position", `{"date":"2023-03-05T16:49:58.200000+00:00","driver_number":44,"meeting_key":1141,"position":4,"session_key":7953,"_key":"1678035000000_44","_id":1678035000002}`}, // sent twice
@@ -102,12 +66,8 @@ func TestFollowerMQTT(t *testing.T) {
 		{"session_result", `{"dnf":false,"dns":false,"dsq":false,"driver_number":14,"duration":5680.373,"gap_to_leader":43.637,"meeting_key":1141,"number_of_laps":57,"points":15,"position":3,"session_key":7953,"_key":"sr14","_id":1678035000006}`},
 		{"position", `not json`},
 	}
-	pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer pcancel()
 	for _, m := range messages {
-		if _, err := pub.Publish(pctx, &paho.Publish{Topic: prefix + m.topic, QoS: 1, Payload: []byte(m.payload)}); err != nil {
-			t.Fatalf("publish to %s: %v", m.topic, err)
-		}
+		pub.Publish(m.topic, []byte(m.payload))
 	}
 
 	waitFor(t, "the feed's rows on the bus", func() bool {
@@ -138,7 +98,7 @@ func TestFollowerMQTT(t *testing.T) {
 		t.Errorf("race control from the feed: %+v", u)
 	}
 	amended := decodeResult(t, rb.topic(f1.TopicResults)[fixtureResults])
-	if amended.CarNumber != 14 || amended.Time != "+43.637" {
+	if amended.CarNumber != 14 || amended.Time != "+43.637" || amended.Source != f1.SourceOpenF1MQTT {
 		t.Errorf("amended result from the feed: %+v", amended)
 	}
 	readTopic(t, b, f1.TopicLive, fixtureLive+4+fixtureDrivers+2)
@@ -166,5 +126,95 @@ func TestFollowerMQTT(t *testing.T) {
 	}
 	if l := logs.String(); strings.Contains(l, openf1test.Password) || strings.Contains(l, "tok-1") {
 		t.Error("logs contain a secret")
+	}
+}
+
+// startMQTT runs a follower of the Bahrain race on the test broker and
+// waits for its first subscription.
+func startMQTT(t *testing.T, fl *Follower) (*recordingBus, *openf1test.Publisher, *syncBuffer, chan error) {
+	t.Helper()
+	u := openf1test.MQTTURL(t)
+	prefix := openf1test.TopicPrefix()
+	rb := &recordingBus{Bus: enginetest.Open(t, enginetest.JetStream)}
+	logger, logs := testLogger(t)
+	subscribed := make(chan struct{}, 16)
+	fl.Session, fl.Now, fl.Logger = "7953", openf1test.NewClock(duringRace).Now, logger
+	fl.MQTTURL, fl.MQTTTopicPrefix = u.String(), prefix
+	fl.onSubscribed = func() { subscribed <- struct{}{} }
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	done := make(chan error, 1)
+	go func() { done <- fl.Run(ctx, rb) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Run = %v", err)
+		}
+	})
+	select {
+	case <-subscribed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no MQTT subscription")
+	}
+	return rb, openf1test.NewPublisher(t, u, prefix), logs, done
+}
+
+// announced lists the sources the follower announced, with "+fallback".
+func announced(t *testing.T, rb *recordingBus) []string {
+	var out []string
+	for _, u := range rb.ofKind(t, KindSource) {
+		s := u.Source
+		if u.Fallback {
+			s += "+fallback"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestFollowerMQTTTokenRenewal: OpenF1's token expires; the follower opens
+// a new connection with a fresh token before it does, closes the old one
+// once the new one is subscribed, and neither loses nor doubles a row.
+func TestFollowerMQTTTokenRenewal(t *testing.T) {
+	f := openf1test.NewFake(t, openf1test.Bahrain)
+	f.RequireAuth = true
+	f.ExpiresIn = "4" // renewed 2 s after it was issued
+	c := testClient(f, nil, Config{Username: openf1test.User, Password: openf1test.Password, RateLimit: -1})
+	fl := &Follower{Client: c, PollInterval: 100 * time.Millisecond}
+	rb, pub, logs, _ := startMQTT(t, fl)
+	waitFor(t, "a renewed connection", func() bool {
+		return strings.Count(logs.String(), "openf1 MQTT feed subscribed") >= 2
+	})
+	pub.Publish("position", []byte(`{"date":"2023-03-05T16:49:58.200000+00:00","driver_number":44,"meeting_key":1141,"position":4,"session_key":7953,"_key":"k44","_id":1}`))
+	waitFor(t, "the row", func() bool { return len(rb.ofKind(t, KindPosition)) >= 9 })
+	time.Sleep(200 * time.Millisecond)
+	if n := len(rb.ofKind(t, KindPosition)); n != 9 {
+		t.Errorf("%d positions published, want 9 (8 from the catch-up, 1 from the feed)", n)
+	}
+	if f.Issued() < 2 {
+		t.Errorf("%d tokens issued, want a renewal", f.Issued())
+	}
+	if !strings.Contains(logs.String(), "due for renewal") {
+		t.Error("no renewal logged")
+	}
+	if got := announced(t, rb); slices.Contains(got, f1.SourceOpenF1REST+"+fallback") {
+		t.Errorf("sources %v: the renewal caused a fallback", got)
+	}
+}
+
+// TestFollowerMQTTSilence: a feed that stays connected but silent during
+// the session is replaced by REST polling, until it speaks again.
+func TestFollowerMQTTSilence(t *testing.T) {
+	f := openf1test.NewFake(t, openf1test.Bahrain)
+	c := testClient(f, nil, Config{Username: openf1test.User, Password: openf1test.Password, RateLimit: -1})
+	fl := &Follower{Client: c, PollInterval: 50 * time.Millisecond, StaleAfter: 300 * time.Millisecond}
+	rb, pub, _, _ := startMQTT(t, fl)
+	waitFor(t, "the fallback", func() bool { return slices.Contains(announced(t, rb), f1.SourceOpenF1REST+"+fallback") })
+	polls := f.Count("/v1/position")
+	waitFor(t, "REST polls", func() bool { return f.Count("/v1/position") > polls+2 })
+	pub.Publish("position", []byte(`{"date":"2023-03-05T16:49:58.200000+00:00","driver_number":44,"meeting_key":1141,"position":4,"session_key":7953,"_key":"k44","_id":1}`))
+	want := []string{f1.SourceOpenF1REST, f1.SourceOpenF1MQTT, f1.SourceOpenF1REST + "+fallback", f1.SourceOpenF1MQTT}
+	waitFor(t, "MQTT again", func() bool { return len(announced(t, rb)) >= len(want) })
+	if got := announced(t, rb); fmt.Sprint(got[:len(want)]) != fmt.Sprint(want) {
+		t.Errorf("sources %v, want %v", got, want)
 	}
 }

@@ -79,6 +79,9 @@ func (f *Follower) RunRecording(ctx context.Context, b bus.Bus, rec *Recording, 
 		bar.Add(int64(j - i))
 		i = j
 	}
+	if err := st.flushResults(ctx, true); err != nil {
+		return err
+	}
 	bar.Finish()
 	if st.results && st.lastMapError != "" {
 		return fmt.Errorf("openf1: the recording's results of session %d could not be mapped: %s", st.id.SessionKey, st.lastMapError)
