@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/f1"
 	"github.com/podiumhq/podium/internal/f1/archive"
 	"github.com/podiumhq/podium/internal/f1/dashboard"
+	"github.com/podiumhq/podium/internal/f1/openf1"
 	"github.com/podiumhq/podium/internal/ops"
 	"github.com/podiumhq/podium/internal/platform"
 	"github.com/podiumhq/podium/internal/progress"
@@ -124,16 +127,19 @@ PODIUM_F1_DEMO_INTERVAL). ` + archive.Attribution + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newF1ReplayCmd(a), newF1StandingsCmd(a), newF1RaceCmd(a), newF1LiveCmd(a), newF1AmendmentsCmd(a))
+	cmd.AddCommand(newF1ReplayCmd(a), newF1StandingsCmd(a), newF1RaceCmd(a), newF1LiveCmd(a), newF1RecordCmd(a), newF1AmendmentsCmd(a))
 	return cmd
 }
 
 func newF1ReplayCmd(a *app) *cobra.Command {
 	var opts archive.ReplayOptions
 	var wait bool
+	var file string
+	var speed float64
+	var delay time.Duration
 	cmd := &cobra.Command{
 		Use:   "replay",
-		Short: "Publish a past season's results onto the bus, in race order",
+		Short: "Publish a past season's results, or a recorded session, onto the bus",
 		Long: `Publish the results of a season of the built-in archive (2019 to 2025) to
 f1.results, in race order: rounds in calendar order, the sprint before the
 race, cars from P1 down and the unclassified cars last, one car per message;
@@ -147,6 +153,12 @@ and watch the standings move.
 A replay is idempotent: results are upserted by season/round/session/car and
 penalties by id, so replaying a season again changes nothing (JetStream even
 drops the duplicate messages).
+
+With --file it plays a session recorded by podium f1 record through the live
+path instead, as if it arrived again: drivers, running order, gaps, race
+control on f1.live, then the results on f1.results, paced as recorded divided
+by --speed (0: as fast as possible); --delay holds every update back, like a
+broadcast delay. Open the race page of podium serve to watch it.
 
 With the embedded bus and no other podium process on the data dir, replay
 also runs the F1 processors until they have applied everything, so that
@@ -163,16 +175,33 @@ process applies the results; --wait waits until it has.
   podium f1 replay --season 2023 --from-round 20 --interval 5s
 
   # Publish to a running podium serve and wait until it applied everything
-  podium f1 replay --season 2024 --wait`,
+  podium f1 replay --season 2024 --wait
+
+  # Watch a recorded race again, ten times faster
+  podium f1 replay --file bahrain-2025.ndjson --speed 10`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			arc, err := archive.Load()
 			if err != nil {
 				return err
 			}
+			if file != "" {
+				for _, name := range []string{"season", "from-round", "to-round", "interval"} {
+					if cmd.Flags().Changed(name) {
+						return usageErrorf("--%s replays the archive; --file replays a recording: give one or the other", name)
+					}
+				}
+				if speed < 0 || delay < 0 {
+					return usageErrorf("--speed and --delay must not be negative (--speed 0 plays as fast as possible)")
+				}
+				return a.f1ReplayFile(cmd.Context(), arc, file, speed, delay, wait)
+			}
+			if cmd.Flags().Changed("speed") || cmd.Flags().Changed("delay") {
+				return usageErrorf("--speed and --delay apply to a recording: add --file FILE")
+			}
 			if !cmd.Flags().Changed("season") {
 				seasons := arc.Seasons()
-				return usageErrorf("--season is required: the seasons available are %d to %d", seasons[0], seasons[len(seasons)-1])
+				return usageErrorf("--season is required: the seasons available are %d to %d (or --file FILE for a recorded session)", seasons[0], seasons[len(seasons)-1])
 			}
 			if err := opts.Validate(arc); err != nil {
 				return usageError{err}
@@ -181,17 +210,61 @@ process applies the results; --wait waits until it has.
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&opts.Season, "season", 0, "season to replay, 2019 to 2025 (required)")
+	f.IntVar(&opts.Season, "season", 0, "season to replay, 2019 to 2025 (required without --file)")
 	f.IntVar(&opts.FromRound, "from-round", 0, "first round to replay (default: the first)")
 	f.IntVar(&opts.ToRound, "to-round", 0, "last round to replay (default: the last)")
 	f.DurationVar(&opts.Interval, "interval", 0, "pause between two messages, e.g. 5s for the demo pace (0: as fast as possible)")
 	f.BoolVar(&wait, "wait", false, "when another process runs the processors, wait until they applied everything")
+	f.StringVar(&file, "file", "", "play a recording of podium f1 record through the live path")
+	f.Float64Var(&speed, "speed", 1, "with --file: playing speed, e.g. 10 for ten times faster (0: as fast as possible)")
+	f.DurationVar(&delay, "delay", 0, "with --file: broadcast delay, hold every update back this long")
 	return cmd
 }
 
 // f1Replay publishes opts and, with a bus of its own, applies it.
 func (a *app) f1Replay(ctx context.Context, arc *archive.Archive, opts archive.ReplayOptions, wait bool) error {
-	p, err := platform.Open(ctx, a.cfg, a.logger, platform.Client, "f1 replay")
+	publish := func(ctx context.Context, b bus.Bus) (int, error) {
+		bar := progress.New(a.stderr, fmt.Sprintf("replay %d", opts.Season), 0)
+		n, err := archive.Replay(ctx, b, arc, opts, bar)
+		if err == nil {
+			a.logger.Info("replay published", "season", opts.Season, "from_round", opts.FromRound, "to_round", opts.ToRound, "messages", n)
+		}
+		return n, err
+	}
+	done := fmt.Sprintf("season %d rounds %d to %d applied: podium f1 standings --season %d", opts.Season, opts.FromRound, opts.ToRound, opts.Season)
+	return a.f1Publish(ctx, "f1 replay", opts.Interval > 0, publish, done, wait)
+}
+
+// f1ReplayFile plays a recording through the live path and, with a bus of
+// its own, applies it.
+func (a *app) f1ReplayFile(ctx context.Context, arc *archive.Archive, file string, speed float64, delay time.Duration, wait bool) error {
+	fh, err := os.Open(file)
+	if err != nil {
+		return usageErrorf("cannot read the recording: %v", err)
+	}
+	rec, err := openf1.ReadRecording(fh)
+	_ = fh.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w (is it a file written by podium f1 record?)", file, err)
+	}
+	publish := func(ctx context.Context, b bus.Bus) (int, error) {
+		if err := ensureLiveTopic(ctx, b); err != nil {
+			return 0, err
+		}
+		f := &openf1.Follower{Resolver: arc.Identities(), Logger: a.logger, Delay: delay}
+		bar := progress.New(a.stderr, fmt.Sprintf("replay session %d", rec.Header.SessionKey), 0)
+		return len(rec.Rows), f.RunRecording(ctx, b, rec, speed, bar)
+	}
+	done := fmt.Sprintf("recording of session %d applied: podium f1 race, or the race page of podium serve", rec.Header.SessionKey)
+	return a.f1Publish(ctx, "f1 replay", speed > 0 || delay > 0, publish, done, wait)
+}
+
+// f1Publish runs publish on the bus of the configuration. With a bus of its
+// own it applies what was published with the F1 processors — as it goes
+// when paced, so that the standings move while it runs — and prints done;
+// otherwise another process applies it, and wait waits until it has.
+func (a *app) f1Publish(ctx context.Context, name string, paced bool, publish func(context.Context, bus.Bus) (int, error), done string, wait bool) error {
+	p, err := platform.Open(ctx, a.cfg, a.logger, platform.Client, name)
 	if err != nil {
 		return err
 	}
@@ -200,10 +273,8 @@ func (a *app) f1Replay(ctx context.Context, arc *archive.Archive, opts archive.R
 	local := a.cfg.Bus == "" && !p.Remote
 	env := p.Env()
 
-	// With a bus of our own and a pace, apply as we go, so that the
-	// standings move while the replay runs.
 	stopLive := func() error { return nil }
-	if local && opts.Interval > 0 {
+	if local && paced {
 		liveCtx, cancel := context.WithCancel(ctx)
 		errc := make(chan error, len(procs))
 		for _, pr := range procs {
@@ -218,21 +289,18 @@ func (a *app) f1Replay(ctx context.Context, arc *archive.Archive, opts archive.R
 			return errors.Join(errs...)
 		}
 	}
-	bar := progress.New(a.stderr, fmt.Sprintf("replay %d", opts.Season), 0)
-	n, err := archive.Replay(ctx, p.Bus, arc, opts, bar)
+	n, err := publish(ctx, p.Bus)
 	if lerr := stopLive(); lerr != nil && err == nil {
-		err = fmt.Errorf("apply the replayed results: %w", lerr)
+		err = fmt.Errorf("apply what was published: %w", lerr)
 	}
 	if err != nil {
 		return err
 	}
-	a.logger.Info("replay published", "season", opts.Season, "from_round", opts.FromRound, "to_round", opts.ToRound, "messages", n)
-
 	if local {
 		if err := ops.CatchUp(ctx, env, procs, progress.New(a.stderr, "apply", 0)); err != nil {
-			return fmt.Errorf("apply the replayed results: %w", err)
+			return fmt.Errorf("apply what was published: %w", err)
 		}
-		fmt.Fprintf(a.stderr, "season %d rounds %d to %d applied: podium f1 standings --season %d\n", opts.Season, opts.FromRound, opts.ToRound, opts.Season)
+		fmt.Fprintln(a.stderr, done)
 		return nil
 	}
 	if !wait {
