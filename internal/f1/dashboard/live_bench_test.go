@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 
@@ -95,12 +94,5 @@ func BenchmarkMQTTToBrowser(b *testing.B) {
 		lat = append(lat, time.Since(start))
 	}
 	b.StopTimer()
-	slices.Sort(lat)
-	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	b.ReportMetric(float64(q(0.50).Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(q(0.99).Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
-	b.ReportMetric(0, "ns/op")
-	b.Logf("%d updates MQTT → browser: p50 %s, p99 %s, max %s", len(lat), q(0.50), q(0.99), lat[len(lat)-1])
+	reportLatency(b, lat, "updates MQTT → browser")
 }
-

@@ -67,7 +67,6 @@ type livePipeline struct {
 	ts   *httptest.Server
 	live *dashboard.Live
 	log  *slog.Logger
-	logs *syncBuffer
 }
 
 func startPipeline(t *testing.T, e enginetest.Engine, d store.Dialect) *livePipeline {
@@ -75,10 +74,9 @@ func startPipeline(t *testing.T, e enginetest.Engine, d store.Dialect) *livePipe
 	st := storetest.Open(t, d) // skips without PostgreSQL
 	raw := enginetest.Open(t, e)
 	ctx, cancel := context.WithCancel(testContext(t))
-	logs := &syncBuffer{}
+	log, _ := openf1test.NewLogger(t)
 	p := &livePipeline{t: t, ctx: ctx, bus: &countingBus{Bus: raw, ids: map[string]int{}}, st: st,
-		live: dashboard.NewLive(), logs: logs,
-		log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		live: dashboard.NewLive(), log: log}
 	arc, err := archive.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -100,9 +98,6 @@ func startPipeline(t *testing.T, e enginetest.Engine, d store.Dialect) *livePipe
 		cancel()
 		wg.Wait()
 		p.ts.Close()
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
 	})
 	p.waitFollowing()
 	return p
@@ -499,24 +494,6 @@ func (c *countingBus) published(prefix string) []string {
 		}
 	}
 	return out
-}
-
-// syncBuffer collects logs, shown when a test fails.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestLiveMQTTFallback cuts the MQTT feed mid-session (a proxy between

@@ -1,7 +1,6 @@
 package openf1
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -68,33 +67,7 @@ func (r *recordingBus) topic(name string) []*bus.Message {
 	return out
 }
 
-// syncBuffer collects logs, shown when a test fails.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testLogger(t *testing.T) (*slog.Logger, *syncBuffer) {
-	buf := &syncBuffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", buf.String())
-		}
-	})
-	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
-}
+func testLogger(t *testing.T) (*slog.Logger, *openf1test.Logs) { return openf1test.NewLogger(t) }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()

@@ -131,7 +131,7 @@ func TestFollowerMQTT(t *testing.T) {
 
 // startMQTT runs a follower of the Bahrain race on the test broker and
 // waits for its first subscription.
-func startMQTT(t *testing.T, fl *Follower) (*recordingBus, *openf1test.Publisher, *syncBuffer, chan error) {
+func startMQTT(t *testing.T, fl *Follower) (*recordingBus, *openf1test.Publisher, *openf1test.Logs, chan error) {
 	t.Helper()
 	u := openf1test.MQTTURL(t)
 	prefix := openf1test.TopicPrefix()

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path"
@@ -463,4 +464,35 @@ func (c *Clock) Sleeps() []time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]time.Duration(nil), c.sleeps...)
+}
+
+// Logs collects a test's logs; they are printed if the test fails.
+type Logs struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// NewLogger returns a debug logger writing to Logs, printed when t fails.
+func NewLogger(t testing.TB) (*slog.Logger, *Logs) {
+	l := &Logs{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", l.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug})), l
+}
+
+// Write implements io.Writer.
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns what was logged.
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
