@@ -84,7 +84,7 @@ func startPipeline(t *testing.T, e enginetest.Engine, d store.Dialect) *livePipe
 	srv := web.New(web.Config{})
 	dashboard.Register(srv, dashboard.Options{DB: st.DB(), Calendar: calendar(t), Cars: arc.Identities().Car, Live: p.live})
 	p.ts = httptest.NewServer(srv.Mux)
-	procs := f1.Processors(dashboard.Notify(srv.Hub))
+	procs := f1.Processors(nil)
 	env := stream.Env{Bus: raw, Store: st, Logger: p.log}
 	for _, pr := range procs {
 		if err := stream.Migrate(ctx, st, pr.Spec()); err != nil {

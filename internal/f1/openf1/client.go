@@ -13,14 +13,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/podiumhq/podium/internal/retry"
 )
 
 // DefaultBaseURL is OpenF1's REST API.
@@ -108,7 +108,7 @@ func New(cfg Config) *Client {
 		userAgent:  cfg.UserAgent,
 		log:        cfg.Logger,
 		now:        time.Now,
-		sleep:      sleepCtx,
+		sleep:      retry.Sleep,
 	}
 	if c.base == "" {
 		c.base = DefaultBaseURL
@@ -319,33 +319,14 @@ func (c *Client) wait(ctx context.Context) error {
 // backoff returns the wait before retry attempt+1: exponential from
 // minBackoff, capped at maxBackoff, with jitter in its upper half.
 func (c *Client) backoff(attempt int) time.Duration {
-	d := c.minBackoff
-	for i := 0; i < attempt && d < c.maxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.maxBackoff)
-	half := d / 2
-	if half <= 0 {
-		return d
-	}
-	return half + rand.N(half+1)
+	return retry.Backoff{Initial: c.minBackoff, Max: c.maxBackoff, Jitter: 0.5}.Delay(attempt + 1)
 }
 
-// retryAfter reads a Retry-After header: seconds or an HTTP date.
+// retryAfter reads a Retry-After header (seconds or an HTTP date), capped
+// at maxRetryAfter.
 func (c *Client) retryAfter(h string) (time.Duration, bool) {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0, false
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseFloat(h, 64); err == nil {
-		d = time.Duration(secs * float64(time.Second))
-	} else if t, err := http.ParseTime(h); err == nil {
-		d = t.Sub(c.now())
-	} else {
-		return 0, false
-	}
-	return max(0, min(d, maxRetryAfter)), true
+	d, ok := retry.ParseRetryAfter(h, c.now())
+	return min(d, maxRetryAfter), ok
 }
 
 // errorDetail extracts OpenF1's {"detail": ...} or a short plain-text body.
@@ -382,18 +363,4 @@ func displayURL(rawURL string) string {
 	}
 	u.User = nil
 	return u.RequestURI()
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

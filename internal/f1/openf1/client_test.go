@@ -395,7 +395,7 @@ func TestRetryAfterForms(t *testing.T) {
 	}{
 		{"", 0, false},
 		{"3", 3 * time.Second, true},
-		{"0.5", 500 * time.Millisecond, true},
+		{"0.5", 0, false}, // RFC 9110: a whole number of seconds
 		{t0.Add(20 * time.Second).Format(http.TimeFormat), 20 * time.Second, true},
 		{"3600", maxRetryAfter, true},
 		{"soon", 0, false},
