@@ -328,7 +328,8 @@ func parseOpenF1Query(r *http.Request) ([]cond, error) {
 				}
 			}
 			if !found {
-				return nil, fmt.Errorf("No valid operator found in `%s`.", s) //nolint:staticcheck // OpenF1's message
+				//lint:ignore ST1005 OpenF1's own message, as it answers it
+				return nil, fmt.Errorf("No valid operator found in `%s`.", s)
 			}
 		}
 	}
