@@ -108,7 +108,9 @@ var ErrNotResults = errors.New("openf1: session is not a race or a sprint")
 // never derived from lap times, which may be incomplete (a lap OpenF1 has
 // not received, a lap time deleted by the stewards): a car holds it only
 // when its official points prove it, i.e. they exceed the points of its
-// position by exactly the season's fastest-lap point.
+// position by exactly the season's fastest-lap point. Results with
+// official points are FastestLapOfficial; without them they are not, and
+// the processor flags the race provisional.
 func MapResults(d SessionData, r Resolver) ([]f1.Result, error) {
 	if _, ok := SessionKind(d.Session.SessionName); !ok {
 		return nil, fmt.Errorf("%w: session %d is %q", ErrNotResults, d.Session.SessionKey, d.Session.SessionName)
@@ -249,7 +251,9 @@ func mapResults(id Identity, d SessionData, r Resolver) ([]f1.Result, error) {
 		if c.sr.Points != nil && !math.IsNaN(*c.sr.Points) && !math.IsInf(*c.sr.Points, 0) {
 			pts := *c.sr.Points
 			res.Points = &pts
-			res.FastestLap = officialFastestLap(res)
+			// Official points settle the fastest-lap point: the car that
+			// holds it has it in its points, and no other car does.
+			res.FastestLap, res.FastestLapOfficial = officialFastestLap(res), true
 		}
 		res.Time = resultTime(c)
 		if err := res.Validate(); err != nil {

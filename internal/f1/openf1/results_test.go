@@ -168,9 +168,10 @@ func TestMapResultsOfficialPoints(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := rs[0]
-			if fmt.Sprint(derefF(r.Points)) != fmt.Sprint(derefF(tt.points2)) || r.FastestLap != tt.fastest || r.Source != f1.SourceOpenF1MQTT {
-				t.Errorf("points %v fastest lap %v source %s; want %v %v %s", derefF(r.Points), r.FastestLap, r.Source,
-					derefF(tt.points2), tt.fastest, f1.SourceOpenF1MQTT)
+			if fmt.Sprint(derefF(r.Points)) != fmt.Sprint(derefF(tt.points2)) || r.FastestLap != tt.fastest || r.Source != f1.SourceOpenF1MQTT ||
+				r.FastestLapOfficial != (tt.points != nil) {
+				t.Errorf("points %v fastest lap %v (official %v) source %s; want %v %v (official %v) %s", derefF(r.Points), r.FastestLap,
+					r.FastestLapOfficial, r.Source, derefF(tt.points2), tt.fastest, tt.points != nil, f1.SourceOpenF1MQTT)
 			}
 		})
 	}
