@@ -23,7 +23,7 @@ type result struct {
 // nothing of the real environment).
 func runPodium(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr lockedBuffer // commands log from goroutines (processors)
 	a := newApp(&stdout, &stderr, func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
