@@ -149,28 +149,46 @@ func (n *Notices) Relay(ctx context.Context, publish func(Notice)) (wait func())
 }
 
 // followNotices calls fn with every notice published from now on, by any
-// process, until ctx ends; a failing bus is retried.
+// process, until ctx ends.
 func followNotices(ctx context.Context, b bus.Bus, log *slog.Logger, fn func(Notice)) {
+	Follow(ctx, b, TopicNotices, log, func(msgs []*bus.Message) {
+		for _, m := range msgs {
+			var x Notice
+			if json.Unmarshal(m.Value, &x) == nil && x.Event != "" {
+				fn(x)
+			}
+		}
+	})
+}
+
+// followBackoff paces the retries of a follower whose bus failed.
+var followBackoff = retry.Backoff{Initial: 500 * time.Millisecond, Max: 30 * time.Second}
+
+// Follow reads topic from its newest message on, without a group (nothing
+// is recorded on the bus), and calls fn with each fetched batch, until ctx
+// ends. A failing bus is retried with backoff. Pages use it for what they
+// show live (notices, an F1 session's running order).
+func Follow(ctx context.Context, b bus.Bus, topic string, log *slog.Logger, fn func([]*bus.Message)) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	backoff := retry.Backoff{Initial: 500 * time.Millisecond, Max: 30 * time.Second}
 	for attempt := 1; ctx.Err() == nil; attempt++ {
-		err := follow(ctx, b, fn)
+		start := time.Now()
+		err := follow(ctx, b, topic, fn)
 		if ctx.Err() != nil {
 			return
 		}
-		wait := backoff.Delay(attempt)
-		log.Warn("following the notices topic; retrying", "err", err, "retry_in", wait)
+		if time.Since(start) > time.Minute {
+			attempt = 1
+		}
+		wait := followBackoff.Delay(attempt)
+		log.Warn("following a topic; retrying", "topic", topic, "err", err, "retry_in", wait)
 		_ = retry.Sleep(ctx, wait)
 	}
 }
 
-func follow(ctx context.Context, b bus.Bus, fn func(Notice)) error {
-	if err := b.EnsureTopic(ctx, bus.TopicConfig{Name: TopicNotices, MaxAge: noticesRetention, MaxBytes: 64 << 20}); err != nil {
-		return err
-	}
-	c, err := b.Consume(ctx, bus.ConsumerConfig{Topic: TopicNotices, Start: bus.Latest})
+func follow(ctx context.Context, b bus.Bus, topic string, fn func([]*bus.Message)) error {
+	c, err := b.Consume(ctx, bus.ConsumerConfig{Topic: topic, Start: bus.Latest})
 	if err != nil {
 		return err
 	}
@@ -180,11 +198,6 @@ func follow(ctx context.Context, b bus.Bus, fn func(Notice)) error {
 		if err != nil {
 			return err
 		}
-		for _, m := range msgs {
-			var x Notice
-			if json.Unmarshal(m.Value, &x) == nil && x.Event != "" {
-				fn(x)
-			}
-		}
+		fn(msgs)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/f1"
 	"github.com/podiumhq/podium/internal/f1/openf1"
+	"github.com/podiumhq/podium/internal/stream"
 )
 
 // Limits of the in-memory live state.
@@ -302,36 +303,7 @@ func (l *Live) Active() (SessionID, bool) {
 // calls changed once per session a fetched batch changed, until ctx ends.
 // It reconnects after errors.
 func (l *Live) Follow(ctx context.Context, b bus.Bus, log *slog.Logger, changed func(SessionID)) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	backoff := time.Second
-	for ctx.Err() == nil {
-		err := l.follow(ctx, b, changed)
-		if ctx.Err() != nil {
-			return
-		}
-		log.Warn("following f1.live for the dashboard", "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 30*time.Second)
-	}
-}
-
-func (l *Live) follow(ctx context.Context, b bus.Bus, changed func(SessionID)) error {
-	c, err := b.Consume(ctx, bus.ConsumerConfig{Topic: f1.TopicLive, Start: bus.Latest})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	for {
-		msgs, err := c.Fetch(ctx, 500)
-		if err != nil {
-			return err
-		}
+	stream.Follow(ctx, b, f1.TopicLive, log, func(msgs []*bus.Message) {
 		var touched []SessionID
 		for _, m := range msgs {
 			var u openf1.LiveUpdate
@@ -350,5 +322,5 @@ func (l *Live) follow(ctx context.Context, b bus.Bus, changed func(SessionID)) e
 				changed(id)
 			}
 		}
-	}
+	})
 }
