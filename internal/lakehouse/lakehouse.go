@@ -73,6 +73,7 @@ const (
 // Lake is an open catalog and warehouse.
 type Lake struct {
 	cat       *sqlcat.Catalog
+	props     iceberg.Properties // the catalog's: the warehouse and S3 settings, for file IO
 	warehouse string
 	log       *slog.Logger
 }
@@ -124,7 +125,7 @@ func Open(ctx context.Context, db *sql.DB, dialect Dialect, cfg Config) (*Lake, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Lake{cat: cat, warehouse: wh, log: log}, nil
+	return &Lake{cat: cat, props: props, warehouse: wh, log: log}, nil
 }
 
 // WarehouseURL turns a warehouse setting into the URL Iceberg stores: an
