@@ -163,6 +163,10 @@ func (l *Lake) Close() error { return l.cat.Close() }
 // ErrNoSuchTable is returned for a table that is not in the catalog.
 var ErrNoSuchTable = errors.New("no such table")
 
+// ErrSchema is returned for a table whose columns are not those wanted
+// (EnsureTable): a column missing or of another type.
+var ErrSchema = errors.New("table schema differs")
+
 // ErrConflict is returned when another writer committed to a table since it
 // was loaded: reload it (Table.Refresh) and try again.
 var ErrConflict = errors.New("table changed by another writer")

@@ -28,12 +28,15 @@ var cols = []lakehouse.Column{
 	{Name: "ok", Type: lakehouse.Bool},
 	{Name: "at", Type: lakehouse.Timestamp},
 	{Name: "raw", Type: lakehouse.Binary},
+	{Name: "amount", Type: lakehouse.Decimal12x2},
 }
 
 var t0 = time.Date(2025, 3, 1, 7, 30, 0, 123456000, time.UTC)
 
 func row(id int64, name string) lakehouse.Row {
-	return lakehouse.Row{id, name, float64(id) / 2, int32(id), id%2 == 0, t0.Add(time.Duration(id) * time.Hour), []byte(name)}
+	// amount: cents, negative ones and the largest decimal(12,2) included.
+	amount := []int64{175617, -5, 999_999_999_999, 0}[id%4]
+	return lakehouse.Row{id, name, float64(id) / 2, int32(id), id%2 == 0, t0.Add(time.Duration(id) * time.Hour), []byte(name), amount}
 }
 
 // fakeS3 serves an in-memory S3 with a bucket "lake", path-style.
@@ -107,7 +110,7 @@ func TestLake(t *testing.T) {
 				t.Fatalf("scan of an empty table: %v, %v", rows, err)
 			}
 			// 1: append three rows, one with nulls.
-			r3 := lakehouse.Row{int64(3), "three", nil, nil, nil, nil, nil}
+			r3 := lakehouse.Row{int64(3), "three", nil, nil, nil, nil, nil, nil}
 			if err := tb.Append(ctx, []lakehouse.Row{row(1, "one"), row(2, "two"), r3}, map[string]string{"podium.k": "1"}); err != nil {
 				t.Fatal(err)
 			}

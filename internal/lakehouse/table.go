@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go"
 	icebergio "github.com/apache/iceberg-go/io"
@@ -30,6 +31,9 @@ const (
 	Bool                  // bool
 	Timestamp             // time.Time: Iceberg timestamptz, microseconds, UTC
 	Binary                // []byte
+	// Decimal12x2 is an Iceberg decimal(12,2), money: int64 hundredths
+	// (cents) in Go, so that nothing is rounded on the way.
+	Decimal12x2
 )
 
 func (t Type) String() string {
@@ -48,6 +52,8 @@ func (t Type) String() string {
 		return "timestamptz"
 	case Binary:
 		return "binary"
+	case Decimal12x2:
+		return "decimal(12,2)"
 	}
 	return "type(" + strconv.Itoa(int(t)) + ")"
 }
@@ -68,6 +74,8 @@ func (t Type) iceberg() (iceberg.Type, error) {
 		return iceberg.PrimitiveTypes.TimestampTz, nil
 	case Binary:
 		return iceberg.PrimitiveTypes.Binary, nil
+	case Decimal12x2:
+		return iceberg.DecimalTypeOf(12, 2), nil
 	}
 	return nil, fmt.Errorf("unknown column type %d", int(t))
 }
@@ -136,6 +144,11 @@ func (t *Table) set(tbl *table.Table) error {
 			ct = Timestamp
 		case iceberg.BinaryType:
 			ct = Binary
+		case iceberg.DecimalType:
+			if ft := f.Type.(iceberg.DecimalType); ft.Precision() != 12 || ft.Scale() != 2 {
+				return fmt.Errorf("lakehouse: table %s: column %s has type %s, which podium does not handle", t.name, f.Name, f.Type)
+			}
+			ct = Decimal12x2
 		default:
 			return fmt.Errorf("lakehouse: table %s: column %s has type %s, which podium does not handle", t.name, f.Name, f.Type)
 		}
@@ -155,10 +168,10 @@ func (t *Table) checkColumns(want []Column) error {
 	for _, w := range want {
 		i := slices.IndexFunc(t.cols, func(c Column) bool { return c.Name == w.Name })
 		if i < 0 {
-			return fmt.Errorf("lakehouse: table %s has no column %s (drop the table to re-create it)", t.name, w.Name)
+			return fmt.Errorf("lakehouse: table %s has no column %s: %w (drop the table to re-create it)", t.name, w.Name, ErrSchema)
 		}
 		if t.cols[i].Type != w.Type {
-			return fmt.Errorf("lakehouse: table %s: column %s is %s, want %s", t.name, w.Name, t.cols[i].Type, w.Type)
+			return fmt.Errorf("lakehouse: table %s: column %s is %s, want %s: %w", t.name, w.Name, t.cols[i].Type, w.Type, ErrSchema)
 		}
 	}
 	return nil
@@ -360,6 +373,12 @@ func appendValue(fb array.Builder, c Column, v any) error {
 			return bad()
 		}
 		b.Append(x)
+	case *array.Decimal128Builder:
+		x, ok := v.(int64)
+		if !ok {
+			return bad()
+		}
+		b.Append(decimal128.FromI64(x))
 	default:
 		return fmt.Errorf("arrow builder %T not handled", fb)
 	}
@@ -458,6 +477,9 @@ func readColumn(col arrow.Array, rows []Row, i int) error {
 			rows[r][i] = slices.Clone(a.Value(r))
 		case *array.LargeBinary:
 			rows[r][i] = slices.Clone(a.Value(r))
+		case *array.Decimal128:
+			// decimal(12,2) fits an int64: 12 digits.
+			rows[r][i] = int64(a.Value(r).LowBits())
 		default:
 			return fmt.Errorf("arrow type %s not handled", col.DataType())
 		}

@@ -27,7 +27,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -183,13 +182,20 @@ func (s sink) Run(ctx context.Context, env stream.Env) error {
 	}
 	defer func() { _ = lake.Close() }()
 	r := &run{cfg: s.cfg, env: env, log: log, lake: lake, tables: map[string]*table{}}
-	for name, cols := range map[string][]lakehouse.Column{TableBronze: BronzeColumns, TableSilver: SilverColumns, TableGold: GoldColumns} {
-		t, err := lake.EnsureTable(ctx, name, cols, nil)
+	for _, name := range Tables {
+		var t *table
+		if name == TableGold {
+			t, err = r.ensureGold(ctx) // after silver: an old gold table is computed again from it
+		} else {
+			var lt *lakehouse.Table
+			lt, err = lake.EnsureTable(ctx, name, map[string][]lakehouse.Column{TableBronze: BronzeColumns, TableSilver: SilverColumns}[name], nil)
+			t = &table{Table: lt}
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", Name, err)
 		}
-		r.tables[name] = &table{Table: t}
-		if err := r.tables[name].load(); err != nil {
+		r.tables[name] = t
+		if err := t.load(); err != nil {
 			return fmt.Errorf("%s: %w", Name, err)
 		}
 	}
@@ -495,153 +501,4 @@ func silverRow(a *activities.Activity, loc *time.Location) lakehouse.Row {
 	local := a.StartTime.In(loc)
 	return lakehouse.Row{a.ID, a.EmployeeID, a.StartTime.UTC(), local.Year(), int(local.Month()), a.SportType,
 		a.DistanceM, a.ElapsedS, a.Source, a.UpdatedAt.UTC()}
-}
-
-// Silver column positions.
-const (
-	sID = iota
-	sEmployee
-	sStart
-	sYear
-	sMonth
-	sSport
-	sDistance
-)
-
-// applyGold recomputes the gold rows of every employee whose activities ds
-// touch: the employees the activities belong to now (the current silver
-// snapshot) and belonged to before (the silver snapshot the gold table was
-// last computed from, by time travel).
-func (r *run) applyGold(ctx context.Context, t *table, ds []decoded, props map[string]string) error {
-	silver := r.tables[TableSilver]
-	cur, ok := silver.Current()
-	if !ok {
-		return fmt.Errorf("gold: the silver table has no snapshot")
-	}
-	props[PropSilverSnapshot] = strconv.FormatInt(cur.ID, 10)
-	fin, truncated := final(ds)
-	base, hasBase := t.LastProperty(PropSilverSnapshot)
-	baseID, _ := strconv.ParseInt(base, 10, 64)
-	if truncated || !hasBase || baseID == 0 || !hasSnapshot(silver.Table, baseID) {
-		// Recompute everything: after a truncate, on the first batch, or when
-		// the base snapshot was expired.
-		rows, err := r.goldRows(ctx, silver.Table, nil)
-		if err != nil {
-			return err
-		}
-		return t.Overwrite(ctx, lakehouse.All(), rows, props)
-	}
-	ids := slices.Sorted(maps.Keys(fin))
-	emps := map[string]bool{}
-	for _, a := range fin {
-		if a != nil {
-			emps[a.EmployeeID] = true
-		}
-	}
-	for _, snap := range []int64{baseID, cur.ID} {
-		rows, err := silver.Scan(ctx, lakehouse.ScanOptions{SnapshotID: snap, Filter: lakehouse.InInt64("id", ids...)})
-		if err != nil {
-			return fmt.Errorf("gold: %w", err)
-		}
-		for _, row := range rows {
-			emps[row[sEmployee].(string)] = true
-		}
-	}
-	touched := slices.Sorted(maps.Keys(emps))
-	rows, err := r.goldRows(ctx, silver.Table, touched)
-	if err != nil {
-		return err
-	}
-	return t.Overwrite(ctx, lakehouse.InString("employee_id", touched...), rows, props)
-}
-
-func hasSnapshot(t *lakehouse.Table, id int64) bool {
-	for _, s := range t.History() {
-		if s.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-// goldRows computes the gold rows of employees (all when nil) from the
-// current silver snapshot and the store's HR register and commutes.
-func (r *run) goldRows(ctx context.Context, silver *lakehouse.Table, employees []string) ([]lakehouse.Row, error) {
-	if employees != nil && len(employees) == 0 {
-		return nil, nil
-	}
-	opts := lakehouse.ScanOptions{}
-	if employees != nil {
-		opts.Filter = lakehouse.InString("employee_id", employees...)
-	}
-	acts, err := silver.Scan(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("gold: %w", err)
-	}
-	golds, err := Gold(ctx, r.env.Store.DB(), r.cfg.Policy, acts, r.cfg.Now())
-	if err != nil {
-		return nil, err
-	}
-	rows := make([]lakehouse.Row, len(golds))
-	for i, g := range golds {
-		var km any
-		if g.CommuteKm != nil {
-			km = *g.CommuteKm
-		}
-		rows[i] = lakehouse.Row{g.EmployeeID, g.Year, g.BusinessUnit, g.Activities, g.DistanceKm, g.Sports,
-			g.CommuteMode, km, g.BonusEligible, g.BonusEUR, g.DeclarationFlag, g.WellnessDays}
-	}
-	return rows, nil
-}
-
-// Gold computes the gold rows, sorted by employee and year, of the
-// employees of silver rows (all the activities of each of them), with the
-// rewards policy and the HR register and commutes read through q.
-func Gold(ctx context.Context, q rewards.Querier, policy rewards.Policy, silver []lakehouse.Row, now time.Time) ([]rewards.Gold, error) {
-	type key struct {
-		employee string
-		year     int
-	}
-	type sportKey struct {
-		key
-		sport string
-	}
-	perSport := map[sportKey]*rewards.SportYear{}
-	starts := map[string][]time.Time{}
-	for _, row := range silver {
-		k := sportKey{key{row[sEmployee].(string), int(row[sYear].(int32))}, row[sSport].(string)}
-		s := perSport[k]
-		if s == nil {
-			s = &rewards.SportYear{Sport: k.sport}
-			perSport[k] = s
-		}
-		s.Activities++
-		s.Meters += row[sDistance].(float64)
-		starts[k.employee] = append(starts[k.employee], row[sStart].(time.Time))
-	}
-	years := map[key][]rewards.SportYear{}
-	for k, s := range perSport {
-		years[k.key] = append(years[k.key], *s)
-	}
-	emps := slices.Sorted(maps.Keys(starts))
-	records, err := rewards.Employees(ctx, q, emps)
-	if err != nil {
-		return nil, fmt.Errorf("gold: %w", err)
-	}
-	out := make([]rewards.Gold, 0, len(years))
-	for k, sports := range years {
-		n := 0
-		for _, s := range sports {
-			n += s.Activities
-		}
-		wellness := policy.WellnessCount(k.year, n, starts[k.employee], now)
-		out = append(out, policy.Gold(k.employee, k.year, sports, records[k.employee], wellness))
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].EmployeeID != out[j].EmployeeID {
-			return out[i].EmployeeID < out[j].EmployeeID
-		}
-		return out[i].Year < out[j].Year
-	})
-	return out, nil
 }

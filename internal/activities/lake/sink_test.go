@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -305,8 +304,8 @@ func rewardsTables(t *testing.T, f *fixture) (topic string, gold, silver [][]any
 		}
 		return out
 	}
-	gold = query(`SELECT employee_id, year, business_unit, activities, distance_km, sports, commute_mode, commute_km,
-		bonus_eligible, bonus_eur, declaration_flag, wellness_days FROM activities_gold ORDER BY employee_id, year`, 12)
+	gold = query(`SELECT employee_id, year, business_unit, activities, distance_m, distance_km, sports, commute_mode,
+		commute_km, bonus_eligible, bonus_cents, declaration_flag, wellness_days FROM activities_gold ORDER BY employee_id, year`, 13)
 	silver = query(`SELECT id, employee_id, start_time, local_year, local_month, sport_type, distance_m, elapsed_s,
 		source, updated_at FROM activities_current ORDER BY id`, 10)
 	return topic, gold, silver
@@ -318,8 +317,9 @@ func same(sqlv, lakev any) bool {
 	case nil:
 		return sqlv == nil
 	case float64:
+		// Exact: the sums are in whole metres (rewards.Meters).
 		s, ok := toFloat(sqlv)
-		return ok && math.Abs(s-l) < 1e-6
+		return ok && s == l
 	case int32:
 		s, ok := toFloat(sqlv)
 		return ok && s == float64(l)

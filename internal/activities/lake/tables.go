@@ -78,18 +78,20 @@ var SilverColumns = []lakehouse.Column{
 }
 
 // GoldColumns are the columns of TableGold: those of the store's
-// activities_gold, without updated_at (each snapshot has its time).
+// activities_gold, without updated_at (each snapshot has its time) and
+// bonus_cents (bonus_eur is an exact decimal here).
 var GoldColumns = []lakehouse.Column{
 	{Name: "employee_id", Type: lakehouse.String, Required: true},
 	{Name: "year", Type: lakehouse.Int32, Required: true},
 	{Name: "business_unit", Type: lakehouse.String, Required: true, Doc: "'' when the employee is not in the HR register"},
 	{Name: "activities", Type: lakehouse.Int32, Required: true},
-	{Name: "distance_km", Type: lakehouse.Float64, Required: true},
+	{Name: "distance_m", Type: lakehouse.Int64, Required: true, Doc: "the year's distance in whole metres: each activity's rounded halves to even, summed"},
+	{Name: "distance_km", Type: lakehouse.Float64, Required: true, Doc: "distance_m / 1000"},
 	{Name: "sports", Type: lakehouse.String, Required: true, Doc: "sports practised that year, sorted, comma-separated"},
 	{Name: "commute_mode", Type: lakehouse.String, Required: true, Doc: "'' when unknown"},
 	{Name: "commute_km", Type: lakehouse.Float64, Doc: "measured home-to-office distance; null when unknown"},
 	{Name: "bonus_eligible", Type: lakehouse.Bool, Required: true},
-	{Name: "bonus_eur", Type: lakehouse.Float64, Required: true},
+	{Name: "bonus_eur", Type: lakehouse.Decimal12x2, Required: true, Doc: "the sports bonus in euros, exact"},
 	{Name: "declaration_flag", Type: lakehouse.String, Required: true, Doc: "why HR must check the declaration; '' when fine"},
 	{Name: "wellness_days", Type: lakehouse.Int32, Required: true},
 }

@@ -11,11 +11,12 @@ import (
 	"github.com/podiumhq/podium/internal/activities/hr"
 )
 
-// SportYear is what an employee did of one sport in one year.
+// SportYear is what an employee did of one sport in one year: the figures
+// a gold row is computed from (see Count).
 type SportYear struct {
 	Sport      string
 	Activities int
-	Meters     float64
+	Meters     int64
 }
 
 // Employee is what the gold figures need of an employee beyond the
@@ -28,19 +29,23 @@ type Employee struct {
 
 // Gold is one row of the gold table: an employee's year under the policy.
 type Gold struct {
-	EmployeeID      string
-	Year            int
-	BusinessUnit    string
-	Activities      int
-	DistanceKm      float64
+	EmployeeID   string
+	Year         int
+	BusinessUnit string
+	Activities   int
+	// Meters is the year's distance in whole metres (see Meters).
+	Meters          int64
 	Sports          string // sorted, comma-separated
 	CommuteMode     string // "" when unknown
 	CommuteKm       *float64
 	BonusEligible   bool
-	BonusEUR        float64
+	Bonus           Cents
 	DeclarationFlag string
 	WellnessDays    int
 }
+
+// DistanceKm is Meters in kilometres (the distance_km columns).
+func (g Gold) DistanceKm() float64 { return Km(g.Meters) }
 
 // Gold computes the gold row of an employee's year from the activities of
 // the year per sport (at least one), the employee's record and the number
@@ -51,22 +56,75 @@ func (p Policy) Gold(employeeID string, year int, sports []SportYear, e Employee
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Sport < sorted[j].Sport })
 	g := Gold{EmployeeID: employeeID, Year: year, BusinessUnit: e.BusinessUnit, CommuteMode: string(e.Commute.Mode)}
 	names := make([]string, 0, len(sorted))
-	var meters float64
 	for _, s := range sorted {
 		g.Activities += s.Activities
-		meters += s.Meters
+		g.Meters += s.Meters
 		names = append(names, s.Sport)
 	}
-	g.DistanceKm = meters / 1000
 	g.Sports = strings.Join(names, ",")
 	if e.Commute.Km != nil {
 		km := *e.Commute.Km
 		g.CommuteKm = &km
 	}
 	b := p.Bonus(e.Commute)
-	g.BonusEligible, g.BonusEUR, g.DeclarationFlag = b.Eligible, b.EUR, b.Flag
+	g.BonusEligible, g.Bonus, g.DeclarationFlag = b.Eligible, b.Amount, b.Flag
 	g.WellnessDays = p.Wellness(wellnessCount)
 	return g
+}
+
+// Activity is what the gold rows need of an activity.
+type Activity struct {
+	EmployeeID string
+	Start      time.Time
+	Sport      string
+	DistanceM  float64
+}
+
+// GoldOf computes the gold rows, sorted by employee and year, of the
+// employees of acts, which must hold every activity of each of them, with
+// the HR register and the commutes read through q: what activities_gold
+// holds for them, recomputed from the activities rather than kept by
+// deltas (the lakehouse recomputes its gold table this way).
+func (p Policy) GoldOf(ctx context.Context, q Querier, acts []Activity, now time.Time) ([]Gold, error) {
+	type year struct {
+		employee string
+		year     int
+	}
+	tally := Tally{}
+	starts := map[string][]time.Time{}
+	for _, a := range acts {
+		k, m := p.Count(a.EmployeeID, a.Start, a.Sport, a.DistanceM)
+		tally.Add(k, 1, m)
+		starts[a.EmployeeID] = append(starts[a.EmployeeID], a.Start)
+	}
+	years := map[year][]SportYear{}
+	for k, s := range tally {
+		years[year{k.Employee, k.Year}] = append(years[year{k.Employee, k.Year}], s)
+	}
+	emps := make([]string, 0, len(starts))
+	for e := range starts {
+		emps = append(emps, e)
+	}
+	sort.Strings(emps)
+	records, err := Employees(ctx, q, emps)
+	if err != nil {
+		return nil, fmt.Errorf("gold: %w", err)
+	}
+	out := make([]Gold, 0, len(years))
+	for k, sports := range years {
+		n := 0
+		for _, s := range sports {
+			n += s.Activities
+		}
+		out = append(out, p.Gold(k.employee, k.year, sports, records[k.employee], p.WellnessCount(k.year, n, starts[k.employee], now)))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].EmployeeID != out[j].EmployeeID {
+			return out[i].EmployeeID < out[j].EmployeeID
+		}
+		return out[i].Year < out[j].Year
+	})
+	return out, nil
 }
 
 // WellnessCount returns the number of activities that count for the

@@ -30,7 +30,6 @@ package rewards
 
 import (
 	"fmt"
-	"math"
 	"time"
 	_ "time/tzdata" // the policy's time zone must load on hosts without a zoneinfo database
 
@@ -103,7 +102,7 @@ type Commute struct {
 // Bonus is the policy's decision on an employee's commute.
 type Bonus struct {
 	Eligible bool
-	EUR      float64
+	Amount   Cents
 	// Flag says why HR must check the declaration; empty when it is fine.
 	Flag string
 }
@@ -137,7 +136,7 @@ func (p Policy) Bonus(c Commute) Bonus {
 		return Bonus{Flag: fmt.Sprintf("declared %s but the home is %.1f km from the office (limit %g km)",
 			c.Mode.EnglishLabel(), *c.Km, limit)}
 	}
-	return Bonus{Eligible: true, EUR: roundCents(c.GrossSalary * p.BonusRate)}
+	return Bonus{Eligible: true, Amount: CentsOf(c.GrossSalary * p.BonusRate)}
 }
 
 // Wellness returns the wellness days earned by n activities in a year.
@@ -147,5 +146,3 @@ func (p Policy) Wellness(n int) int {
 	}
 	return 0
 }
-
-func roundCents(f float64) float64 { return math.Round(f*100) / 100 }

@@ -16,10 +16,10 @@ func TestPolicyBonus(t *testing.T) {
 		in   Commute
 		want Bonus
 	}{
-		{"walker within the limit", Commute{Known: true, Mode: hr.Walking, GrossSalary: 40000, Km: km(15)}, Bonus{Eligible: true, EUR: 2000}},
+		{"walker within the limit", Commute{Known: true, Mode: hr.Walking, GrossSalary: 40000, Km: km(15)}, Bonus{Eligible: true, Amount: 200000}},
 		{"walker beyond the limit", Commute{Known: true, Mode: hr.Walking, GrossSalary: 40000, Km: km(15.2)},
 			Bonus{Flag: "declared Walking/running but the home is 15.2 km from the office (limit 15 km)"}},
-		{"cyclist within the limit", Commute{Known: true, Mode: hr.Bike, GrossSalary: 35123.45, Km: km(24.9)}, Bonus{Eligible: true, EUR: 1756.17}},
+		{"cyclist within the limit", Commute{Known: true, Mode: hr.Bike, GrossSalary: 35123.45, Km: km(24.9)}, Bonus{Eligible: true, Amount: 175617}},
 		{"cyclist beyond the limit", Commute{Known: true, Mode: hr.Bike, GrossSalary: 35000, Km: km(30)},
 			Bonus{Flag: "declared Bike/scooter/other but the home is 30.0 km from the office (limit 25 km)"}},
 		{"unknown distance", Commute{Known: true, Mode: hr.Bike, GrossSalary: 35000, Reason: "address not found"},

@@ -133,31 +133,24 @@ func apply(ctx context.Context, tx *sql.Tx, policy Policy, batch []stream.Record
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	// What the activities counted for before the batch leaves the
 	// per-sport counts; what they count for after it joins them.
-	deltas := map[sportKey]*SportYear{}
-	delta := func(k sportKey, n int, meters float64) {
-		d := deltas[k]
-		if d == nil {
-			d = &SportYear{Sport: k.sport}
-			deltas[k] = d
-		}
-		d.Activities += n
-		d.Meters += meters
-	}
+	deltas := Tally{}
 	if err := chunked(ids, func(part []any) error {
-		rows, err := tx.QueryContext(ctx, `SELECT employee_id, local_year, sport_type, distance_m FROM `+TableCurrent+`
+		rows, err := tx.QueryContext(ctx, `SELECT employee_id, start_time, sport_type, distance_m FROM `+TableCurrent+`
 			WHERE id IN (`+placeholders(1, len(part))+`)`, part...)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", TableCurrent, err)
 		}
 		defer func() { _ = rows.Close() }()
 		for rows.Next() {
-			var k sportKey
+			var emp, sport string
+			var start time.Time
 			var meters float64
-			if err := rows.Scan(&k.employee, &k.year, &k.sport, &meters); err != nil {
+			if err := rows.Scan(&emp, &start, &sport, &meters); err != nil {
 				return fmt.Errorf("read %s: %w", TableCurrent, err)
 			}
-			touched[k.key] = true
-			delta(k, -1, -meters)
+			k, m := policy.Count(emp, start, sport, meters)
+			touched[key{k.Employee, k.Year}] = true
+			deltas.Add(k, -1, -m)
 		}
 		return rows.Err()
 	}); err != nil {
@@ -172,8 +165,9 @@ func apply(ctx context.Context, tx *sql.Tx, policy Policy, batch []stream.Record
 			continue
 		}
 		local := a.StartTime.In(policy.Location)
-		touched[key{a.EmployeeID, local.Year()}] = true
-		delta(sportKey{key{a.EmployeeID, local.Year()}, a.SportType}, 1, a.DistanceM)
+		k, m := policy.Count(a.EmployeeID, a.StartTime, a.SportType, a.DistanceM)
+		touched[key{k.Employee, k.Year}] = true
+		deltas.Add(k, 1, m)
 		upserts = append(upserts, []any{a.ID, a.EmployeeID, a.StartTime.UTC(), local.Year(), int(local.Month()),
 			a.SportType, a.DistanceM, a.ElapsedS, a.Source, a.UpdatedAt.UTC()})
 	}
@@ -208,16 +202,10 @@ func apply(ctx context.Context, tx *sql.Tx, policy Policy, batch []stream.Record
 	return recompute(ctx, tx, policy, touched)
 }
 
-// sportKey is an employee, a year and a sport.
-type sportKey struct {
-	key
-	sport string
-}
-
 // applyDeltas adds the deltas to activities_sport_years and deletes the
 // rows left without activities.
-func applyDeltas(ctx context.Context, tx *sql.Tx, deltas map[sportKey]*SportYear) error {
-	keys := make([]sportKey, 0, len(deltas))
+func applyDeltas(ctx context.Context, tx *sql.Tx, deltas Tally) error {
+	keys := make([]SportKey, 0, len(deltas))
 	for k, d := range deltas {
 		if d.Activities != 0 || d.Meters != 0 {
 			keys = append(keys, k)
@@ -225,17 +213,17 @@ func applyDeltas(ctx context.Context, tx *sql.Tx, deltas map[sportKey]*SportYear
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		a, b := keys[i], keys[j]
-		if a.employee != b.employee {
-			return a.employee < b.employee
+		if a.Employee != b.Employee {
+			return a.Employee < b.Employee
 		}
-		if a.year != b.year {
-			return a.year < b.year
+		if a.Year != b.Year {
+			return a.Year < b.Year
 		}
-		return a.sport < b.sport
+		return a.Sport < b.Sport
 	})
 	rows := make([][]any, len(keys))
 	for i, k := range keys {
-		rows[i] = []any{k.employee, k.year, k.sport, deltas[k].Activities, deltas[k].Meters}
+		rows[i] = []any{k.Employee, k.Year, k.Sport, deltas[k].Activities, deltas[k].Meters}
 	}
 	if err := store.InsertRows(ctx, tx, `INSERT INTO `+TableSportYears+` (employee_id, year, sport_type, activities, distance_m)`,
 		rows, `ON CONFLICT (employee_id, year, sport_type) DO UPDATE SET
@@ -248,7 +236,7 @@ func applyDeltas(ctx context.Context, tx *sql.Tx, deltas map[sportKey]*SportYear
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+TableSportYears+`
-			WHERE employee_id = $1 AND year = $2 AND sport_type = $3 AND activities <= 0`, k.employee, k.year, k.sport); err != nil {
+			WHERE employee_id = $1 AND year = $2 AND sport_type = $3 AND activities <= 0`, k.Employee, k.Year, k.Sport); err != nil {
 			return fmt.Errorf("delete from %s: %w", TableSportYears, err)
 		}
 	}
@@ -332,8 +320,8 @@ func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool
 		if g.CommuteKm != nil {
 			km = *g.CommuteKm
 		}
-		rows = append(rows, []any{g.EmployeeID, g.Year, g.BusinessUnit, g.Activities, g.DistanceKm, g.Sports,
-			g.CommuteMode, km, g.BonusEligible, g.BonusEUR, g.DeclarationFlag, g.WellnessDays, now})
+		rows = append(rows, []any{g.EmployeeID, g.Year, g.BusinessUnit, g.Activities, g.Meters, g.DistanceKm(), g.Sports,
+			g.CommuteMode, km, g.BonusEligible, int64(g.Bonus), g.Bonus.EUR(), g.DeclarationFlag, g.WellnessDays, now})
 	}
 	for _, k := range gone {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+TableGold+` WHERE employee_id = $1 AND year = $2`, k.employee, k.year); err != nil {
@@ -341,11 +329,12 @@ func recompute(ctx context.Context, tx *sql.Tx, policy Policy, keys map[key]bool
 		}
 	}
 	return store.InsertRows(ctx, tx, `INSERT INTO `+TableGold+` (employee_id, year, business_unit, activities,
-		distance_km, sports, commute_mode, commute_km, bonus_eligible, bonus_eur, declaration_flag, wellness_days,
-		updated_at)`, rows, `ON CONFLICT (employee_id, year) DO UPDATE SET business_unit = excluded.business_unit,
-		activities = excluded.activities, distance_km = excluded.distance_km, sports = excluded.sports,
+		distance_m, distance_km, sports, commute_mode, commute_km, bonus_eligible, bonus_cents, bonus_eur,
+		declaration_flag, wellness_days, updated_at)`, rows, `ON CONFLICT (employee_id, year) DO UPDATE SET
+		business_unit = excluded.business_unit, activities = excluded.activities, distance_m = excluded.distance_m,
+		distance_km = excluded.distance_km, sports = excluded.sports,
 		commute_mode = excluded.commute_mode, commute_km = excluded.commute_km,
-		bonus_eligible = excluded.bonus_eligible, bonus_eur = excluded.bonus_eur,
+		bonus_eligible = excluded.bonus_eligible, bonus_cents = excluded.bonus_cents, bonus_eur = excluded.bonus_eur,
 		declaration_flag = excluded.declaration_flag, wellness_days = excluded.wellness_days,
 		updated_at = excluded.updated_at`)
 }

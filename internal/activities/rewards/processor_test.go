@@ -211,10 +211,11 @@ func same(a, b map[int64]row) bool {
 type goldRow struct {
 	businessUnit string
 	activities   int
-	km           float64
+	meters       int64   // whole metres, each activity rounded halves to even
+	km           float64 // meters / 1000
 	sports       string
 	eligible     bool
-	bonus        float64
+	bonus        int64 // cents
 	flagged      bool
 	wellness     int
 }
@@ -253,7 +254,7 @@ func (f *fixture) expect(t *testing.T) (map[string]goldRow, rewards.Summary) {
 		}
 		g := gold[a.employee]
 		g.activities++
-		g.km += a.meters / 1000
+		g.meters += int64(math.RoundToEven(a.meters))
 		gold[a.employee] = g
 		if sports[a.employee] == nil {
 			sports[a.employee] = map[string]bool{}
@@ -279,6 +280,7 @@ func (f *fixture) expect(t *testing.T) (map[string]goldRow, rewards.Summary) {
 		}
 		sort.Strings(names)
 		g.sports = strings.Join(names, ",")
+		g.km = float64(g.meters) / 1000
 		e, ok := reg.Employee(id)
 		if !ok {
 			g.flagged = true
@@ -289,7 +291,7 @@ func (f *fixture) expect(t *testing.T) (map[string]goldRow, rewards.Summary) {
 				d, ok := byEmp[id]
 				if ok && d.Meters != nil && !d.NeedsReview && *d.Meters <= limit*1000 {
 					g.eligible = true
-					g.bonus = math.Round(e.GrossSalary*0.05*100) / 100
+					g.bonus = int64(math.Round(e.GrossSalary * 0.05 * 100))
 				} else {
 					g.flagged = true
 				}
@@ -319,9 +321,9 @@ func (f *fixture) expect(t *testing.T) (map[string]goldRow, rewards.Summary) {
 		}
 		if g.eligible {
 			u.Eligible++
-			u.BonusEUR += g.bonus
+			u.BonusEUR += float64(g.bonus) / 100
 			s.EligibleEmployees++
-			s.BonusTotalEUR += g.bonus
+			s.BonusTotalEUR += float64(g.bonus) / 100
 		}
 	}
 	for _, u := range units {
@@ -349,8 +351,8 @@ func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 func (f *fixture) check(t *testing.T, stage string) rewards.Summary {
 	t.Helper()
 	wantGold, want := f.expect(t)
-	rows, err := f.dst.DB().Query(`SELECT employee_id, business_unit, activities, distance_km, sports, bonus_eligible,
-		bonus_eur, declaration_flag, wellness_days FROM activities_gold WHERE year = $1`, year)
+	rows, err := f.dst.DB().Query(`SELECT employee_id, business_unit, activities, distance_m, distance_km, sports,
+		bonus_eligible, bonus_cents, declaration_flag, wellness_days FROM activities_gold WHERE year = $1`, year)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +360,7 @@ func (f *fixture) check(t *testing.T, stage string) rewards.Summary {
 	for rows.Next() {
 		var id, flag string
 		var g goldRow
-		if err := rows.Scan(&id, &g.businessUnit, &g.activities, &g.km, &g.sports, &g.eligible, &g.bonus, &flag, &g.wellness); err != nil {
+		if err := rows.Scan(&id, &g.businessUnit, &g.activities, &g.meters, &g.km, &g.sports, &g.eligible, &g.bonus, &flag, &g.wellness); err != nil {
 			t.Fatal(err)
 		}
 		g.flagged = flag != ""
@@ -369,12 +371,8 @@ func (f *fixture) check(t *testing.T, stage string) rewards.Summary {
 		t.Errorf("%s: %d gold rows for %d, want %d", stage, len(gotGold), year, len(wantGold))
 	}
 	for id, w := range wantGold {
-		g := gotGold[id]
-		if !near(g.km, w.km, 1e-6) {
-			t.Errorf("%s: employee %s: distance %.6f km, want %.6f", stage, id, g.km, w.km)
-		}
-		g.km = w.km
-		if g != w {
+		// Exact: whole metres and cents, distance_km their float64.
+		if g := gotGold[id]; g != w {
 			t.Errorf("%s: employee %s: gold %+v, want %+v", stage, id, g, w)
 		}
 	}

@@ -59,18 +59,22 @@ type Month struct {
 // Monthly always has the twelve months; TopSports is sorted by activities.
 func Report(ctx context.Context, db Querier, year int) (Summary, error) {
 	s := Summary{Year: year, ByBusinessUnit: []BusinessUnit{}, TopSports: []Sport{}}
-	rows, err := db.QueryContext(ctx, `SELECT business_unit, activities, distance_km, bonus_eligible, bonus_eur,
+	rows, err := db.QueryContext(ctx, `SELECT business_unit, activities, distance_m, bonus_eligible, bonus_cents,
 		declaration_flag, wellness_days FROM `+TableGold+` WHERE year = $1`, year)
 	if err != nil {
 		return s, fmt.Errorf("rewards report %d: read %s (has the processor run?): %w", year, TableGold, err)
 	}
+	// Sums in exact units (metres, cents), converted once at the end.
 	units := map[string]*BusinessUnit{}
+	unitCents := map[string]Cents{}
+	var meters int64
+	var cents Cents
 	for rows.Next() {
 		var bu, flag string
 		var n, wellness int
-		var km, bonus float64
+		var m, bonus int64
 		var eligible bool
-		if err := rows.Scan(&bu, &n, &km, &eligible, &bonus, &flag, &wellness); err != nil {
+		if err := rows.Scan(&bu, &n, &m, &eligible, &bonus, &flag, &wellness); err != nil {
 			_ = rows.Close()
 			return s, fmt.Errorf("rewards report %d: read %s: %w", year, TableGold, err)
 		}
@@ -83,12 +87,12 @@ func Report(ctx context.Context, db Querier, year int) (Summary, error) {
 		u.Employees++
 		s.Activities += n
 		u.Activities += n
-		s.DistanceKm += km
+		meters += m
 		if eligible {
 			s.EligibleEmployees++
 			u.Eligible++
-			s.BonusTotalEUR += bonus
-			u.BonusEUR += bonus
+			cents += Cents(bonus)
+			unitCents[bu] += Cents(bonus)
 		}
 		if flag != "" {
 			s.FlaggedDeclarations++
@@ -105,13 +109,13 @@ func Report(ctx context.Context, db Querier, year int) (Summary, error) {
 	if err := rows.Err(); err != nil {
 		return s, fmt.Errorf("rewards report %d: read %s: %w", year, TableGold, err)
 	}
-	for _, u := range units {
-		u.BonusEUR = roundCents(u.BonusEUR)
+	for bu, u := range units {
+		u.BonusEUR = unitCents[bu].EUR()
 		s.ByBusinessUnit = append(s.ByBusinessUnit, *u)
 	}
 	sort.Slice(s.ByBusinessUnit, func(i, j int) bool { return s.ByBusinessUnit[i].BusinessUnit < s.ByBusinessUnit[j].BusinessUnit })
-	s.BonusTotalEUR = roundCents(s.BonusTotalEUR)
-	s.DistanceKm = round1(s.DistanceKm)
+	s.BonusTotalEUR = cents.EUR()
+	s.DistanceKm = round1(Km(meters))
 
 	rows, err = db.QueryContext(ctx, `SELECT sport_type, COUNT(*), COUNT(DISTINCT employee_id), SUM(distance_m)
 		FROM `+TableCurrent+` WHERE local_year = $1 GROUP BY sport_type`, year)
