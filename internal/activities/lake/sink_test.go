@@ -252,16 +252,27 @@ func runSink(t testing.TB, f *fixture, cfg lake.Config, stop func() bool) error 
 // It runs the rewards processor on the same events.
 func rewardsTables(t *testing.T, f *fixture) (topic string, gold, silver [][]any) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	proc := rewards.Processor(rewards.DefaultPolicy(), nil)
-	topic = proc.Spec().Topic
+	topic = rewards.Processor(rewards.DefaultPolicy(), nil).Spec().Topic
 	f.publish(t, topic)
+	runRewards(t, f, 1000)
+	gold, silver = f.sqlTables(t)
+	return topic, gold, silver
+}
+
+// runRewards runs the rewards processor, in batches of up to maxBatch
+// events, until it has handled its topic to the end.
+func runRewards(t *testing.T, f *fixture, maxBatch int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	proc := rewards.Processor(rewards.DefaultPolicy(), nil)
+	topic := proc.Spec().Topic
 	end := f.end(t, topic)
 	if err := stream.Migrate(ctx, f.store, proc.Spec()); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- proc.Run(ctx, stream.Env{Bus: f.bus, Store: f.store, MaxBatch: 1000}) }()
+	go func() { done <- proc.Run(ctx, stream.Env{Bus: f.bus, Store: f.store, MaxBatch: maxBatch}) }()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		ok := true
@@ -284,6 +295,12 @@ func rewardsTables(t *testing.T, f *fixture) (topic string, gold, silver [][]any
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sqlTables returns activities_gold (the columns of lake.GoldColumns, with
+// bonus_cents for bonus_eur) and activities_current.
+func (f *fixture) sqlTables(t *testing.T) (gold, silver [][]any) {
+	t.Helper()
 	query := func(q string, n int) [][]any {
 		rows, err := f.store.DB().Query(q)
 		if err != nil {
@@ -308,7 +325,7 @@ func rewardsTables(t *testing.T, f *fixture) (topic string, gold, silver [][]any
 		commute_km, bonus_eligible, bonus_cents, declaration_flag, wellness_days FROM activities_gold ORDER BY employee_id, year`, 13)
 	silver = query(`SELECT id, employee_id, start_time, local_year, local_month, sport_type, distance_m, elapsed_s,
 		source, updated_at FROM activities_current ORDER BY id`, 10)
-	return topic, gold, silver
+	return gold, silver
 }
 
 // same compares a value read from SQL with one read from the lake.
