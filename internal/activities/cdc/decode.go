@@ -310,17 +310,34 @@ func text(v json.RawMessage) (string, error) {
 	return s, err
 }
 
-// number decodes a float column: a JSON number, or a string holding one
-// ("NaN", "Infinity" included).
+// number decodes a float column: a JSON number, or a string holding one,
+// which is how Kafka Connect's JSON converter writes the FLOAT64 values JSON
+// has no number for ("NaN", "Infinity", "-Infinity") and how Debezium writes
+// decimals with decimal.handling.mode=string ("10250.5"). A number beyond
+// float64 is ±Inf. Such values decode so that data quality can quarantine
+// them with a readable reason; only text that is no number is an error.
 func number(v json.RawMessage) (float64, error) {
 	s := string(v)
 	if v[0] == '"' {
 		if err := json.Unmarshal(v, &s); err != nil {
 			return 0, err
 		}
+		switch s {
+		case "NaN":
+			return math.NaN(), nil
+		case "Infinity", "+Infinity":
+			return math.Inf(1), nil
+		case "-Infinity":
+			return math.Inf(-1), nil
+		}
+		// Only a JSON number: not Go's other spellings (hexadecimal,
+		// underscores, "inf").
+		if !json.Valid([]byte(s)) || s == "" || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
+			return 0, fmt.Errorf("want a number, got %s", v)
+		}
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, fmt.Errorf("want a number, got %s", v)
 	}
 	return f, nil

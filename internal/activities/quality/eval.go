@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -206,6 +207,27 @@ func (s *Suite) CheckRow(table string, row Row, now time.Time, l *Lookup) ([]Fai
 // others are personal data (names, birth date, salary, address...).
 var hrShown = map[string]bool{"employee_id": true, "business_unit": true, "sport": true, "imported_at": true, "updated_at": true}
 
+// shownValue is v as reports and the quarantine write it: times in RFC
+// 3339, and the floats JSON has no number for as text, in the JSON
+// converter's words ("NaN", "Infinity", "-Infinity"), so that the failure
+// of a NaN distance is written rather than failing to encode.
+func shownValue(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			return "NaN"
+		case math.IsInf(x, 1):
+			return "Infinity"
+		case math.IsInf(x, -1):
+			return "-Infinity"
+		}
+	}
+	return v
+}
+
 // Shown reports whether a report may show values of column of table.
 func Shown(table, column string) bool {
 	return !strings.HasPrefix(table, "hr_") || hrShown[column]
@@ -226,10 +248,7 @@ func (e *Expectation) shown(row Row) map[string]any {
 			out[c] = nil // NULL
 			continue
 		}
-		if t, isTime := v.(time.Time); isTime {
-			v = t.UTC().Format(time.RFC3339Nano)
-		}
-		out[c] = v
+		out[c] = shownValue(v)
 	}
 	return out
 }

@@ -32,6 +32,10 @@
 // reads an absent column without has() fails for that row with "no such
 // key". An empty string is not NULL: test it with row.employee_id != "".
 //
+// CEL's math extension is there: math.isFinite(row.distance_m) is false
+// for NaN and infinities, which a change event may carry (the JSON
+// converter writes them "NaN", "Infinity", "-Infinity").
+//
 // Two functions read other tables (cross-table rules):
 // employee_exists(id) is true when hr_employees has that employee_id, and
 // exists_in('table', 'column', value) when the table has a row whose column
@@ -68,6 +72,7 @@ import (
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/ext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -351,10 +356,12 @@ const (
 	employeesColumn = "employee_id"
 )
 
-// env is the CEL environment of every rule: row, table and now, and the
-// late-bound cross-table functions (bound at evaluation to the store).
+// env is the CEL environment of every rule: row, table and now, the
+// late-bound cross-table functions (bound at evaluation to the store), and
+// CEL's math extension (math.isFinite, math.isNaN, math.greatest...).
 var env = func() *cel.Env {
 	e, err := cel.NewEnv(
+		ext.Math(),
 		cel.Variable("row", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("table", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("now", cel.TimestampType),

@@ -316,13 +316,6 @@ func (s *Suite) validateRows(ctx context.Context, db *sql.DB, table string, f Fi
 	return nil
 }
 
-func shownValue(v any) any {
-	if t, ok := v.(time.Time); ok {
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	return v
-}
-
 // validateTable computes the aggregates e reads and evaluates it.
 func (e *Expectation) validateTable(ctx context.Context, db *sql.DB, now time.Time, l *Lookup, r *Result) error {
 	r.Evaluated = 1
