@@ -249,7 +249,7 @@ func demoLake(t *testing.T, ctx context.Context, lk *lakehouse.Lake, year int) d
 	for _, r := range rows {
 		f.gold += int(asInt(r[acts]))
 		f.wellness += int(asInt(r[well]))
-		f.bonus += r[bonus].(float64)
+		f.bonus += float64(r[bonus].(int64)) / 100 // decimal(12,2): cents
 	}
 	return f
 }

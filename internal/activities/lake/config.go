@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"path/filepath"
+	"time"
 
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/lakehouse"
@@ -20,6 +21,7 @@ const (
 	KeyMaxEvents         = "lakehouse.max_events"
 	KeyLinger            = "lakehouse.linger"
 	KeyRetention         = "lakehouse.snapshot_retention"
+	KeyCompactFiles      = "lakehouse.compact_files"
 )
 
 // Settings declares the sink's settings, to register before loading the
@@ -45,8 +47,10 @@ func Settings() []config.Setting {
 			Usage: "most change events per lakehouse commit (each batch costs three Iceberg commits)"},
 		{Key: KeyLinger, Kind: config.KindDuration, Default: "1s",
 			Usage: "longest a lakehouse batch gathers events under load; a quiet topic is written at once"},
-		{Key: KeyRetention, Kind: config.KindDuration, Default: "7d",
-			Usage: "how far back time travel reaches: older snapshots are expired every hour (the last 10 are kept); 0 keeps them all"},
+		{Key: KeyRetention, Kind: config.KindDuration, Default: "1h",
+			Usage: "how far back time travel reaches: older snapshots are expired every 5 minutes (the last 10 are kept); 0 keeps them all"},
+		{Key: KeyCompactFiles, Kind: config.KindInt, Default: "32",
+			Usage: "compact a lakehouse table's small data files and merge its manifests once it has more than this many (checked every 5 minutes); 0 never"},
 	}
 }
 
@@ -73,9 +77,19 @@ func LakeConfig(cfg config.Config) lakehouse.Config {
 // registered); the caller sets Policy.
 func FromConfig(cfg config.Config) Config {
 	return Config{
-		Lake:      LakeConfig(cfg),
-		MaxEvents: int(cfg.Get(KeyMaxEvents).Int()),
-		Linger:    cfg.Get(KeyLinger).Duration(),
-		Retention: cfg.Get(KeyRetention).Duration(),
+		Lake:         LakeConfig(cfg),
+		MaxEvents:    int(cfg.Get(KeyMaxEvents).Int()),
+		Linger:       cfg.Get(KeyLinger).Duration(),
+		Retention:    orNever(cfg.Get(KeyRetention).Duration()),
+		CompactFiles: int(orNever(cfg.Get(KeyCompactFiles).Int())),
 	}
+}
+
+// orNever maps a setting's 0 ("never") to Config's -1 (0 there is the
+// default).
+func orNever[T int64 | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }

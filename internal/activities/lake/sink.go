@@ -48,9 +48,12 @@ const (
 	DefaultMaxEvents = 10000
 	DefaultLinger    = time.Second
 	DefaultIdle      = 50 * time.Millisecond
-	// DefaultExpireEvery is how often the snapshots older than
-	// Config.Retention are expired.
-	DefaultExpireEvery = time.Hour
+	// DefaultRetention is Config.Retention's default.
+	DefaultRetention = time.Hour
+	// DefaultMaintainEvery is how often the tables are maintained.
+	DefaultMaintainEvery = 5 * time.Minute
+	// DefaultCompactFiles is Config.CompactFiles's default.
+	DefaultCompactFiles = 32
 	// RetainSnapshots is the number of snapshots of each table that expiry
 	// always keeps, whatever their age.
 	RetainSnapshots = 10
@@ -76,12 +79,18 @@ type Config struct {
 	Idle time.Duration
 	// Retention is how old a snapshot gets before it is expired (the last
 	// RetainSnapshots of each table are kept, the current one always, and
-	// with it the positions); 0 keeps every snapshot. Each commit rewrites
-	// the table's metadata with its whole history, so a long-running sink
-	// must expire: a quiet topic makes three snapshots per event.
+	// with it the positions); negative keeps every snapshot, 0 is
+	// DefaultRetention. Each commit rewrites the table's metadata with its
+	// whole history, so a long-running sink must expire: a quiet topic
+	// makes three snapshots per event.
 	Retention time.Duration
-	// ExpireEvery is how often expiry runs; default DefaultExpireEvery.
-	ExpireEvery time.Duration
+	// CompactFiles compacts a table's small data files, and merges its
+	// manifests, once it has more than this many (every commit adds one of
+	// each); negative never, 0 is DefaultCompactFiles.
+	CompactFiles int
+	// MaintainEvery is how often the tables are maintained (expiry and
+	// compaction); default DefaultMaintainEvery.
+	MaintainEvery time.Duration
 	// Now gives the time of gold computations (rolling-year policy);
 	// default time.Now.
 	Now func() time.Time
@@ -110,8 +119,14 @@ func Runnable(cfg Config) stream.Runnable {
 	if cfg.Idle <= 0 {
 		cfg.Idle = DefaultIdle
 	}
-	if cfg.ExpireEvery <= 0 {
-		cfg.ExpireEvery = DefaultExpireEvery
+	if cfg.MaintainEvery <= 0 {
+		cfg.MaintainEvery = DefaultMaintainEvery
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.CompactFiles == 0 {
+		cfg.CompactFiles = DefaultCompactFiles
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -153,8 +168,8 @@ type run struct {
 	lake   *lakehouse.Lake
 	tables map[string]*table
 	events int64
-	// expired is when the snapshots were last expired.
-	expired time.Time
+	// maintained is when the tables were last maintained.
+	maintained time.Time
 }
 
 // Run opens the lake, creates the tables if needed and applies the topic's
@@ -243,7 +258,7 @@ func (r *run) loop(ctx context.Context) error {
 			if cerr := c.Commit(context.WithoutCancel(ctx), bus.LastPositions(batch)...); cerr != nil {
 				r.log.Warn("commit positions to the bus", "err", cerr)
 			}
-			r.expire(ctx)
+			r.maintain(ctx)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -251,27 +266,6 @@ func (r *run) loop(ctx context.Context) error {
 				return nil
 			}
 			return fmt.Errorf("%s: fetch from %s: %w", Name, r.cfg.Topic, err)
-		}
-	}
-}
-
-// expire drops the snapshots older than the retention, at most every
-// ExpireEvery. A failure is logged and tried again at the next round: the
-// tables stay correct, their history only grows.
-func (r *run) expire(ctx context.Context) {
-	if r.cfg.Retention <= 0 || time.Since(r.expired) < r.cfg.ExpireEvery {
-		return
-	}
-	r.expired = time.Now()
-	for _, name := range Tables {
-		t := r.tables[name]
-		before := len(t.History())
-		if err := t.ExpireSnapshots(ctx, r.cfg.Retention, RetainSnapshots); err != nil {
-			r.log.Warn("expire old snapshots; trying again later", "table", name, "err", err)
-			continue
-		}
-		if n := before - len(t.History()); n > 0 {
-			r.log.Info("expired old snapshots", "table", name, "expired", n, "kept", len(t.History()))
 		}
 	}
 }

@@ -606,10 +606,13 @@ func TestPositions(t *testing.T) {
 	}
 }
 
-// TestSinkExpiresSnapshots runs the sink with small batches and a retention
-// of nothing: each table keeps its last RetainSnapshots snapshots, and the
-// tables are still those of the rewards processor.
-func TestSinkExpiresSnapshots(t *testing.T) {
+// TestSinkMaintainsTables runs the sink with small batches, maintenance
+// after every batch, a retention of nothing and compaction beyond 5 small
+// files: each table keeps its last RetainSnapshots snapshots and few files,
+// the tables still equal the rewards processor's (read with the
+// independent reader too), and a restart reads no event twice: the
+// maintenance snapshots kept the positions.
+func TestSinkMaintainsTables(t *testing.T) {
 	f := setup(t, store.SQLite, enginetest.JetStream, 2000)
 	rewardsTopic, wantGold, wantSilver := rewardsTables(t, f)
 	topic := activities.TopicValidated
@@ -619,7 +622,7 @@ func TestSinkExpiresSnapshots(t *testing.T) {
 	end := f.end(t, topic)
 	l := f.openLake(t)
 	cfg := f.config(nil)
-	cfg.MaxEvents, cfg.Retention, cfg.ExpireEvery = 100, time.Nanosecond, time.Nanosecond
+	cfg.MaxEvents, cfg.Retention, cfg.MaintainEvery, cfg.CompactFiles = 100, time.Nanosecond, time.Nanosecond, 5
 	if err := runSink(t, f, cfg, func() bool { return f.caughtUp(t, l, end) }); err != nil {
 		t.Fatal(err)
 	}
@@ -628,9 +631,19 @@ func TestSinkExpiresSnapshots(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The last batch may have come after the last expiry.
+		// The last batch may have come after the last maintenance.
 		if n := len(tb.History()); n == 0 || n > lake.RetainSnapshots+1 {
 			t.Errorf("%s keeps %d snapshots, want 1 to %d", name, n, lake.RetainSnapshots+1)
+		}
+		files, err := tb.Files(context.Background(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) > 5+3 {
+			t.Errorf("%s has %d live files after compaction beyond 5", name, len(files))
+		}
+		if _, ok := tb.LastProperty(lake.PropPositions); !ok {
+			t.Errorf("%s lost its positions", name)
 		}
 	}
 	silver := scanSorted(t, l, lake.TableSilver, func(a, b lakehouse.Row) bool { return a[0].(int64) < b[0].(int64) })
@@ -642,4 +655,33 @@ func TestSinkExpiresSnapshots(t *testing.T) {
 		return a[1].(int32) < b[1].(int32)
 	})
 	compare(t, "gold", wantGold, gold)
+	diff(t, "lake gold (independent reader)", sqlGold(t, f.store.DB()), lakeGold(t, l))
+
+	// Restart: nothing is read twice.
+	bronze := func() int {
+		tb, err := l.Table(context.Background(), lake.TableBronze)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := tb.Scan(context.Background(), lakehouse.ScanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rows)
+	}
+	if n := bronze(); n != len(f.events) {
+		t.Fatalf("bronze holds %d events, %d were published", n, len(f.events))
+	}
+	m := message(t, topic, cdc.OpMessage, 0, nil, nil)
+	m.ID = "after-restart"
+	if err := f.bus.Publish(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	end = f.end(t, topic)
+	if err := runSink(t, f, cfg, func() bool { return f.caughtUp(t, l, end) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := bronze(); n != len(f.events)+1 {
+		t.Errorf("after a restart and one more event bronze holds %d events, want %d", n, len(f.events)+1)
+	}
 }
