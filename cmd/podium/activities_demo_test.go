@@ -167,15 +167,21 @@ func TestActivitiesDemo(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &gold); err != nil || r.code != 0 {
 		t.Fatalf("lake scan: %v\n%+v", err, r)
 	}
-	total := 0
+	total, bonus := 0, 0.0
 	for _, g := range gold {
 		if y, _ := g["year"].(float64); int(y) == year {
 			n, _ := g["activities"].(float64)
 			total += int(n)
+			eur, ok := g["bonus_eur"].(float64) // decimal(12,2): a number in euros
+			if !ok {
+				t.Fatalf("lake scan: bonus_eur %v (%T), want a number", g["bonus_eur"], g["bonus_eur"])
+			}
+			bonus += eur
 		}
 	}
-	if total != backfilled {
-		t.Errorf("lake scan of %s: %d activities in %d, want %d", lake.TableGold, total, year, backfilled)
+	if total != backfilled || !near(bonus, st.sql.bonus) {
+		t.Errorf("lake scan of %s: %d activities in %d, bonus %.2f; want %d, %.2f", lake.TableGold, total, year, bonus,
+			backfilled, st.sql.bonus)
 	}
 	if r := podium(t, dir, "", "activities", "lake", "scan", "activities.nope"); r.code == 0 || !strings.Contains(r.stderr, "the tables are") {
 		t.Errorf("lake scan of a missing table: %+v", r)
@@ -198,13 +204,12 @@ func near(a, b float64) bool { return a-b < 0.01 && b-a < 0.01 }
 func demoSQL(t *testing.T, db *sql.DB, year int) demoFigures {
 	t.Helper()
 	var f demoFigures
-	var gold, wellness sql.NullInt64
-	var bonus sql.NullFloat64
-	if err := db.QueryRow(`SELECT SUM(activities), SUM(wellness_days), SUM(bonus_eur) FROM activities_gold WHERE year = $1`,
-		year).Scan(&gold, &wellness, &bonus); err != nil {
+	var gold, wellness, cents sql.NullInt64
+	if err := db.QueryRow(`SELECT SUM(activities), SUM(wellness_days), SUM(bonus_cents) FROM activities_gold WHERE year = $1`,
+		year).Scan(&gold, &wellness, &cents); err != nil {
 		return f // not created yet
 	}
-	f.gold, f.wellness, f.bonus = int(gold.Int64), int(wellness.Int64), bonus.Float64
+	f.gold, f.wellness, f.bonus = int(gold.Int64), int(wellness.Int64), float64(cents.Int64)/100
 	if err := db.QueryRow(`SELECT COUNT(*) FROM sport_activities WHERE id >= $1 AND id < $2`,
 		generate.IDBase(year), generate.IDBase(year+1)).Scan(&f.source); err != nil {
 		t.Fatal(err)
@@ -246,11 +251,13 @@ func demoLake(t *testing.T, ctx context.Context, lk *lakehouse.Lake, year int) d
 		return -1
 	}
 	acts, well, bonus := col("activities"), col("wellness_days"), col("bonus_eur")
+	var cents int64
 	for _, r := range rows {
 		f.gold += int(asInt(r[acts]))
 		f.wellness += int(asInt(r[well]))
-		f.bonus += float64(r[bonus].(int64)) / 100 // decimal(12,2): cents
+		cents += r[bonus].(int64) // decimal(12,2): cents
 	}
+	f.bonus = float64(cents) / 100
 	return f
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podiumhq/podium/internal/activities/lake"
+	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/lakehouse"
 )
@@ -233,6 +234,18 @@ func lakeText(v any) string {
 }
 
 func writeLakeRows(w io.Writer, format string, cols []lakehouse.Column, rows []lakehouse.Row) error {
+	// Money (decimal(12,2), read as cents) is written as decimal text, a
+	// number in JSON: 1756.17.
+	for j, c := range cols {
+		if c.Type != lakehouse.Decimal12x2 {
+			continue
+		}
+		for _, r := range rows {
+			if x, ok := r[j].(int64); ok {
+				r[j] = json.Number(rewards.Cents(x).String())
+			}
+		}
+	}
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.Name

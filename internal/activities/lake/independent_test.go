@@ -179,14 +179,14 @@ func canon(vals ...any) string {
 	return b.String()
 }
 
-// lakeGold returns the lake's gold rows read independently, in canonical
-// text, sorted; the decimal bonus_eur is in cents, as SQL's bonus_cents.
-func lakeGold(t *testing.T, l *lakehouse.Lake) []string {
+// lakeRows returns the rows of the table name, read independently, as
+// canonical text of cols (in order), sorted.
+func lakeRows(t *testing.T, l *lakehouse.Lake, name string, cols []lakehouse.Column) []string {
 	t.Helper()
 	var out []string
-	for _, r := range independentRows(t, l, lake.TableGold) {
-		vals := make([]any, len(lake.GoldColumns))
-		for i, c := range lake.GoldColumns {
+	for _, r := range independentRows(t, l, name) {
+		vals := make([]any, len(cols))
+		for i, c := range cols {
 			vals[i] = r[c.Name]
 		}
 		out = append(out, canon(vals...))
@@ -195,20 +195,10 @@ func lakeGold(t *testing.T, l *lakehouse.Lake) []string {
 	return out
 }
 
-// lakeSilver returns the lake's silver rows read independently, canonical
-// and sorted.
-func lakeSilver(t *testing.T, l *lakehouse.Lake) []string {
-	t.Helper()
-	var out []string
-	for _, r := range independentRows(t, l, lake.TableSilver) {
-		vals := make([]any, len(lake.SilverColumns))
-		for i, c := range lake.SilverColumns {
-			vals[i] = r[c.Name]
-		}
-		out = append(out, canon(vals...))
-	}
-	slices.Sort(out)
-	return out
+// lakeGold returns the lake's gold rows read independently (lakeRows); the
+// decimal bonus_eur is in cents, as SQL's bonus_cents.
+func lakeGold(t *testing.T, l *lakehouse.Lake) []string {
+	return lakeRows(t, l, lake.TableGold, lake.GoldColumns)
 }
 
 // sqlGold returns activities_gold in the canonical text of lakeGold (every
@@ -411,7 +401,7 @@ func TestReproducibleSums(t *testing.T) {
 		if err := runSink(t, f, cfg, func() bool { return f.caughtUp(t, l, end) }); err != nil {
 			t.Fatal(err)
 		}
-		tables[r] = [4][]string{sqlGold(t, f.store.DB()), sqlSportYears(t, f.store.DB()), lakeGold(t, l), lakeSilver(t, l)}
+		tables[r] = [4][]string{sqlGold(t, f.store.DB()), sqlSportYears(t, f.store.DB()), lakeGold(t, l), lakeRows(t, l, lake.TableSilver, lake.SilverColumns)}
 	}
 	a, b := tables[runs[0]], tables[runs[1]]
 	for i, what := range []string{"SQL gold", "activities_sport_years", "lake gold", "lake silver"} {
