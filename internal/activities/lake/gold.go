@@ -146,7 +146,7 @@ func Gold(ctx context.Context, q rewards.Querier, policy rewards.Policy, silver 
 // positions: gold is a function of silver and the store, so nothing is
 // read from the topic again.
 func (r *run) ensureGold(ctx context.Context) (*table, error) {
-	t, err := r.lake.EnsureTable(ctx, TableGold, GoldColumns, nil)
+	t, err := r.lake.EnsureTable(ctx, TableGold, tableColumns[TableGold], nil)
 	if err == nil {
 		return &table{Table: t}, nil
 	}
@@ -157,7 +157,7 @@ func (r *run) ensureGold(ctx context.Context) (*table, error) {
 	if err := r.lake.DropTable(ctx, TableGold); err != nil {
 		return nil, err
 	}
-	if t, err = r.lake.EnsureTable(ctx, TableGold, GoldColumns, nil); err != nil {
+	if t, err = r.lake.EnsureTable(ctx, TableGold, tableColumns[TableGold], nil); err != nil {
 		return nil, err
 	}
 	gold := &table{Table: t}

@@ -203,7 +203,7 @@ func (s sink) Run(ctx context.Context, env stream.Env) error {
 			t, err = r.ensureGold(ctx) // after silver: an old gold table is computed again from it
 		} else {
 			var lt *lakehouse.Table
-			lt, err = lake.EnsureTable(ctx, name, map[string][]lakehouse.Column{TableBronze: BronzeColumns, TableSilver: SilverColumns}[name], nil)
+			lt, err = lake.EnsureTable(ctx, name, tableColumns[name], nil)
 			t = &table{Table: lt}
 		}
 		if err != nil {

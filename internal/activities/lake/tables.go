@@ -96,6 +96,9 @@ var GoldColumns = []lakehouse.Column{
 	{Name: "wellness_days", Type: lakehouse.Int32, Required: true},
 }
 
+// tableColumns are the columns of each table.
+var tableColumns = map[string][]lakehouse.Column{TableBronze: BronzeColumns, TableSilver: SilverColumns, TableGold: GoldColumns}
+
 // Positions are the next offsets to read, per partition.
 type Positions map[int32]int64
 
