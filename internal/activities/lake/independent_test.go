@@ -412,3 +412,76 @@ func TestReproducibleSums(t *testing.T) {
 	}
 	diff(t, "lake gold against SQL gold", a[0], a[2])
 }
+
+// TestOldGoldSchemaRecomputed replaces the gold table by one of the schema
+// before exact units (distance_km and bonus_eur as doubles, no distance_m)
+// holding a stale row: the sink drops it, computes gold again from silver
+// with silver's positions, and reads nothing from the topic again.
+func TestOldGoldSchemaRecomputed(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, store.SQLite, enginetest.JetStream, 300)
+	topic := activities.TopicValidated
+	f.publish(t, topic)
+	runRewards(t, f, 1000)
+	end := f.end(t, topic)
+	l := f.openLake(t)
+	if err := runSink(t, f, f.config(nil), func() bool { return f.caughtUp(t, l, end) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.DropTable(ctx, lake.TableGold); err != nil {
+		t.Fatal(err)
+	}
+	var old []lakehouse.Column
+	for _, c := range lake.GoldColumns {
+		switch c.Name {
+		case "distance_m":
+			continue
+		case "bonus_eur":
+			c.Type = lakehouse.Float64
+		}
+		old = append(old, c)
+	}
+	tb, err := l.EnsureTable(ctx, lake.TableGold, old, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.Append(ctx, []lakehouse.Row{{"stale", int32(2025), "", int32(1), 1.5, "Run", "", nil, false, 12.5, "", int32(0)}},
+		map[string]string{lake.PropPositions: `{"0":1}`, lake.PropTopic: topic}); err != nil {
+		t.Fatal(err)
+	}
+	counted := func() int {
+		n := 0
+		for _, b := range f.metrics.Recent() {
+			if b.Processor == lake.Name {
+				n += b.Size
+			}
+		}
+		return n
+	}
+	before := counted()
+	// One more event, so that the run has something to catch up with.
+	m := message(t, topic, "m", 0, nil, nil)
+	m.ID = "one-more"
+	if err := f.bus.Publish(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	end = f.end(t, topic)
+	if err := runSink(t, f, f.config(nil), func() bool { return f.caughtUp(t, l, end) }); err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "recomputed lake gold", sqlGold(t, f.store.DB()), lakeGold(t, l))
+	if n := counted() - before; n != 1 {
+		t.Errorf("the run after the recomputation read %d events, want the 1 new one", n)
+	}
+	bronze, err := l.Table(ctx, lake.TableBronze)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := bronze.Scan(ctx, lakehouse.ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(f.events)+1 {
+		t.Errorf("bronze holds %d events, want %d: the topic was read again", len(rows), len(f.events)+1)
+	}
+}
