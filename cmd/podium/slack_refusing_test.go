@@ -208,7 +208,7 @@ func checkParked(t testing.TB, dir string, n int) {
 	}
 	defer b.Close()
 	var specs []stream.Spec
-	for _, name := range []string{"activities-quality", "activities-rewards", "activities-slack"} {
+	for _, name := range []string{"activities-quality", "activities-rewards", "activities-slack", "activities-lakehouse"} {
 		var topic string
 		if err := s.DB().QueryRowContext(ctx, `SELECT topic FROM podium_positions WHERE processor = $1`, name).Scan(&topic); err != nil {
 			t.Fatalf("no positions for %s: %v", name, err)

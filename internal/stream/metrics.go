@@ -198,16 +198,3 @@ func (p *procMetrics) observe(size int, d time.Duration) {
 	p.m.recent = append(p.m.recent, Batch{Processor: p.processor, Topic: p.topic, Size: size, Duration: d, At: time.Now()})
 	p.m.mu.Unlock()
 }
-
-// ObserveBatch records a batch that a processor running its own loop (not
-// a stage of this package: the lakehouse sink until it moves onto Sink)
-// committed: size events read and handled in d.
-func (m *Metrics) ObserveBatch(processor, topic string, size int, d time.Duration) {
-	if m == nil {
-		return
-	}
-	p := m.For(processor, topic)
-	p.in.Add(float64(size))
-	p.out.Add(float64(size))
-	p.observe(size, d)
-}

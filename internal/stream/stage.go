@@ -332,7 +332,7 @@ func (r *run[T]) batch(ctx, bctx context.Context, c bus.Consumer, msgs []*bus.Me
 			if err := r.oneByOne(bctx, fresh, recs); err != nil {
 				return err
 			}
-		case errors.Is(err, errStageBroken):
+		case IsHalt(err):
 			return err
 		default:
 			r.m.retries.Inc()
@@ -368,9 +368,21 @@ func (r *run[T]) batch(ctx, bctx context.Context, c bus.Consumer, msgs []*bus.Me
 	return nil
 }
 
-// errStageBroken marks a mistake in a stage's definition, which no retry
-// can fix: the stage stops with it.
-var errStageBroken = errors.New("stage definition")
+// Halt marks err as one no retry can fix — a mistake in a stage's
+// definition, a test's simulated crash: the stage stops with it, and its
+// supervisor restarts it from its positions.
+func Halt(err error) error { return &haltError{err} }
+
+type haltError struct{ err error }
+
+func (e *haltError) Error() string { return e.err.Error() }
+func (e *haltError) Unwrap() error { return e.err }
+
+// IsHalt reports whether err was wrapped by Halt.
+func IsHalt(err error) bool {
+	var h *haltError
+	return errors.As(err, &h)
+}
 
 // prepareAndEmit runs the stage's Prepare, then publishes the messages its
 // Emit gives for recs, before anything of the batch commits.
@@ -390,7 +402,7 @@ func (r *run[T]) prepareAndEmit(ctx context.Context, recs []Record[T]) error {
 	for _, rec := range recs {
 		for _, m := range r.st.emit(rec) {
 			if !slices.Contains(r.st.spec.Outputs, m.Topic) {
-				return fmt.Errorf("%w: stage %s emits to %q, which is not among its Outputs %v", errStageBroken, r.st.spec.Name, m.Topic, r.st.spec.Outputs)
+				return Halt(fmt.Errorf("stage %s emits to %q, which is not among its Outputs %v", r.st.spec.Name, m.Topic, r.st.spec.Outputs))
 			}
 			out = append(out, m)
 		}

@@ -105,7 +105,8 @@ type Hooks struct {
 	AfterCommit func(table string, batch []*bus.Message) error
 }
 
-// Runnable returns the sink as a processor.
+// Runnable returns the sink: a sink stage of the runtime (stream.Sink),
+// whose Target is the three Iceberg tables.
 func Runnable(cfg Config) stream.Runnable {
 	if cfg.Topic == "" {
 		cfg.Topic = activities.TopicValidated
@@ -131,14 +132,22 @@ func Runnable(cfg Config) stream.Runnable {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return sink{cfg}
+	return stream.Sink[decoded]{
+		Name:  Name,
+		Topic: cfg.Topic,
+		// Bronze keeps every event as read, the undecodable ones too (with
+		// the error): nothing is dead-lettered.
+		Decode: func(m *bus.Message) (decoded, error) {
+			c, err := cdc.DecodeMessage(m)
+			return decoded{msg: m, change: c, err: err}, nil
+		},
+		Open:     func(ctx context.Context, env stream.Env) (stream.Target[decoded], error) { return open(ctx, cfg, env) },
+		Reset:    func(ctx context.Context, env stream.Env) error { return reset(ctx, cfg, env) },
+		MaxBatch: cfg.MaxEvents,
+		Linger:   cfg.Linger,
+		Idle:     cfg.Idle,
+	}
 }
-
-type sink struct{ cfg Config }
-
-// Spec describes the sink. It owns no table of the store: its tables are
-// in the lake (`podium activities lake tables`).
-func (s sink) Spec() stream.Spec { return stream.Spec{Name: Name, Topic: s.cfg.Topic} }
 
 // table is one of the sink's tables with the positions it records.
 type table struct {
@@ -161,42 +170,45 @@ func (t *table) load() error {
 	return nil
 }
 
+// run is the open sink: the stage's Target.
 type run struct {
 	cfg    Config
 	env    stream.Env
 	log    *slog.Logger
 	lake   *lakehouse.Lake
 	tables map[string]*table
-	events int64
 	// maintained is when the tables were last maintained.
 	maintained time.Time
 }
 
-// Run opens the lake, creates the tables if needed and applies the topic's
-// events until ctx ends.
-func (s sink) Run(ctx context.Context, env stream.Env) error {
-	if err := s.cfg.Policy.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", Name, err)
+// openLake opens the lake of cfg in env's store.
+func openLake(ctx context.Context, cfg Config, env stream.Env, log *slog.Logger) (*lakehouse.Lake, error) {
+	lc := cfg.Lake
+	lc.Logger = log
+	return lakehouse.Open(ctx, env.Store.DB(), lakehouse.Dialect(env.Store.Dialect()), lc)
+}
+
+// open opens the lake and creates the tables if needed.
+func open(ctx context.Context, cfg Config, env stream.Env) (*run, error) {
+	if err := cfg.Policy.Validate(); err != nil {
+		return nil, err
 	}
 	if env.Logger == nil {
 		env.Logger = slog.New(slog.DiscardHandler)
 	}
 	// The gold rows read the HR register and the commute distances.
 	if err := hr.Migrate(ctx, env.Store); err != nil {
-		return fmt.Errorf("%s: %w", Name, err)
+		return nil, err
 	}
 	if err := commute.Migrate(ctx, env.Store); err != nil {
-		return fmt.Errorf("%s: %w", Name, err)
+		return nil, err
 	}
-	log := env.Logger.With("processor", Name, "topic", s.cfg.Topic)
-	lc := s.cfg.Lake
-	lc.Logger = log
-	lake, err := lakehouse.Open(ctx, env.Store.DB(), lakehouse.Dialect(env.Store.Dialect()), lc)
+	log := env.Logger.With("stage", Name, "topic", cfg.Topic)
+	lake, err := openLake(ctx, cfg, env, log)
 	if err != nil {
-		return fmt.Errorf("%s: %w", Name, err)
+		return nil, err
 	}
-	defer func() { _ = lake.Close() }()
-	r := &run{cfg: s.cfg, env: env, log: log, lake: lake, tables: map[string]*table{}}
+	r := &run{cfg: cfg, env: env, log: log, lake: lake, tables: map[string]*table{}}
 	for _, name := range Tables {
 		var t *table
 		if name == TableGold {
@@ -206,21 +218,39 @@ func (s sink) Run(ctx context.Context, env stream.Env) error {
 			lt, err = lake.EnsureTable(ctx, name, tableColumns[name], nil)
 			t = &table{Table: lt}
 		}
+		if err == nil {
+			err = t.load()
+		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", Name, err)
+			_ = lake.Close()
+			return nil, err
 		}
 		r.tables[name] = t
-		if err := t.load(); err != nil {
-			return fmt.Errorf("%s: %w", Name, err)
-		}
 	}
-	return r.loop(ctx)
+	log.Info("lakehouse sink opened", "warehouse", lake.Warehouse(), "positions", r.applied().String())
+	return r, nil
 }
 
-// resume answers the consumer: the smallest next offset across the tables.
-func (r *run) resume(_ context.Context, partition int32) (int64, bool, error) {
-	return r.applied()[partition], true, nil
+// reset drops the sink's tables and their files, for a rebuild.
+func reset(ctx context.Context, cfg Config, env stream.Env) error {
+	lake, err := openLake(ctx, cfg, env, env.Logger)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = lake.Close() }()
+	for _, name := range Tables {
+		if err := lake.DropTable(ctx, name); err != nil && !errors.Is(err, lakehouse.ErrNoSuchTable) {
+			return fmt.Errorf("drop %s: %w", name, err)
+		}
+	}
+	return nil
 }
+
+// Load implements stream.Target: the positions every table has reached.
+func (r *run) Load(context.Context) (map[int32]int64, error) { return r.applied(), nil }
+
+// Close implements stream.Target.
+func (r *run) Close() error { return r.lake.Close() }
 
 // applied returns the positions every table has reached.
 func (r *run) applied() Positions {
@@ -231,86 +261,16 @@ func (r *run) applied() Positions {
 	return Min(ps...)
 }
 
-func (r *run) loop(ctx context.Context) error {
-	c, err := r.env.Bus.Consume(ctx, bus.ConsumerConfig{Topic: r.cfg.Topic, Group: Name, Start: bus.Earliest, Resume: r.resume})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("%s: consume %s: %w", Name, r.cfg.Topic, err)
-	}
-	defer func() { _ = c.Close() }()
-	r.log.Info("lakehouse sink started", "warehouse", r.lake.Warehouse(), "resume", r.applied().String())
-	for {
-		if ctx.Err() != nil {
-			// Stop after the batch in hand, not after the messages the
-			// consumer has prefetched.
-			r.log.Info("lakehouse sink stopped", "events", r.events)
-			return nil
-		}
-		batch, err := r.gather(ctx, c)
-		if len(batch) > 0 {
-			// The batch in hand is written even when ctx ends meanwhile.
-			if ferr := r.flush(context.WithoutCancel(ctx), batch); ferr != nil {
-				return ferr
-			}
-			// Advisory: the tables hold the authoritative positions.
-			if cerr := c.Commit(context.WithoutCancel(ctx), bus.LastPositions(batch)...); cerr != nil {
-				r.log.Warn("commit positions to the bus", "err", cerr)
-			}
-			r.maintain(ctx)
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				r.log.Info("lakehouse sink stopped", "events", r.events)
-				return nil
-			}
-			return fmt.Errorf("%s: fetch from %s: %w", Name, r.cfg.Topic, err)
-		}
-	}
-}
-
-// gather waits for events, then keeps fetching until the batch is full,
-// has lingered long enough, or no event came for Idle. Redeliveries of
-// events every table has are dropped.
-func (r *run) gather(ctx context.Context, c bus.Consumer) ([]*bus.Message, error) {
-	applied := r.applied()
-	msgs, err := c.Fetch(ctx, r.cfg.MaxEvents)
-	if err != nil {
-		return nil, err
-	}
-	batch := applied.Fresh(msgs)
-	deadline := time.Now().Add(r.cfg.Linger)
-	for len(batch) < r.cfg.MaxEvents {
-		wait := min(time.Until(deadline), r.cfg.Idle)
-		if wait <= 0 {
-			break
-		}
-		fctx, cancel := context.WithTimeout(ctx, wait)
-		more, err := c.Fetch(fctx, r.cfg.MaxEvents-len(batch))
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return batch, ctx.Err()
-			}
-			break // idle
-		}
-		batch = append(batch, applied.Fresh(more)...)
-	}
-	return batch, nil
-}
-
 // maxConflicts bounds the retries of a commit another writer beat.
 const maxConflicts = 10
 
-// flush commits batch to each table in turn, each only the events beyond
-// its positions.
-func (r *run) flush(ctx context.Context, batch []*bus.Message) error {
-	start := time.Now()
+// Commit implements stream.Target: it commits batch to each table in turn,
+// each only the events beyond its own positions, then maintains the tables
+// when it is time.
+func (r *run) Commit(ctx context.Context, batch []stream.Record[decoded], _ map[int32]int64) error {
 	changes := make([]decoded, len(batch))
-	for i, m := range batch {
-		c, err := cdc.DecodeMessage(m)
-		changes[i] = decoded{msg: m, change: c, err: err}
+	for i, rec := range batch {
+		changes[i] = rec.Value
 	}
 	for _, name := range Tables {
 		t := r.tables[name]
@@ -323,27 +283,25 @@ func (r *run) flush(ctx context.Context, batch []*bus.Message) error {
 			if err == nil {
 				if h := r.cfg.Hooks; h != nil && h.AfterCommit != nil {
 					if err := h.AfterCommit(name, msgsOf(fresh)); err != nil {
-						return err
+						return stream.Halt(err)
 					}
 				}
 				break
 			}
 			if !errors.Is(err, lakehouse.ErrConflict) || attempt >= maxConflicts {
-				return fmt.Errorf("%s: %w", Name, err)
+				return err
 			}
 			r.log.Warn("table changed by another writer; reloading", "table", name, "err", err)
 			if err := t.Refresh(ctx); err != nil {
-				return fmt.Errorf("%s: %w", Name, err)
+				return err
 			}
 			if err := t.load(); err != nil {
-				return fmt.Errorf("%s: %w", Name, err)
+				return err
 			}
 		}
 	}
-	r.events += int64(len(batch))
-	r.env.Metrics.ObserveBatch(Name, r.cfg.Topic, len(batch), time.Since(start))
-	r.log.Debug("lakehouse batch committed", "events", len(batch), "duration", time.Since(start),
-		"positions", r.applied().String())
+	r.log.Debug("lakehouse batch committed", "events", len(batch), "positions", r.applied().String())
+	r.maintain(ctx)
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/lakehouse"
+	"github.com/podiumhq/podium/internal/ops"
 	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/store/storetest"
 	"github.com/podiumhq/podium/internal/stream"
@@ -684,4 +685,84 @@ func TestSinkMaintainsTables(t *testing.T) {
 	if n := bronze(); n != len(f.events)+1 {
 		t.Errorf("after a restart and one more event bronze holds %d events, want %d", n, len(f.events)+1)
 	}
+}
+
+// TestSinkLagAndRebuild: the sink is a stage like any other: its lag is the
+// topic's end minus the positions its tables committed (0 once caught up,
+// not the topic's size), and podium rebuild drops its tables and replays
+// the topic into tables equal to the first run's.
+func TestSinkLagAndRebuild(t *testing.T) {
+	enginetest.Each(t, func(t *testing.T, e enginetest.Engine) {
+		f := setup(t, store.SQLite, e, 800)
+		topic := activities.TopicValidated
+		f.publish(t, topic)
+		end := f.end(t, topic)
+		l := f.openLake(t)
+		cfg := f.config(nil)
+		spec := lake.Runnable(cfg).Spec()
+		env := stream.Env{Bus: f.bus, Store: f.store}
+		lags := func() stream.Progress {
+			t.Helper()
+			ps, err := stream.Lags(context.Background(), f.bus, f.store.DB(), []stream.Spec{spec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ps[0]
+		}
+		if err := stream.Migrate(context.Background(), f.store, spec); err != nil {
+			t.Fatal(err)
+		}
+		if p := lags(); p.Lag != int64(len(f.events)) {
+			t.Fatalf("before the sink ran, lag = %d, want the %d events", p.Lag, len(f.events))
+		}
+		if err := runSink(t, f, cfg, func() bool { return f.caughtUp(t, l, end) }); err != nil {
+			t.Fatal(err)
+		}
+		if p := lags(); p.Lag != 0 {
+			t.Fatalf("after the sink caught up, lag = %d, want 0 (positions %v)", p.Lag, p.Next)
+		}
+		before := map[string][]lakehouse.Row{}
+		for _, name := range []string{lake.TableSilver, lake.TableGold} {
+			before[name] = scanAll(t, l, name)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := ops.Rebuild(ctx, env, lake.Runnable(cfg), nil); err != nil {
+			t.Fatalf("rebuild: %v", err)
+		}
+		if p := lags(); p.Lag != 0 {
+			t.Fatalf("after the rebuild, lag = %d, want 0", p.Lag)
+		}
+		for name, want := range before {
+			if got := scanAll(t, l, name); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%s after the rebuild differs from the first run's (%d rows, want %d)", name, len(got), len(want))
+			}
+		}
+		tb, err := l.Table(context.Background(), lake.TableBronze)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := tb.Scan(context.Background(), lakehouse.ScanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != len(f.events) {
+			t.Fatalf("bronze holds %d events after the rebuild, want %d (each once)", len(rows), len(f.events))
+		}
+	})
+}
+
+// scanAll returns the rows of a table, sorted by their text.
+func scanAll(t *testing.T, l *lakehouse.Lake, name string) []lakehouse.Row {
+	t.Helper()
+	tb, err := l.Table(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tb.Scan(context.Background(), lakehouse.ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(rows, func(i, j int) bool { return fmt.Sprint(rows[i]) < fmt.Sprint(rows[j]) })
+	return rows
 }
