@@ -52,11 +52,11 @@ type Sink[T any] struct {
 	Migrations fs.FS
 	Tables     []string
 	// MaxBatch caps a batch (default Env.MaxBatch). A commit of an outside
-	// store is costly, so a sink gathers messages under load: for up to
-	// Linger, as long as one comes within Idle (a quiet topic is written at
-	// once).
-	MaxBatch     int
-	Linger, Idle time.Duration
+	// store is costly, so a sink commits at most every Interval (when
+	// positive) unless a batch is full: batches gather under load, and the
+	// first message after a quiet Interval is written at once.
+	MaxBatch int
+	Interval time.Duration
 	// AfterCommit, if set, is called after each committed batch on the
 	// stage's goroutine. It must not block.
 	AfterCommit func(batch []Record[T])
@@ -72,15 +72,12 @@ var _ Runnable = Sink[int]{}
 // Run opens the store and applies the topic's messages until ctx ends. When
 // ctx ends it finishes the batch in hand, commits it and returns nil.
 func (s Sink[T]) Run(ctx context.Context, env Env) error {
-	st := stage[T]{spec: s.Spec(), decode: s.Decode, after: s.AfterCommit, maxBatch: s.MaxBatch, linger: s.Linger, idle: s.Idle}
+	st := stage[T]{spec: s.Spec(), decode: s.Decode, after: s.AfterCommit, maxBatch: s.MaxBatch, interval: s.Interval}
 	if err := st.check(); err != nil {
 		return err
 	}
 	if s.Open == nil {
 		return fmt.Errorf("stream: sink stage %s needs Open", s.Name)
-	}
-	if st.linger > 0 && st.idle <= 0 {
-		st.idle = 50 * time.Millisecond
 	}
 	if err := Migrate(ctx, env.Store, s.Spec()); err != nil {
 		if ctx.Err() != nil {

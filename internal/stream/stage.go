@@ -142,10 +142,12 @@ type stage[T any] struct {
 	after   func(batch []Record[T])
 	// maxBatch overrides Env.MaxBatch when positive.
 	maxBatch int
-	// linger, when positive, keeps a batch gathering messages for up to
-	// that long, as long as one comes within idle: for stages whose commit
-	// is costly (a sink's snapshot).
-	linger, idle time.Duration
+	// interval, when positive, is the least time between two commits: a
+	// batch gathers messages until it is full or interval has passed since
+	// the last commit, for stages whose commit is costly (a sink's
+	// snapshot). The first message after a quiet interval is committed at
+	// once.
+	interval time.Duration
 }
 
 // applier is what a kind of stage does with a batch.
@@ -170,6 +172,8 @@ type run[T any] struct {
 	log *slog.Logger
 	pos *positions
 	m   *procMetrics
+	// committed is when the last batch committed.
+	committed time.Time
 }
 
 func newRun[T any](st stage[T], a applier[T], env Env) *run[T] {
@@ -257,17 +261,17 @@ func (r *run[T]) loop(ctx context.Context) error {
 	}
 }
 
-// gather fetches a batch: what is at hand, or, for a lingering stage, what
-// comes until the batch is full, has lingered long enough, or no message
-// came for idle.
+// gather fetches a batch: what is at hand; for a stage with a commit
+// interval, what comes until the batch is full or the interval since the
+// last commit has passed (batches under load, at once when quiet).
 func (r *run[T]) gather(ctx context.Context, c bus.Consumer) ([]*bus.Message, error) {
 	batch, err := c.Fetch(ctx, r.env.MaxBatch)
-	if err != nil || r.st.linger <= 0 {
+	if err != nil || r.st.interval <= 0 {
 		return batch, err
 	}
-	deadline := time.Now().Add(r.st.linger)
+	due := r.committed.Add(r.st.interval)
 	for len(batch) < r.env.MaxBatch {
-		wait := min(time.Until(deadline), r.st.idle)
+		wait := time.Until(due)
 		if wait <= 0 {
 			break
 		}
@@ -278,7 +282,7 @@ func (r *run[T]) gather(ctx context.Context, c bus.Consumer) ([]*bus.Message, er
 			if ctx.Err() != nil {
 				return batch, ctx.Err()
 			}
-			break // idle
+			continue // the interval is over
 		}
 		batch = append(batch, more...)
 	}
@@ -353,6 +357,7 @@ func (r *run[T]) batch(ctx, bctx context.Context, c bus.Consumer, msgs []*bus.Me
 	if h := r.env.Hooks; h != nil && h.AfterCommit != nil {
 		h.AfterCommit(fresh)
 	}
+	r.committed = time.Now()
 	r.m.out.Add(float64(len(recs)))
 	r.m.observe(len(fresh), time.Since(start))
 	if len(recs) > 0 {

@@ -19,7 +19,7 @@ const (
 	KeyS3AccessKeyID     = "lakehouse.s3_access_key_id"
 	KeyS3SecretAccessKey = "lakehouse.s3_secret_access_key"
 	KeyMaxEvents         = "lakehouse.max_events"
-	KeyLinger            = "lakehouse.linger"
+	KeyCommitInterval    = "lakehouse.commit_interval"
 	KeyRetention         = "lakehouse.snapshot_retention"
 	KeyCompactFiles      = "lakehouse.compact_files"
 )
@@ -45,8 +45,14 @@ func Settings() []config.Setting {
 		{Key: KeyS3SecretAccessKey, Secret: true, Usage: "S3 secret access key"},
 		{Key: KeyMaxEvents, Kind: config.KindInt, Default: "10000",
 			Usage: "most change events per lakehouse commit (each batch costs three Iceberg commits)"},
-		{Key: KeyLinger, Kind: config.KindDuration, Default: "1s",
-			Usage: "longest a lakehouse batch gathers events under load; a quiet topic is written at once"},
+		{Key: KeyCommitInterval, Kind: config.KindDuration, Default: "10s",
+			Usage: "least time between two lakehouse commits unless lakehouse.max_events is reached; the first event after a quiet interval is written at once",
+			Check: func(v string) error {
+				if d, err := time.ParseDuration(v); err == nil && d <= 0 {
+					return errors.New("use a positive duration such as 10s")
+				}
+				return nil
+			}},
 		{Key: KeyRetention, Kind: config.KindDuration, Default: "1h",
 			Usage: "how far back time travel reaches: older snapshots are expired every 5 minutes (the last 10 are kept); 0 keeps them all"},
 		{Key: KeyCompactFiles, Kind: config.KindInt, Default: "32",
@@ -77,11 +83,11 @@ func LakeConfig(cfg config.Config) lakehouse.Config {
 // registered); the caller sets Policy.
 func FromConfig(cfg config.Config) Config {
 	return Config{
-		Lake:         LakeConfig(cfg),
-		MaxEvents:    int(cfg.Get(KeyMaxEvents).Int()),
-		Linger:       cfg.Get(KeyLinger).Duration(),
-		Retention:    orNever(cfg.Get(KeyRetention).Duration()),
-		CompactFiles: int(orNever(cfg.Get(KeyCompactFiles).Int())),
+		Lake:           LakeConfig(cfg),
+		MaxEvents:      int(cfg.Get(KeyMaxEvents).Int()),
+		CommitInterval: cfg.Get(KeyCommitInterval).Duration(),
+		Retention:      orNever(cfg.Get(KeyRetention).Duration()),
+		CompactFiles:   int(orNever(cfg.Get(KeyCompactFiles).Int())),
 	}
 }
 

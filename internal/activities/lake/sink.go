@@ -46,8 +46,8 @@ const Name = "activities-lakehouse"
 // Defaults of Config.
 const (
 	DefaultMaxEvents = 10000
-	DefaultLinger    = time.Second
-	DefaultIdle      = 50 * time.Millisecond
+	// DefaultCommitInterval is Config.CommitInterval's default.
+	DefaultCommitInterval = 10 * time.Second
 	// DefaultRetention is Config.Retention's default.
 	DefaultRetention = time.Hour
 	// DefaultMaintainEvery is how often the tables are maintained.
@@ -69,14 +69,14 @@ type Config struct {
 	// Topic defaults to activities.TopicValidated.
 	Topic string
 	// MaxEvents caps a batch (default DefaultMaxEvents). Each batch costs
-	// three commits (a metadata file and a manifest list each), so the sink
-	// gathers events under load.
+	// three commits (a snapshot, a metadata file and a manifest list each).
 	MaxEvents int
-	// Linger is the longest a batch gathers events (default DefaultLinger).
-	Linger time.Duration
-	// Idle flushes a batch when no event came for that long (default
-	// DefaultIdle): a quiet topic is written at once.
-	Idle time.Duration
+	// CommitInterval is the least time between two batches (default
+	// DefaultCommitInterval) unless a batch is full: events gather under
+	// load and on a trickle, and the first event after a quiet interval is
+	// written at once. Each snapshot stays in the table's metadata until it
+	// expires, so committing per event would grow every later commit.
+	CommitInterval time.Duration
 	// Retention is how old a snapshot gets before it is expired (the last
 	// RetainSnapshots of each table are kept, the current one always, and
 	// with it the positions); negative keeps every snapshot, 0 is
@@ -114,11 +114,8 @@ func Runnable(cfg Config) stream.Runnable {
 	if cfg.MaxEvents <= 0 {
 		cfg.MaxEvents = DefaultMaxEvents
 	}
-	if cfg.Linger <= 0 {
-		cfg.Linger = DefaultLinger
-	}
-	if cfg.Idle <= 0 {
-		cfg.Idle = DefaultIdle
+	if cfg.CommitInterval <= 0 {
+		cfg.CommitInterval = DefaultCommitInterval
 	}
 	if cfg.MaintainEvery <= 0 {
 		cfg.MaintainEvery = DefaultMaintainEvery
@@ -144,8 +141,7 @@ func Runnable(cfg Config) stream.Runnable {
 		Open:     func(ctx context.Context, env stream.Env) (stream.Target[decoded], error) { return open(ctx, cfg, env) },
 		Reset:    func(ctx context.Context, env stream.Env) error { return reset(ctx, cfg, env) },
 		MaxBatch: cfg.MaxEvents,
-		Linger:   cfg.Linger,
-		Idle:     cfg.Idle,
+		Interval: cfg.CommitInterval,
 	}
 }
 

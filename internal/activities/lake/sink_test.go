@@ -216,7 +216,7 @@ func (f *fixture) caughtUp(t testing.TB, l *lakehouse.Lake, end lake.Positions) 
 
 func (f *fixture) config(h *lake.Hooks) lake.Config {
 	return lake.Config{Lake: lakehouse.Config{Warehouse: f.wh}, Policy: rewards.DefaultPolicy(), MaxEvents: 700,
-		Idle: 20 * time.Millisecond, Hooks: h}
+		CommitInterval: 20 * time.Millisecond, Hooks: h}
 }
 
 // runSink runs the sink until stop says so or it fails; it returns the
