@@ -41,12 +41,20 @@ type process struct {
 // clean environment, and waits until it serves HTTP.
 func startPodium(t *testing.T, dir string, args ...string) *process {
 	t.Helper()
+	return startPodiumEnv(t, dir, nil, args...)
+}
+
+// startPodiumEnv is startPodium with the PODIUM_* settings of env
+// ("KEY=value").
+func startPodiumEnv(t *testing.T, dir string, env []string, args ...string) *process {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"--data-dir", dir, "--http", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PODIUM_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Env = append(cmd.Env, runMainEnv+"=1")
 	p := &process{t: t, cmd: cmd, dir: dir, stderr: &lockedBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = io.Discard, p.stderr
@@ -79,6 +87,13 @@ func (p *process) owner() datadir.Owner {
 		p.t.Fatal(err)
 	}
 	return o
+}
+
+// kill kills the process with SIGKILL, as a crash would.
+func (p *process) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+	p.done <- nil
 }
 
 // stop sends SIGTERM and returns how long the process took to exit, and its

@@ -128,7 +128,17 @@ var coreSettings = []Setting{
 	{Key: "bus_auth.tls_cert", Env: "PODIUM_BUS_TLS_CERT", Usage: "client certificate file (PEM) for the bus"},
 	{Key: "bus_auth.tls_key", Env: "PODIUM_BUS_TLS_KEY", Usage: "client key file (PEM) for the bus"},
 	{Key: "bus_auth.tls_insecure", Env: "PODIUM_BUS_TLS_INSECURE", Kind: KindBool, Usage: "skip bus certificate checks (testing only)"},
+	{Key: KeyKafkaSessionTimeout, Env: "PODIUM_KAFKA_SESSION_TIMEOUT", Default: "45s", Kind: KindDuration,
+		Usage: "Kafka consumer groups: how long a worker that stopped answering keeps its partitions before another takes them over"},
+	{Key: KeyKafkaRebalanceTimeout, Env: "PODIUM_KAFKA_REBALANCE_TIMEOUT", Default: "60s", Kind: KindDuration,
+		Usage: "Kafka consumer groups: how long a rebalance waits for the workers to rejoin (a dead one is dropped after it)"},
 }
+
+// The settings of the Kafka consumer groups' timeouts.
+const (
+	KeyKafkaSessionTimeout   = "kafka.session_timeout"
+	KeyKafkaRebalanceTimeout = "kafka.rebalance_timeout"
+)
 
 // bindings tie settings to the fields of Config: field returns a pointer to
 // a *string, *bool, *int64 or *time.Duration field.

@@ -47,6 +47,17 @@ func EqInt64(col string, v int64) Filter {
 	return Filter{e: iceberg.EqualTo(iceberg.Reference(col), v)}
 }
 
+// EqInt32 selects the rows whose column col (an Int32 column) equals v.
+func EqInt32(col string, v int32) Filter {
+	return Filter{e: iceberg.EqualTo(iceberg.Reference(col), v)}
+}
+
+// AtLeastInt64 selects the rows whose column col (an Int64 column) is v or
+// more.
+func AtLeastInt64(col string, v int64) Filter {
+	return Filter{e: iceberg.GreaterThanEqual(iceberg.Reference(col), v)}
+}
+
 // EqString selects the rows whose column col equals v.
 func EqString(col string, v string) Filter {
 	return Filter{e: iceberg.EqualTo(iceberg.Reference(col), v)}

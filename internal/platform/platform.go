@@ -141,7 +141,9 @@ func (a *App) openExternal(ctx context.Context, u string) (bus.Bus, error) {
 		}
 		var kb *kafka.Bus
 		if kb, err = kafka.Open(cctx, kafka.Config{Brokers: brokers, Auth: cfg.BusAuthConfig(),
-			DefaultMaxAge: cfg.Retention.MaxAge, DefaultMaxBytes: cfg.Retention.MaxBytes, Logger: a.Log}); err == nil {
+			DefaultMaxAge: cfg.Retention.MaxAge, DefaultMaxBytes: cfg.Retention.MaxBytes, Logger: a.Log,
+			SessionTimeout:   cfg.Get(config.KeyKafkaSessionTimeout).Duration(),
+			RebalanceTimeout: cfg.Get(config.KeyKafkaRebalanceTimeout).Duration()}); err == nil {
 			b = kb
 		}
 	} else {

@@ -79,8 +79,9 @@ type Effect[T any] struct {
 	MaxRetryAfter time.Duration
 	// Timeout bounds one call; default 10 s.
 	Timeout time.Duration
-	// Lease is how long a deliverer holds the calls it claimed before
-	// another may make them; default 5 min.
+	// Lease is how long a deliverer holds the call it claimed before
+	// another may make it (the call's worker may have died); default
+	// Timeout + 5 s.
 	Lease time.Duration
 	// Poll is how often an idle deliverer looks for calls that became due;
 	// default 1 s (a committed batch wakes it at once).
@@ -92,7 +93,6 @@ const (
 	DefaultMaxAttempts   = 3
 	DefaultMaxRetryAfter = 15 * time.Minute
 	DefaultCallTimeout   = 10 * time.Second
-	DefaultLease         = 5 * time.Minute
 )
 
 // DefaultEffectBackoff paces the tries of a failing call.
@@ -119,7 +119,7 @@ func (e Effect[T]) withDefaults() Effect[T] {
 		e.Timeout = DefaultCallTimeout
 	}
 	if e.Lease <= 0 {
-		e.Lease = DefaultLease
+		e.Lease = e.Timeout + 5*time.Second
 	}
 	if e.Poll <= 0 {
 		e.Poll = time.Second

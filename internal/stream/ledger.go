@@ -74,7 +74,8 @@ type claimed struct {
 	leaseMS int64
 }
 
-// claimBatch is how many calls a deliverer claims at a time.
+// claimBatch is how many pending calls a deliverer reads at a time to
+// find the next one it may make.
 const claimBatch = 50
 
 // run makes the due calls until ctx ends. A call in flight when ctx ends
@@ -129,10 +130,12 @@ func (d *deliverer) idle(ctx context.Context, until time.Duration) {
 	}
 }
 
-// claim leases the next calls to this deliverer, in the order they were
-// planned: the due calls before the first that is not due yet (a call
-// waiting for its retry holds the ones after it back, so that messages keep
-// their order). When none is due it returns how long until the first is.
+// claim leases the next call to this deliverer, in the order the calls
+// were planned: a call waiting for its retry holds the ones after it back,
+// so that messages keep their order; when none is due it returns how long
+// until the first is. One call at a time: the lease need only outlast one
+// call, so a call claimed by a worker that died is made by another (or the
+// restarted one) soon after.
 func (d *deliverer) claim(ctx context.Context) ([]claimed, time.Duration, error) {
 	now := time.Now().UnixMilli()
 	until := now + d.lease.Milliseconds()
@@ -167,7 +170,6 @@ func (d *deliverer) claim(ctx context.Context) ([]claimed, time.Duration, error)
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		kept := out[:0]
 		for _, c := range out {
 			res, err := tx.ExecContext(ctx, `UPDATE podium_effects SET lease_owner = $1, lease_ms = $2
 				WHERE stage = $3 AND call_key = $4 AND state = 'pending' AND lease_ms < $5`, d.owner, until, d.stage, c.Key, now)
@@ -175,10 +177,11 @@ func (d *deliverer) claim(ctx context.Context) ([]claimed, time.Duration, error)
 				return fmt.Errorf("claim a call of %s: %w", d.stage, err)
 			}
 			if n, err := res.RowsAffected(); err == nil && n == 1 {
-				kept = append(kept, c) // else another deliverer took it
-			}
+				out = []claimed{c}
+				return nil
+			} // else another deliverer took it: try the next
 		}
-		out = kept
+		out = nil
 		return nil
 	})
 	return out, wait, err

@@ -175,6 +175,8 @@ type run struct {
 	tables map[string]*table
 	// maintained is when the tables were last maintained.
 	maintained time.Time
+	// recent holds the ids of the events bronze took lately.
+	recent *recentEvents
 }
 
 // openLake opens the lake of cfg in env's store.
@@ -222,6 +224,10 @@ func open(ctx context.Context, cfg Config, env stream.Env) (*run, error) {
 			return nil, err
 		}
 		r.tables[name] = t
+	}
+	if r.recent, err = seedRecent(ctx, r.tables[TableBronze]); err != nil {
+		_ = lake.Close()
+		return nil, err
 	}
 	log.Info("lakehouse sink opened", "warehouse", lake.Warehouse(), "positions", r.applied().String())
 	return r, nil
@@ -338,7 +344,7 @@ func (r *run) apply(ctx context.Context, name string, t *table, ds []decoded) er
 	var err error
 	switch name {
 	case TableBronze:
-		err = t.Append(ctx, bronzeRows(ds), props)
+		err = t.Append(ctx, bronzeRows(r.recent.fresh(ds)), props)
 	case TableSilver:
 		err = r.applySilver(ctx, t, ds, props)
 	case TableGold:
@@ -347,8 +353,24 @@ func (r *run) apply(ctx context.Context, name string, t *table, ds []decoded) er
 	if err != nil {
 		return err
 	}
+	if name == TableBronze {
+		r.recent.add(ds)
+	}
 	t.pos = next
 	return nil
+}
+
+// eventID returns the id bronze records for d: the message ID, else the
+// one derived from the Debezium source block, else the bus position.
+func eventID(d decoded) string {
+	id := d.msg.ID
+	if d.err == nil && d.change.EventID != "" {
+		id = d.change.EventID
+	}
+	if id == "" {
+		id = bus.Position{Topic: d.msg.Topic, Partition: d.msg.Partition, Offset: d.msg.Offset}.String()
+	}
+	return id
 }
 
 func bronzeRows(ds []decoded) []lakehouse.Row {
@@ -357,14 +379,11 @@ func bronzeRows(ds []decoded) []lakehouse.Row {
 		m, c := d.msg, d.change
 		var id, sourceTS, source, before, after, published any
 		var op, errText string
-		eventID := m.ID
+		eventID := eventID(d)
 		if d.err != nil {
 			errText = d.err.Error()
 		} else {
 			op = string(c.Op)
-			if c.EventID != "" {
-				eventID = c.EventID
-			}
 			if c.ID != 0 || c.Before != nil || c.After != nil {
 				id = c.ID
 			}
@@ -380,9 +399,6 @@ func bronzeRows(ds []decoded) []lakehouse.Row {
 			if c.After != nil {
 				after = jsonText(c.After)
 			}
-		}
-		if eventID == "" {
-			eventID = bus.Position{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}.String()
 		}
 		if !m.Time.IsZero() {
 			published = m.Time.UTC()

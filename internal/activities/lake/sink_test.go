@@ -766,3 +766,40 @@ func scanAll(t *testing.T, l *lakehouse.Lake, name string) []lakehouse.Row {
 	sort.Slice(rows, func(i, j int) bool { return fmt.Sprint(rows[i]) < fmt.Sprint(rows[j]) })
 	return rows
 }
+
+// TestBronzeTakesRepublishedEventsOnce: an event published again with its
+// id (a crashed stage upstream publishing its batch a second time; Kafka
+// keeps both copies) is appended to bronze once, also after a restart of
+// the sink between the two copies.
+func TestBronzeTakesRepublishedEventsOnce(t *testing.T) {
+	f := setup(t, store.SQLite, enginetest.Kafka, 300)
+	topic := activities.TopicValidated
+	f.publish(t, topic)
+	l := f.openLake(t)
+	cfg := f.config(nil)
+	if err := runSink(t, f, cfg, func() bool { return f.caughtUp(t, l, f.end(t, topic)) }); err != nil {
+		t.Fatal(err)
+	}
+	// The last 120 events again, and again within one batch.
+	var again []*bus.Message
+	for i, e := range f.events[len(f.events)-120:] {
+		m := e(topic)
+		m.ID = fmt.Sprintf("%s/%d", topic, len(f.events)-120+i)
+		again = append(again, m, m)
+	}
+	if err := f.bus.Publish(context.Background(), again...); err != nil {
+		t.Fatal(err)
+	}
+	end := f.end(t, topic)
+	if err := runSink(t, f, cfg, func() bool { return f.caughtUp(t, l, end) }); err != nil {
+		t.Fatal(err)
+	}
+	rows := scanAll(t, l, lake.TableBronze)
+	ids := map[any]int{}
+	for _, r := range rows {
+		ids[r[0]]++
+	}
+	if len(rows) != len(f.events) || len(ids) != len(f.events) {
+		t.Fatalf("bronze holds %d rows of %d events, want each of the %d events once", len(rows), len(ids), len(f.events))
+	}
+}

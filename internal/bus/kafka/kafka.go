@@ -106,7 +106,8 @@ func (c *Config) setDefaults() {
 		c.RebalanceTimeout = DefaultRebalanceTimeout
 	}
 	if c.HeartbeatInterval <= 0 {
-		c.HeartbeatInterval = DefaultHeartbeatInterval
+		// A member must heartbeat several times per session timeout.
+		c.HeartbeatInterval = min(DefaultHeartbeatInterval, c.SessionTimeout/3)
 	}
 	if c.Linger < 0 {
 		c.Linger = 0
