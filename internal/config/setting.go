@@ -50,17 +50,18 @@ const (
 // environment > file > default), parsing, validation, masking and source
 // reporting are written once, in Schema, for every setting.
 //
-// A package that needs its own settings declares them and registers them
-// before the command line is parsed, typically from an init function:
+// A package that needs its own settings declares them in a function the
+// binary registers, with every other package's, in one list before the
+// command line is parsed (cmd/podium's root.go):
 //
-//	func init() {
-//		config.Register(config.Setting{
+//	func Settings() []config.Setting {
+//		return []config.Setting{{
 //			Key:     "f1.poll_interval",
 //			Flag:    "f1-poll-interval",
 //			Default: "5s",
 //			Kind:    config.KindDuration,
 //			Usage:   "how often to poll the F1 live timing feed",
-//		})
+//		}}
 //	}
 //
 // and reads the value from the loaded configuration with

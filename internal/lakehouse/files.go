@@ -56,11 +56,10 @@ func (t *Table) Files(ctx context.Context, snapshotID int64) ([]File, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		entries, err := m.FetchEntries(fio, true) // live entries: added and existing
-		if err != nil {
-			return nil, fmt.Errorf("lakehouse: %s: read manifest %s: %w", t.name, m.FilePath(), err)
-		}
-		for _, e := range entries {
+		for e, err := range m.Entries(fio, true) { // live entries: added and existing
+			if err != nil {
+				return nil, fmt.Errorf("lakehouse: %s: read manifest %s: %w", t.name, m.FilePath(), err)
+			}
 			df := e.DataFile()
 			f := File{Path: df.FilePath(), Records: df.Count(), Size: df.FileSizeBytes(), Content: DataContent}
 			switch df.ContentType() {
