@@ -592,3 +592,27 @@ func TestDisqualifications(t *testing.T) {
 		t.Errorf("disqualifications: %v, want %v", got, want)
 	}
 }
+
+// TestLapGapsInOneFormat: F1DB writes "+1 lap"; podium prints a lap gap one
+// way everywhere ("+1 LAP", "+2 LAPS").
+func TestLapGapsInOneFormat(t *testing.T) {
+	a, err := archive.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lapped := 0
+	for _, season := range a.Seasons() {
+		s, _ := a.Season(season)
+		for _, r := range s.Results(1, len(s.Rounds)) {
+			if strings.Contains(strings.ToLower(r.Time), "lap") {
+				lapped++
+				if n, ok := f1.ParseGapLaps(r.Time); !ok || r.Time != f1.FormatGapLaps(n) {
+					t.Fatalf("%d round %d car %d: gap %q, want %q", r.Season, r.Round, r.CarNumber, r.Time, f1.FormatGapLaps(n))
+				}
+			}
+		}
+	}
+	if lapped == 0 {
+		t.Fatal("no lapped car in the archive: the test proves nothing")
+	}
+}

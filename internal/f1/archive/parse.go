@@ -278,6 +278,9 @@ func (a *Archive) resultRow(t *table) error {
 	if res.DriverCode == "" {
 		res.DriverCode = d.Code
 	}
+	if laps, ok := f1.ParseGapLaps(res.Time); ok {
+		res.Time = f1.FormatGapLaps(laps) // F1DB writes "+1 lap": one format everywhere
+	}
 	if p := t.optInt("laps"); p != nil {
 		res.Laps = *p
 	}
