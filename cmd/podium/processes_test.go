@@ -177,7 +177,7 @@ func TestDashboardFollowsAnotherWorker(t *testing.T) {
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("no live update reached the dashboard's browser\nworker:\n%s\nserve:\n%s", worker.stderr.String(), serve.stderr.String())
 	}
-	page := getPage(t, base+"/championship?season=2021")
+	page := get(t, base+"/championship?season=2021")
 	if !strings.Contains(page, "Hamilton") || !strings.Contains(page, "Verstappen") {
 		t.Fatalf("the championship page does not show what the worker committed:\n%s", page)
 	}
@@ -186,20 +186,6 @@ func TestDashboardFollowsAnotherWorker(t *testing.T) {
 			t.Errorf("podium exited with %v:\n%s", err, p.stderr.String())
 		}
 	}
-}
-
-func getPage(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", url, resp.Status)
-	}
-	return string(b)
 }
 
 // TestSIGTERMUnderLoad stops a worker with SIGTERM while it applies a
@@ -281,30 +267,15 @@ func dumpF1(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var b strings.Builder
-	for _, q := range []string{
-		`SELECT season, round, session, car_number, status, points FROM f1_results ORDER BY season, round, session, car_number`,
-		`SELECT season, round, driver_id, points, wins, position FROM f1_driver_standings ORDER BY season, round, driver_id`,
-	} {
-		rows, err := s.DB().Query(q)
-		if err != nil {
-			return "no tables yet: " + err.Error()
+	for _, table := range []string{"f1_results", "f1_driver_standings"} {
+		var n int
+		if s.DB().QueryRow(`SELECT COUNT(*) FROM `+table).Scan(&n) != nil {
+			return "no table " + table + " yet"
 		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintln(&b, vals...)
-		}
-		rows.Close()
 	}
-	return b.String()
+	return dumpRows(t, s.DB(),
+		`SELECT season, round, session, car_number, status, points FROM f1_results ORDER BY season, round, session, car_number`,
+		`SELECT season, round, driver_id, points, wins, position FROM f1_driver_standings ORDER BY season, round, driver_id`)
 }
 
 // firstDiff shows the first line where got and want differ.

@@ -53,6 +53,28 @@ type Change struct {
 // IsSnapshot reports whether c was read by a snapshot rather than streamed.
 func (c *Change) IsSnapshot() bool { return c.Op == OpRead || c.Source.Snapshot.IsSnapshot() }
 
+// Final folds changes, in order, into the final state of each activity they
+// touch (nil: deleted), and says whether the table was truncated before
+// those states: what a sink applies for a batch. Tombstones and logical
+// messages change nothing.
+func Final(changes []Change) (final map[int64]*activities.Activity, truncated bool) {
+	final = map[int64]*activities.Activity{}
+	for _, c := range changes {
+		switch {
+		case c.Tombstone, c.Op == OpMessage:
+		case c.Op == OpTruncate:
+			truncated = true
+			clear(final)
+		case c.Op == OpDelete:
+			final[c.ID] = nil
+		default: // c, u, r: After is set (Decode checks)
+			a := *c.After
+			final[c.ID] = &a
+		}
+	}
+	return final, truncated
+}
+
 // Decode decodes the value of a change event, podium's or a Debezium
 // PostgreSQL connector's: with or without the JSON converter's schema part;
 // a null or empty value is a tombstone; before may hold only the key;

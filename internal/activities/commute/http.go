@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/podiumhq/podium/internal/retry"
 )
 
 // defaultClient is the HTTP client of providers that are given none.
@@ -94,16 +96,5 @@ func (l *limiter) wait(ctx context.Context, every time.Duration) error {
 	}
 	l.next = at.Add(every)
 	l.mu.Unlock()
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return retry.Sleep(ctx, time.Until(at))
 }

@@ -421,26 +421,16 @@ func jsonText(v any) any {
 	return string(b)
 }
 
-// final folds changes into the final state of each activity they touch
-// (nil: deleted) and says whether the table was truncated before them.
+// final folds the decoded changes of ds into the final state of each
+// activity they touch (see cdc.Final).
 func final(ds []decoded) (map[int64]*activities.Activity, bool) {
-	out := map[int64]*activities.Activity{}
-	truncated := false
+	changes := make([]cdc.Change, 0, len(ds))
 	for _, d := range ds {
-		c := d.change
-		switch {
-		case d.err != nil, c.Tombstone, c.Op == cdc.OpMessage:
-		case c.Op == cdc.OpTruncate:
-			truncated = true
-			clear(out)
-		case c.Op == cdc.OpDelete:
-			out[c.ID] = nil
-		default: // c, u, r: After is set (cdc.Decode checks)
-			a := *c.After
-			out[c.ID] = &a
+		if d.err == nil {
+			changes = append(changes, d.change)
 		}
 	}
-	return out, truncated
+	return cdc.Final(changes)
 }
 
 // applySilver replaces the rows of the activities ds touch by their final

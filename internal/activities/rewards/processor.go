@@ -96,23 +96,11 @@ type key struct {
 // it touched goes to activities_current, then the gold rows of every
 // employee and year that gained or lost an activity are recomputed.
 func apply(ctx context.Context, tx *sql.Tx, policy Policy, batch []stream.Record[cdc.Change]) error {
-	final := map[int64]*activities.Activity{} // nil: deleted
-	truncated := false
-	for _, r := range batch {
-		c := r.Value
-		switch {
-		case c.Tombstone, c.Op == cdc.OpMessage:
-			continue
-		case c.Op == cdc.OpTruncate:
-			truncated = true
-			clear(final)
-		case c.Op == cdc.OpDelete:
-			final[c.ID] = nil
-		default: // c, u, r: After is set (cdc.Decode checks)
-			a := *c.After
-			final[c.ID] = &a
-		}
+	changes := make([]cdc.Change, len(batch))
+	for i, r := range batch {
+		changes[i] = r.Value
 	}
+	final, truncated := cdc.Final(changes) // nil: deleted
 	touched := map[key]bool{}
 	if truncated {
 		// Every gold row goes; those of the activities re-created after
