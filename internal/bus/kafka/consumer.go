@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -214,6 +215,7 @@ func (c *consumer) adjustOffsets(ctx context.Context, offsets map[string]map[int
 // Fetch waits for messages and returns up to max of those at hand.
 func (c *consumer) Fetch(ctx context.Context, max int) ([]*bus.Message, error) {
 	if c.closed.Load() {
+		c.allowRebalance()
 		return nil, bus.ErrClosed
 	}
 	if max < 1 {
@@ -233,6 +235,12 @@ func (c *consumer) Fetch(ctx context.Context, max int) ([]*bus.Message, error) {
 			c.cl.AllowRebalance()
 		}
 		fs := c.cl.PollRecords(ctx, max)
+		if c.closed.Load() {
+			// Closed meanwhile: hand nothing out (the group gives these
+			// records to the next member) and let Close leave the group.
+			c.allowRebalance()
+			return nil, bus.ErrClosed
+		}
 		var msgs []*bus.Message
 		if n := fs.NumRecords(); n > 0 {
 			msgs = make([]*bus.Message, 0, n)
@@ -370,18 +378,41 @@ func (c *consumer) Commit(ctx context.Context, positions ...bus.Position) error 
 	return nil
 }
 
+// allowRebalance lets a rebalance (or the group leave of Close) proceed
+// that a poll handing out records blocked.
+func (c *consumer) allowRebalance() {
+	if c.group != "" {
+		c.cl.AllowRebalance()
+	}
+}
+
+// closeTimeout bounds how long Close waits for the group to let the
+// consumer leave.
+const closeTimeout = 10 * time.Second
+
 // Close leaves the group (so its partitions move to other members at once)
-// and closes the client. Later calls return bus.ErrClosed.
+// and closes the client. Later calls return bus.ErrClosed. A group that does
+// not answer does not hold Close beyond closeTimeout: the client then closes
+// in the background, and the group drops the member at its session timeout.
 func (c *consumer) Close() error {
 	err := bus.ErrClosed
 	c.closeOnce.Do(func() {
 		err = nil
 		c.closed.Store(true)
-		c.cl.CloseAllowingRebalance()
+		done := make(chan struct{})
+		go func() {
+			c.cl.CloseAllowingRebalance()
+			close(done)
+		}()
+		select {
+		case <-done:
+			c.log.Debug("closed consumer")
+		case <-time.After(closeTimeout):
+			c.log.Warn("the consumer group did not let this member leave in time; closing in the background", "timeout", closeTimeout)
+		}
 		c.b.mu.Lock()
 		delete(c.b.consumers, c)
 		c.b.mu.Unlock()
-		c.log.Debug("closed consumer")
 	})
 	return err
 }
