@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"text/tabwriter"
 	"time"
 
 	"github.com/podiumhq/podium/internal/bus"
@@ -399,4 +401,34 @@ func RawWriter(s *store.Store, table string) (func(ctx context.Context, rows [][
 	return func(ctx context.Context, rows [][]any) error {
 		return s.InTx(ctx, func(tx *sql.Tx) error { return store.InsertRows(ctx, tx, insertHead(table), rows, "") })
 	}, "sqlite multi-row insert"
+}
+
+// WriteTable prints res as a table.
+func WriteTable(w io.Writer, res Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "bus %s, store %s, %d-byte events, %d publisher(s)\n", res.Bus, res.Store, res.EventBytes, res.Workers)
+	fmt.Fprintln(tw, "phase\tevents\tseconds\tevents/s\t")
+	row := func(name string, f Figure) {
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.0f\t\n", name, f.Events, f.Seconds, f.PerSec)
+	}
+	row("publish", res.Publish)
+	row("consume", res.Consume)
+	row("job", res.Job)
+	if res.Raw != nil {
+		row("raw json decode", res.Raw.Decode)
+		row("raw "+res.Raw.StoreMethod, res.Raw.Store)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if l := res.Latency; l != nil {
+		fmt.Fprintf(w, "latency at %d events/s (%d events): p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", l.Rate, l.Events, l.P50ms, l.P99ms, l.MaxMs)
+	}
+	if res.Raw != nil {
+		fmt.Fprintf(w, "job / raw store write: %.2f\n", res.JobVsRawStore)
+	}
+	if res.CleanedUp {
+		fmt.Fprintln(w, "scratch topic and tables removed")
+	}
+	return nil
 }
