@@ -44,10 +44,26 @@ type Figure struct {
 	Events  int64   `json:"events"`
 	Seconds float64 `json:"seconds"`
 	PerSec  float64 `json:"events_per_s"`
+	// CPUPerEvent is the CPU time podium's process spent per event
+	// during the phase, in microseconds (with the embedded engines, theirs
+	// included; an external server's not): unlike PerSec, it holds on a
+	// machine busy with other work.
+	CPUPerEvent float64 `json:"cpu_us_per_event"`
 }
 
-func figure(n int64, d time.Duration) Figure {
-	return Figure{Events: n, Seconds: d.Seconds(), PerSec: float64(n) / max(d.Seconds(), 1e-9)}
+// clock measures a phase: wall time and the process's CPU time.
+type clock struct {
+	start time.Time
+	cpu   time.Duration
+}
+
+func startClock() clock { return clock{start: time.Now(), cpu: processCPU()} }
+
+func (c clock) figure(n int64) Figure {
+	d := time.Since(c.start)
+	cpu := processCPU() - c.cpu
+	return Figure{Events: n, Seconds: d.Seconds(), PerSec: float64(n) / max(d.Seconds(), 1e-9),
+		CPUPerEvent: float64(cpu.Microseconds()) / float64(max(n, 1))}
 }
 
 // Latency is the time from publish to the committed row at a fixed rate.
@@ -148,6 +164,7 @@ func publish(ctx context.Context, b bus.Bus, j Job, o Options) (Figure, error) {
 	errs := make([]error, o.Workers)
 	var wg sync.WaitGroup
 	start := time.Now()
+	clk := startClock()
 	for w := range o.Workers {
 		wg.Go(func() {
 			msgs := make([]*bus.Message, 0, batch)
@@ -169,8 +186,7 @@ func publish(ctx context.Context, b bus.Bus, j Job, o Options) (Figure, error) {
 		})
 	}
 	wg.Wait()
-	d := time.Since(start)
-	return figure(int64(o.Events), d), errors.Join(errs...)
+	return clk.figure(int64(o.Events)), errors.Join(errs...)
 }
 
 // stallTimeout is how long a phase waits without progress before it
@@ -181,7 +197,7 @@ const stallTimeout = 30 * time.Second
 func consume(ctx context.Context, b bus.Bus, j Job, o Options) (Figure, error) {
 	bar := o.Bar("consume", int64(o.Events))
 	defer bar.Finish()
-	start := time.Now()
+	clk := startClock()
 	c, err := b.Consume(ctx, bus.ConsumerConfig{Topic: j.Topic, Group: j.Stage + "-consume", Start: bus.Earliest})
 	if err != nil {
 		return Figure{}, fmt.Errorf("bench: consume %s: %w", j.Topic, err)
@@ -201,7 +217,7 @@ func consume(ctx context.Context, b bus.Bus, j Job, o Options) (Figure, error) {
 		got += int64(len(msgs))
 		bar.Add(int64(len(msgs)))
 	}
-	return figure(got, time.Since(start)), nil
+	return clk.figure(got), nil
 }
 
 // job runs the stage on the full topic, then, with Rate, publishes at that
@@ -233,7 +249,7 @@ func job(ctx context.Context, env stream.Env, j Job, o Options) (Figure, *Latenc
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
-	start := time.Now()
+	clk := startClock()
 	go func() { done <- p.Run(runCtx, env) }()
 	stopped := func() error {
 		stop()
@@ -261,7 +277,7 @@ func job(ctx context.Context, env stream.Env, j Job, o Options) (Figure, *Latenc
 			}
 		}
 	}
-	fig := figure(n, time.Since(start))
+	fig := clk.figure(n)
 	bar.Finish()
 	var rows int64
 	if err := env.Store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM `+j.Table).Scan(&rows); err != nil {
@@ -349,7 +365,7 @@ func raw(ctx context.Context, s *store.Store, j Job, o Options) (*Raw, error) {
 		ring[i] = j.Message(int64(i+1), o.Size, time.Now())
 	}
 	bar := o.Bar("raw json decode", int64(n))
-	start := time.Now()
+	clk := startClock()
 	for i := range n {
 		if _, err := Decode(ring[i%len(ring)]); err != nil {
 			return nil, err
@@ -358,7 +374,7 @@ func raw(ctx context.Context, s *store.Store, j Job, o Options) (*Raw, error) {
 			bar.Add(10000)
 		}
 	}
-	r.Decode = figure(int64(n), time.Since(start))
+	r.Decode = clk.figure(int64(n))
 	bar.Finish()
 
 	table := j.Table + "_raw"
@@ -369,7 +385,7 @@ func raw(ctx context.Context, s *store.Store, j Job, o Options) (*Raw, error) {
 	r.StoreMethod = method
 	bar = o.Bar("raw "+method, int64(n))
 	defer bar.Finish()
-	var spent time.Duration
+	var spent, cpu time.Duration
 	rows := make([][]any, 0, RawBatch)
 	sent := time.Now()
 	for first := 1; first <= n; first += RawBatch {
@@ -378,14 +394,16 @@ func raw(ctx context.Context, s *store.Store, j Job, o Options) (*Raw, error) {
 			e, _ := Decode(j.Message(int64(i), o.Size, sent))
 			rows = append(rows, Row(e))
 		}
-		start := time.Now()
+		clk := startClock()
 		if err := write(ctx, rows); err != nil {
 			return nil, fmt.Errorf("bench: %s: %w", method, err)
 		}
-		spent += time.Since(start)
+		spent += time.Since(clk.start)
+		cpu += processCPU() - clk.cpu
 		bar.Add(int64(len(rows)))
 	}
-	r.Store = figure(int64(n), spent)
+	r.Store = Figure{Events: int64(n), Seconds: spent.Seconds(), PerSec: float64(n) / max(spent.Seconds(), 1e-9),
+		CPUPerEvent: float64(cpu.Microseconds()) / float64(n)}
 	return r, nil
 }
 
@@ -407,9 +425,9 @@ func RawWriter(s *store.Store, table string) (func(ctx context.Context, rows [][
 func WriteTable(w io.Writer, res Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "bus %s, store %s, %d-byte events, %d publisher(s)\n", res.Bus, res.Store, res.EventBytes, res.Workers)
-	fmt.Fprintln(tw, "phase\tevents\tseconds\tevents/s\t")
+	fmt.Fprintln(tw, "phase\tevents\tseconds\tevents/s\tCPU µs/event\t")
 	row := func(name string, f Figure) {
-		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.0f\t\n", name, f.Events, f.Seconds, f.PerSec)
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.0f\t%.2f\t\n", name, f.Events, f.Seconds, f.PerSec, f.CPUPerEvent)
 	}
 	row("publish", res.Publish)
 	row("consume", res.Consume)
