@@ -76,6 +76,7 @@ var commands = []func(*app) *cobra.Command{
 	newF1Cmd, newActivitiesCmd,
 	newTopicsCmd, newDLQCmd, newRebuildCmd, newResetCmd,
 	newConfigCmd, newVersionCmd,
+	newBenchCmd,
 }
 
 // skipConfigAnnotation on a command makes a broken configuration no error
