@@ -293,10 +293,9 @@ func TestComposeConfig(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(deployDir, ".env")); err == nil {
 		return // deploy/.env has them
 	}
-	cmd.Args = slices.DeleteFunc(cmd.Args, func(a string) bool { return a == "--env-file" || a == env })
-	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "POSTGRES_PASSWORD=") })
-	cmd.Stdout, cmd.Stderr = nil, nil
-	out, err = cmd.CombinedOutput()
+	bare := exec.Command(cmd.Path, slices.DeleteFunc(cmd.Args[1:], func(a string) bool { return a == "--env-file" || a == env })...)
+	bare.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "POSTGRES_PASSWORD=") })
+	out, err = bare.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "set POSTGRES_PASSWORD in deploy/.env") {
 		t.Errorf("compose without deploy/.env: %v\n%s", err, out)
 	}

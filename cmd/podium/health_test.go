@@ -43,7 +43,7 @@ func TestHealth(t *testing.T) {
 		want string
 	}{
 		{"not ready", []string{"health", "--url", notReady.URL + "/readyz"},
-			"503 Service Unavailable:\nnot ready: stage f1-results: its batch failed 4 times in a row for 3s: disk full"},
+			"/readyz answered 503 Service Unavailable:\npodium: not ready: stage f1-results: its batch failed 4 times in a row for 3s: disk full"},
 		{"nobody listening", []string{"--http", "127.0.0.1:1", "health", "--timeout", "2s"}, "http://127.0.0.1:1/readyz"},
 	} {
 		r := runPodium(t, nil, tc.args...)
