@@ -66,6 +66,7 @@ func (a *app) activitiesPipeline(p *platform.App) platform.Pipeline {
 		// The Iceberg bronze, silver and gold tables.
 		cfg := lake.FromConfig(p.Config)
 		cfg.Policy = policy
+		cfg.RulesVersion = rulesVersion(p.Config)
 		stages = append(stages, lake.Runnable(cfg))
 	}
 	strava := ingest.NewStrava(p.Store, ingest.StravaConfigFrom(p.Config, p.Log))
@@ -150,7 +151,7 @@ the store's hr_ tables and never puts them in topics, logs or the dashboard.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a), newCaptureCmd(a), newReportCmd(a),
-		newValidateCmd(a), newLakeCmd(a), newStravaCmd(a))
+		newValidateCmd(a), newLakeCmd(a), newStravaCmd(a), newExportCmd(a), newEraseCmd(a))
 	return cmd
 }
 
