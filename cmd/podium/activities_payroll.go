@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/podiumhq/podium/internal/activities/bi"
 	"github.com/podiumhq/podium/internal/activities/erase"
 	"github.com/podiumhq/podium/internal/activities/lake"
 	"github.com/podiumhq/podium/internal/activities/payroll"
@@ -17,6 +21,7 @@ import (
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/lakehouse"
 	"github.com/podiumhq/podium/internal/platform"
+	"github.com/podiumhq/podium/internal/store"
 )
 
 // rulesVersion is the version of the rules the configuration c sets (the
@@ -201,4 +206,81 @@ Without --yes it asks for confirmation.`,
 	cmd.Flags().StringVar(&employee, "employee", "", "the employee id (as in the HR register)")
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	return cmd
+}
+
+// biPasswordEnv holds the password of a BI role.
+const biPasswordEnv = "PODIUM_BI_PASSWORD"
+
+func newBIRoleCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bi-role NAME",
+		Short: "Create a read-only PostgreSQL role for BI tools, limited to the reporting schema",
+		Long: `Create (or update) a PostgreSQL login role that reads the reporting schema and
+nothing else: documented views of rewards per employee and year, activity per
+month, sport mix, quality results and a date dimension, employees under
+pseudonymous keys (HMAC-SHA-256 with the secret of bi.key_secret, which must
+be set: PODIUM_BI_KEY_SECRET), names only with bi.show_names. The role gets
+CONNECT, USAGE on the schema and SELECT on its views, read-only transactions,
+and no right on any table: the HR register, the Strava tokens and the gold
+table stay out of its reach. See docs/BI.md for Power BI, Metabase and
+Superset.
+
+The password comes from ` + biPasswordEnv + `, else from the first line of
+standard input — never from a flag, which would show in the shell history and
+the process list. It is sent as a SCRAM-SHA-256 verifier, so the server's
+logs never hold it. The schema is "reporting" for a store in public,
+"<schema>_reporting" otherwise. PostgreSQL only.`,
+		Example: `  PODIUM_BI_PASSWORD=... podium activities bi-role powerbi
+  read -rs pw && printf '%s\n' "$pw" | podium activities bi-role metabase`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			password, _ := a.lookupEnv(biPasswordEnv)
+			if password == "" {
+				fmt.Fprintf(a.stderr, "password of role %s (or set %s): ", args[0], biPasswordEnv)
+				line, err := bufio.NewReader(io.LimitReader(cmd.InOrStdin(), 4096)).ReadString('\n')
+				if err != nil && err != io.EOF {
+					return fmt.Errorf("read the password: %w", err)
+				}
+				password = strings.TrimRight(line, "\r\n")
+			}
+			if password == "" {
+				return usageErrorf("no password: set %s or type it on standard input", biPasswordEnv)
+			}
+			ctx := cmd.Context()
+			s, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			schema, err := bi.CreateRole(ctx, s, bi.FromConfig(a.cfg), args[0], password)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "role %s reads schema %s (read-only); connect with user %s to database of %s\n", args[0], schema, args[0], s)
+			return nil
+		},
+	}
+	return cmd
+}
+
+// biSchema keeps the reporting schema of a PostgreSQL store with a key
+// secret up to date: its views, and the keys of new employees, at start
+// and every five minutes. Without PostgreSQL or a secret it does nothing.
+func biSchema(ctx context.Context, p *platform.App) {
+	cfg := bi.FromConfig(p.Config)
+	if p.Store.Dialect() != store.Postgres || cfg.Secret == "" {
+		return
+	}
+	for {
+		if schema, err := bi.Ensure(ctx, p.Store, cfg); err != nil && ctx.Err() == nil {
+			p.Log.Warn("BI reporting schema: trying again in 5 minutes", "err", err)
+		} else {
+			p.Log.Debug("BI reporting schema up to date", "schema", schema)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Minute):
+		}
+	}
 }

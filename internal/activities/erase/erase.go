@@ -275,6 +275,7 @@ var storeDeletes = []struct{ table, where string }{
 	{"strava_athletes", "employee_id = $1"},
 	{"hr_employee_sports", "employee_id = $1"},
 	{"hr_employees", "employee_id = $1"},
+	{"bi_employee_keys", "employee_id = $1"},
 }
 
 // eraseStore deletes the employee's rows from the store's tables in one
@@ -283,7 +284,7 @@ func eraseStore(ctx context.Context, s *store.Store, employee string, ids []int6
 	exists := map[string]bool{}
 	for _, t := range []string{activities.Table, "sport_activities_changes", "activities_quarantine", "podium_effects",
 		"activities_current", "activities_sport_years", "activities_gold", "commute_distances", "strava_events",
-		"strava_athletes", "hr_employee_sports", "hr_employees"} {
+		"strava_athletes", "hr_employee_sports", "hr_employees", "bi_employee_keys"} {
 		rows, err := s.DB().QueryContext(ctx, "SELECT 1 FROM "+t+" WHERE 1 = 0")
 		if err == nil {
 			_ = rows.Close()

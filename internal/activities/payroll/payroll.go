@@ -95,10 +95,7 @@ type Row struct {
 
 // Export is a year's rows as of one snapshot of the gold table.
 type Export struct {
-	Year int
-	// AsOf is what the export was asked for (--as-of), "" for the current
-	// snapshot.
-	AsOf     string
+	Year     int
 	Snapshot lakehouse.Snapshot
 	// RulesVersion is the rules version the gold snapshot's summary
 	// records (lake.PropRulesVersion); RulesRecorded is false for a
@@ -181,7 +178,7 @@ func Load(ctx context.Context, l *lakehouse.Lake, year int, asOf string, loc *ti
 	if err != nil {
 		return Export{}, fmt.Errorf("payroll export: %w", err)
 	}
-	ex := Export{Year: year, AsOf: strings.TrimSpace(asOf), Snapshot: snap}
+	ex := Export{Year: year, Snapshot: snap}
 	ex.RulesVersion, ex.RulesRecorded = snap.Summary[lake.PropRulesVersion]
 	if !ex.RulesRecorded {
 		ex.RulesVersion = current
@@ -286,12 +283,13 @@ func (e Export) Checksum() string {
 }
 
 // Meta is the export's metadata: the .meta.json sidecar of a CSV export,
-// the document properties of an xlsx one.
+// the document properties of an xlsx one. It names the snapshot read, not
+// how it was asked for: an export of the current snapshot and one --as-of
+// its id are the same bytes.
 type Meta struct {
 	Format        string `json:"format"`
 	Version       int    `json:"version"`
 	Year          int    `json:"year"`
-	AsOf          string `json:"as_of"`
 	Table         string `json:"table"`
 	SnapshotID    int64  `json:"snapshot_id"`
 	SnapshotTime  string `json:"snapshot_time"`
@@ -316,7 +314,7 @@ func (e Export) Meta() Meta {
 		bonus += r.Bonus
 		days += int(r.WellnessDays)
 	}
-	return Meta{Format: MetaFormat, Version: 1, Year: e.Year, AsOf: e.AsOf, Table: lake.TableGold,
+	return Meta{Format: MetaFormat, Version: 1, Year: e.Year, Table: lake.TableGold,
 		SnapshotID: e.Snapshot.ID, SnapshotTime: e.Snapshot.Time.UTC().Format(time.RFC3339Nano), Tag: Tag(e.Snapshot.ID),
 		RulesVersion: e.RulesVersion, RulesRecorded: e.RulesRecorded, Employees: len(e.Rows),
 		BonusTotalEUR: bonus.String(), WellnessDays: days, Checksum: e.Checksum(),

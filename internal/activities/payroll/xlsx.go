@@ -61,7 +61,7 @@ func (e Export) WriteXLSX(w io.Writer) (err error) {
 		}
 	}
 	m := e.Meta()
-	about := [][]any{{"key", "value"}, {"format", m.Format}, {"version", m.Version}, {"year", m.Year}, {"as_of", m.AsOf},
+	about := [][]any{{"key", "value"}, {"format", m.Format}, {"version", m.Version}, {"year", m.Year},
 		{"table", m.Table}, {"snapshot_id", strconv.FormatInt(m.SnapshotID, 10)}, {"snapshot_time", m.SnapshotTime},
 		{"tag", m.Tag}, {"rules_version", m.RulesVersion}, {"rules_recorded", m.RulesRecorded}, {"employees", m.Employees},
 		{"bonus_total_eur", m.BonusTotalEUR}, {"wellness_days_total", m.WellnessDays}, {"checksum", m.Checksum},
