@@ -110,7 +110,7 @@ func (f *payrollFixture) waitLake(t *testing.T) { f.waitSilver(t, true) }
 // sport_activities and, with gold, gold has been computed from that silver
 // snapshot (after an erasure, whose last silver snapshot carries the
 // positions, gold is computed again with the next event).
-func (f *payrollFixture) waitSilver(t *testing.T, gold bool) {
+func (f *payrollFixture) waitSilver(t *testing.T, withGold bool) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -134,7 +134,7 @@ func (f *payrollFixture) waitSilver(t *testing.T, gold bool) {
 			rows, err := silver.Scan(context.Background(), lakehouse.ScanOptions{})
 			cur, has := silver.Current()
 			base, _ := gold.LastProperty(lake.PropSilverSnapshot)
-			return err == nil && has && len(rows) == want && (!gold || base == strconv.FormatInt(cur.ID, 10))
+			return err == nil && has && len(rows) == want && (!withGold || base == strconv.FormatInt(cur.ID, 10))
 		}()
 		_ = l.Close()
 		if ok {
