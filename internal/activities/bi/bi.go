@@ -7,6 +7,11 @@
 // the secret never enters the database) and names only where bi.show_names
 // allows; and read-only roles limited to that schema (CreateRole).
 //
+// Ensure also moves the HR register and the Strava links and tokens (the
+// tables of Private) into a schema of their own, store.PrivateSchema: the
+// store's connections find them there by name (store.Open puts that schema
+// last in their search_path), no BI role has any right on it.
+//
 // The views run with their owner's rights: a BI role reads them without
 // any right on the tables behind them, the HR register and the Strava
 // tokens among them. SQLite has no schemas nor roles: there, BI tools read
@@ -101,8 +106,19 @@ func Ensure(ctx context.Context, s *store.Store, cfg Config) (schema string, err
 	if cfg.ShowNames {
 		name = "h.first_name || ' ' || h.last_name"
 	}
+	private, err := privateSchema(ctx, db)
+	if err != nil {
+		return "", err
+	}
 	err = s.InTx(ctx, func(tx *sql.Tx) error {
-		for _, stmt := range ddl(schema, name) {
+		var main string
+		if err := tx.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&main); err != nil {
+			return fmt.Errorf("bi: %w", err)
+		}
+		if err := protect(ctx, tx, main, private); err != nil {
+			return err
+		}
+		for _, stmt := range ddl(schema, private, name) {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("bi: %s: %w", firstLine(stmt), err)
 			}
@@ -118,6 +134,50 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// Private are the tables of personal data that live in the private schema
+// (store.PrivateSchema) on PostgreSQL: the HR register, the Strava links
+// with their OAuth tokens and the webhook events, the employee keys.
+var Private = []string{"hr_employees", "hr_employee_sports", "strava_athletes", "strava_events"}
+
+// privateSchema returns the private schema the store's connections search:
+// the last of their search_path (store.Open appends it).
+func privateSchema(ctx context.Context, db *sql.DB) (string, error) {
+	var sp string
+	if err := db.QueryRowContext(ctx, `SHOW search_path`).Scan(&sp); err != nil {
+		return "", fmt.Errorf("bi: %w", err)
+	}
+	parts := strings.Split(sp, ",")
+	last := strings.Trim(strings.TrimSpace(parts[len(parts)-1]), `"`)
+	if !strings.HasSuffix(last, "_private") {
+		return "", fmt.Errorf("bi: the search_path %q has no private schema: open the store with store.Open", sp)
+	}
+	return last, nil
+}
+
+// protect creates the private schema and moves the tables of Private
+// there from the store's schema. Every query names them without a
+// schema: the search_path finds them.
+func protect(ctx context.Context, tx *sql.Tx, schema, private string) error {
+	if _, err := tx.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS "`+private+`"`); err != nil {
+		return fmt.Errorf("bi: create schema %s: %w", private, err)
+	}
+	if _, err := tx.ExecContext(ctx, `COMMENT ON SCHEMA "`+private+`" IS 'podium''s personal data: the HR register, Strava links and tokens, the pseudonymous keys. No BI role has rights here.'`); err != nil {
+		return fmt.Errorf("bi: %w", err)
+	}
+	for _, t := range Private {
+		var here bool
+		if err := tx.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, `"`+schema+`".`+t).Scan(&here); err != nil {
+			return fmt.Errorf("bi: %w", err)
+		}
+		if here {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE "`+schema+`".`+t+` SET SCHEMA "`+private+`"`); err != nil {
+				return fmt.Errorf("bi: move %s to %s: %w", t, private, err)
+			}
+		}
+	}
+	return nil
 }
 
 // refreshKeys adds the keys of the employees that have none.
@@ -156,14 +216,14 @@ func secretHash(secret string) string { return Key(secret, "\x00podium-bi-secret
 
 // ddl returns the statements of the reporting schema; name is the SQL
 // expression of an employee's name over hr_employees h, "" for none.
-func ddl(schema, name string) []string {
+func ddl(schema, private, name string) []string {
 	q := `"` + schema + `"`
 	nameCol := "CAST(NULL AS text)"
 	if name != "" {
 		nameCol = name
 	}
 	stmts := []string{
-		`CREATE TABLE IF NOT EXISTS bi_employee_keys (
+		`CREATE TABLE IF NOT EXISTS "` + private + `".bi_employee_keys (
 			employee_id  TEXT NOT NULL PRIMARY KEY,
 			employee_key TEXT NOT NULL,
 			secret_hash  TEXT NOT NULL)`,

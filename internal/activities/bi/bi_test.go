@@ -13,6 +13,7 @@ import (
 
 	"github.com/podiumhq/podium/internal/activities/bi"
 	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/ingest"
 	"github.com/podiumhq/podium/internal/activities/quality"
 	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/store"
@@ -29,6 +30,9 @@ func TestReportingRole(t *testing.T) {
 	if err := hr.Migrate(ctx, s); err != nil {
 		t.Fatal(err)
 	}
+	if err := ingest.Migrate(ctx, s); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Migrate(ctx, rewards.Name, rewards.Migrations()); err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +44,10 @@ func TestReportingRole(t *testing.T) {
 	if _, err := db.Exec(`INSERT INTO hr_employees (employee_id, last_name, first_name, birth_date, business_unit, hire_date,
 		gross_salary, contract_type, paid_leave_days, home_address, commute_mode, imported_at, updated_at)
 		VALUES ('1001', 'Mercier', 'Adrien', '2000-09-03', 'Ventes', '2023-12-11', 39600, 'CDI', 25, '24 rue de l''Étang', 'bike_scooter_other', $1, $1)`, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO strava_athletes (athlete_id, employee_id, access_token, refresh_token, expires_at, authorized, linked_at, updated_at)
+		VALUES (777, '1001', 'secret-token', 'r', 0, true, $1, $1)`, now); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Exec(`INSERT INTO activities_gold (employee_id, year, business_unit, activities, distance_m, distance_km, sports,
@@ -55,6 +63,7 @@ func TestReportingRole(t *testing.T) {
 	role := "podium_bi_" + strings.TrimPrefix(schema[:len(schema)-len("_reporting")], "podium_test_")
 	t.Cleanup(func() {
 		_, _ = db.Exec(`DROP SCHEMA "` + schema + `" CASCADE`)
+		_, _ = db.Exec(`DROP SCHEMA "` + store.PrivateSchema(strings.TrimSuffix(schema, "_reporting")) + `" CASCADE`)
 		_, _ = db.Exec(`DROP OWNED BY "` + role + `"`)
 		_, _ = db.Exec(`DROP ROLE IF EXISTS "` + role + `"`)
 	})
@@ -97,12 +106,29 @@ func TestReportingRole(t *testing.T) {
 			t.Errorf("the BI role reads %s: %v", v, err)
 		}
 	}
-	store := strings.TrimSuffix(schema, "_reporting")
-	for _, tbl := range []string{"hr_employees", "activities_gold", "bi_employee_keys"} {
-		_, err := conn.Exec(ctx, `SELECT * FROM "`+store+`".`+tbl+` LIMIT 1`)
+	main := strings.TrimSuffix(schema, "_reporting")
+	private := store.PrivateSchema(main)
+	for _, tbl := range []string{private + ".hr_employees", private + ".strava_athletes", private + ".bi_employee_keys", main + ".activities_gold"} {
+		_, err := conn.Exec(ctx, `SELECT * FROM `+tbl+` LIMIT 1`)
 		if err == nil || !strings.Contains(err.Error(), "permission denied") {
 			t.Errorf("the BI role reads %s: %v, want permission denied", tbl, err)
 		}
+	}
+	// The HR register and the tokens live in the private schema; podium
+	// reads and writes them by name as before.
+	for _, tbl := range []string{"hr_employees", "hr_employee_sports", "strava_athletes", "strava_events"} {
+		var where string
+		if err := db.QueryRow(`SELECT table_schema FROM information_schema.tables WHERE table_name = $1 AND table_schema IN ($2, $3)`,
+			tbl, main, private).Scan(&where); err != nil || where != private {
+			t.Errorf("%s is in schema %q (%v), want %s", tbl, where, err, private)
+		}
+	}
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM hr_employees JOIN activities_gold USING (employee_id)`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("podium's own query across the schemas: %d, %v", n, err)
+	}
+	if _, err := db.Exec(`UPDATE strava_athletes SET access_token = 'x' WHERE employee_id = '1001'`); err != nil {
+		t.Errorf("podium writes the tokens by name: %v", err)
 	}
 	if _, err := conn.Exec(ctx, `CREATE TABLE x (a int)`); err == nil {
 		t.Error("the BI role created a table")
