@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/activities/bi"
 	"github.com/podiumhq/podium/internal/activities/cdc"
 	"github.com/podiumhq/podium/internal/activities/commute"
 	"github.com/podiumhq/podium/internal/activities/generate"
@@ -31,6 +32,7 @@ import (
 // activitiesSettings are the settings of the activities pipeline.
 func activitiesSettings() []config.Setting {
 	return slices.Concat(commute.Settings(), notify.Settings(), rewards.Settings(), ingest.Settings(), lake.Settings(), cdc.Settings(),
+		bi.Settings(),
 		[]config.Setting{
 			{Key: keyDemoPace, Default: "5s", Kind: config.KindDuration,
 				Usage: "podium demo: one new live activity every this long, after the backfill",
@@ -66,6 +68,7 @@ func (a *app) activitiesPipeline(p *platform.App) platform.Pipeline {
 		// The Iceberg bronze, silver and gold tables.
 		cfg := lake.FromConfig(p.Config)
 		cfg.Policy = policy
+		cfg.RulesVersion = rulesVersion(p.Config)
 		stages = append(stages, lake.Runnable(cfg))
 	}
 	strava := ingest.NewStrava(p.Store, ingest.StravaConfigFrom(p.Config, p.Log))
@@ -88,6 +91,10 @@ func (a *app) activitiesPipeline(p *platform.App) platform.Pipeline {
 			}},
 			{Name: "Strava webhook worker", Run: func(ctx context.Context) error {
 				strava.Run(ctx)
+				return nil
+			}},
+			{Name: "BI reporting schema", Run: func(ctx context.Context) error {
+				biSchema(ctx, p)
 				return nil
 			}},
 		},
@@ -150,7 +157,7 @@ the store's hr_ tables and never puts them in topics, logs or the dashboard.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a), newCaptureCmd(a), newReportCmd(a),
-		newValidateCmd(a), newLakeCmd(a), newStravaCmd(a))
+		newValidateCmd(a), newLakeCmd(a), newStravaCmd(a), newExportCmd(a), newEraseCmd(a), newBIRoleCmd(a))
 	return cmd
 }
 

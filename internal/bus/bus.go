@@ -74,6 +74,15 @@ type Bus interface {
 	// DeleteTopic deletes a topic and its messages. Deleting a missing topic
 	// returns an error wrapping ErrUnknownTopic.
 	DeleteTopic(ctx context.Context, topic string) error
+	// PurgeKeys removes from topic every message whose key is one of keys,
+	// for erasure requests: JetStream deletes them from the stream (secure
+	// delete: their bytes are overwritten); Kafka cannot delete a record,
+	// so it publishes a tombstone (null value) per key, which removes the
+	// older records of the key when the topic is compacted
+	// (cleanup.policy=compact); on a topic that is not, they stay until
+	// retention drops them, and Purged.Note says so. A missing topic gives
+	// an error wrapping ErrUnknownTopic.
+	PurgeKeys(ctx context.Context, topic string, keys ...string) (Purged, error)
 	// Ping reports whether the engine reaches its servers now: nil, or
 	// why not. It answers at once while the engine is reconnecting,
 	// instead of waiting for the connection to come back (readiness
@@ -81,6 +90,16 @@ type Bus interface {
 	Ping(ctx context.Context) error
 	// Close releases the engine. Consumers must be closed first.
 	Close() error
+}
+
+// Purged says what PurgeKeys did to a topic.
+type Purged struct {
+	// Removed is the number of messages deleted.
+	Removed int64
+	// Tombstones is the number of tombstones published (Kafka).
+	Tombstones int64
+	// Note says what stays and why, "" when nothing does.
+	Note string
 }
 
 // ErrUnknownTopic is returned for operations on a topic that does not exist.

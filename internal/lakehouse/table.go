@@ -256,6 +256,14 @@ func (t *Table) commit(ctx context.Context, what string, op func(ctx context.Con
 		return fmt.Errorf("lakehouse: %s %s: %w", what, t.name, err)
 	}
 	if err := op(ctx, tx); err != nil {
+		// An operation planned on files another writer has since removed
+		// (an erasure's rewrite and expiry) fails reading them: that is a
+		// conflict, which a reload resolves.
+		if id, ierr := ident(t.name); ierr == nil {
+			if cur, lerr := t.lake.cat.LoadTable(ctx, id); lerr == nil && cur.MetadataLocation() != t.tbl.MetadataLocation() {
+				return fmt.Errorf("lakehouse: %s %s: %w: %w", what, t.name, ErrConflict, err)
+			}
+		}
 		return fmt.Errorf("lakehouse: %s %s: %w", what, t.name, err)
 	}
 	tbl, err := tx.Commit(ctx)

@@ -160,7 +160,7 @@ func parse(raw string) (Dialect, string, error) {
 	case raw == "":
 		return "", "", errors.New("store URL is empty: use a postgres:// URL or a SQLite file path")
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
-		return Postgres, raw, nil
+		return Postgres, withPrivateSchema(raw), nil
 	}
 	path := raw
 	query := ""
@@ -352,4 +352,37 @@ func Redact(raw string) string { return config.MaskURL(raw) }
 func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+// PrivateSchema is the schema of the personal data of a store whose
+// tables are in schema: "<schema>_private", "podium_private" for public.
+// Package bi moves the HR register and the Strava tokens there, out of
+// the reach of roles that may read the store's schema.
+func PrivateSchema(schema string) string {
+	if schema == "" || schema == "public" {
+		return "podium_private"
+	}
+	return schema + "_private"
+}
+
+// withPrivateSchema appends the private schema of the URL's first schema
+// to its search_path, so that queries find the tables moved there by
+// their plain names; a schema that does not exist is skipped by
+// PostgreSQL.
+func withPrivateSchema(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw // the driver reports the bad URL
+	}
+	q := u.Query()
+	sp := q.Get("search_path")
+	if sp == "" {
+		q.Set("search_path", `"$user",public,`+PrivateSchema("public"))
+	} else {
+		first, _, _ := strings.Cut(sp, ",")
+		first = strings.Trim(strings.TrimSpace(first), `"`)
+		q.Set("search_path", sp+","+PrivateSchema(first))
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -29,6 +29,13 @@ func (r *run) maintain(ctx context.Context) {
 	}
 	for _, name := range Tables {
 		t := r.tables[name]
+		// Reload the table first: expiry must see the tags other
+		// processes (payroll exports) put on its snapshots, or it would
+		// expire them.
+		if err := t.Refresh(ctx); err != nil {
+			r.log.Warn("maintain the table: reload; trying again later", "table", name, "err", err)
+			continue
+		}
 		start := time.Now()
 		done, err := t.Maintain(ctx, m, r.carried(t))
 		if err != nil {
@@ -56,8 +63,10 @@ func (r *run) maintain(ctx context.Context) {
 // snapshot it was computed from.
 func (r *run) carried(t *table) map[string]string {
 	props := map[string]string{PropPositions: t.pos.String(), PropTopic: r.cfg.Topic, PropEvents: "0"}
-	if v, ok := t.LastProperty(PropSilverSnapshot); ok {
-		props[PropSilverSnapshot] = v
+	for _, k := range []string{PropSilverSnapshot, PropRulesVersion} {
+		if v, ok := t.LastProperty(k); ok {
+			props[k] = v
+		}
 	}
 	return props
 }

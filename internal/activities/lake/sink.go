@@ -66,6 +66,10 @@ type Config struct {
 	Lake lakehouse.Config
 	// Policy computes the gold rows.
 	Policy rewards.Policy
+	// RulesVersion, when set, is recorded in every snapshot's summary
+	// (PropRulesVersion): the version of the rules the rows were computed
+	// with (payroll.RulesVersion).
+	RulesVersion string
 	// Topic defaults to activities.TopicValidated.
 	Topic string
 	// MaxEvents caps a batch (default DefaultMaxEvents). Each batch costs
@@ -334,8 +338,11 @@ func msgsOf(ds []decoded) []*bus.Message {
 // props returns the summary properties of a commit of ds to t.
 func (r *run) props(t *table, ds []decoded) (map[string]string, Positions) {
 	next := t.pos.After(msgsOf(ds))
-	return map[string]string{PropPositions: next.String(), PropTopic: r.cfg.Topic,
-		PropEvents: strconv.Itoa(len(ds))}, next
+	props := map[string]string{PropPositions: next.String(), PropTopic: r.cfg.Topic, PropEvents: strconv.Itoa(len(ds))}
+	if r.cfg.RulesVersion != "" {
+		props[PropRulesVersion] = r.cfg.RulesVersion
+	}
+	return props, next
 }
 
 // apply commits ds to the table name.

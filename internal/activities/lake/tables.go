@@ -41,6 +41,10 @@ const (
 	// PropSilverSnapshot, on gold commits, is the silver snapshot the gold
 	// rows were computed from.
 	PropSilverSnapshot = "podium.silver-snapshot"
+	// PropRulesVersion is the version of the rules (rewards policy and
+	// quality rule pack) the sink ran with: Config.RulesVersion, on every
+	// commit that sets it. Payroll exports read it from the gold snapshot.
+	PropRulesVersion = "podium.rules-version"
 )
 
 // BronzeColumns are the columns of TableBronze.

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) bus.Bus, opts Options) {
 		{"TopicsAndRetention", testTopicsAndRetention},
 		{"GroupsLag", testGroupsLag},
 		{"DeleteTopic", testDeleteTopic},
+		{"PurgeKeys", testPurgeKeys},
 		{"DeadLetter", testDeadLetter},
 		{"Ping", testPing},
 	}
@@ -542,6 +543,45 @@ func testDeleteTopic(t *testing.T, b bus.Bus, _ Options) {
 	}
 	if err := b.DeleteTopic(ctx, topic); !errors.Is(err, bus.ErrUnknownTopic) {
 		t.Fatalf("deleting a missing topic: %v, want ErrUnknownTopic", err)
+	}
+}
+
+// testPurgeKeys purges two keys of a topic: reading it again from the
+// start, their values are gone (deleted, or followed by a tombstone on an
+// engine that cannot delete a record, which says what stays), the other
+// keys' messages are all there.
+func testPurgeKeys(t *testing.T, b bus.Bus, _ Options) {
+	ctx := ctxT(t)
+	topic := Topic(t, b, "purge")
+	key := func(i int) string { return fmt.Sprintf("k%d", i%4) }
+	publishN(t, b, topic, 12, key)
+	p, err := b.PurgeKeys(ctx, topic, "k1", "k3", "absent")
+	if err != nil {
+		t.Fatalf("purge: %v", err)
+	}
+	if p.Removed != 6 && (p.Tombstones != 3 || p.Note == "") {
+		t.Fatalf("purge: %+v, want 6 removed, or 3 tombstones and a note", p)
+	}
+	want := 6 + int(p.Tombstones) + (6 - int(p.Removed))
+	got := readN(t, open(t, b, bus.ConsumerConfig{Topic: topic, Start: bus.Earliest}), want, 100)
+	last := map[string]*bus.Message{}
+	kept := 0
+	for _, m := range got {
+		last[m.Key] = m
+		if m.Key == "k0" || m.Key == "k2" {
+			kept++
+		}
+	}
+	if kept != 6 {
+		t.Errorf("%d messages of the other keys, want 6", kept)
+	}
+	for _, k := range []string{"k1", "k3"} {
+		if m, ok := last[k]; ok && m.Value != nil {
+			t.Errorf("key %s: last message %q at %s, want none or a tombstone", k, m.Value, m.Position())
+		}
+	}
+	if _, err := b.PurgeKeys(ctx, topic+"-missing", "k1"); !errors.Is(err, bus.ErrUnknownTopic) {
+		t.Errorf("purge of a missing topic: %v, want ErrUnknownTopic", err)
 	}
 }
 

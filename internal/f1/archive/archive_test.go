@@ -375,6 +375,9 @@ func (r *recorder) Topics(context.Context) ([]bus.TopicInfo, error)         { re
 func (r *recorder) Groups(context.Context, string) ([]bus.GroupInfo, error) { return nil, nil }
 func (r *recorder) DeleteTopic(context.Context, string) error               { return nil }
 func (r *recorder) Ping(context.Context) error                              { return nil }
+func (r *recorder) PurgeKeys(context.Context, string, ...string) (bus.Purged, error) {
+	return bus.Purged{}, nil
+}
 func (r *recorder) Close() error                                            { return nil }
 func (r *recorder) all() (out []*bus.Message) {
 	for _, c := range r.calls {
