@@ -378,7 +378,7 @@ func (r *recorder) Ping(context.Context) error                              { re
 func (r *recorder) PurgeKeys(context.Context, string, ...string) (bus.Purged, error) {
 	return bus.Purged{}, nil
 }
-func (r *recorder) Close() error                                            { return nil }
+func (r *recorder) Close() error { return nil }
 func (r *recorder) all() (out []*bus.Message) {
 	for _, c := range r.calls {
 		out = append(out, c...)
