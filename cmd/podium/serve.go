@@ -121,7 +121,7 @@ func (a *app) serve(ctx context.Context, command string, dashboard bool, only []
 		}
 	}
 
-	srv := web.New(web.Config{Gatherer: p.Registry, Ready: p.Ready, Logger: a.logger, Hub: p.Hub})
+	srv := web.New(web.Config{Gatherer: p.Registry, Ready: p.Ready, Logger: a.logger, Hub: p.Hub, Limits: web.LimitsFrom(a.cfg)})
 	if dashboard {
 		home := false
 		for _, pl := range pipelines {
