@@ -23,7 +23,6 @@ import (
 	"github.com/podiumhq/podium/internal/activities/hr"
 	"github.com/podiumhq/podium/internal/activities/lake"
 	"github.com/podiumhq/podium/internal/bus"
-	"github.com/podiumhq/podium/internal/bus/jetstream"
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/lakehouse"
@@ -217,7 +216,7 @@ func crashRun(t *testing.T, engine enginetest.Engine, dialect store.Dialect, eve
 	if engine == enginetest.Kafka {
 		b, err = cluster.Open(ctx)
 	} else {
-		b, err = jetstream.Open(ctx, jetstream.Config{URL: w.owner().NATSURL})
+		b, err = ownerBus(ctx, t, dir)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -249,7 +248,7 @@ func crashRun(t *testing.T, engine enginetest.Engine, dialect store.Dialect, eve
 		}
 	}
 	if engine == enginetest.JetStream {
-		if b, err = jetstream.Open(ctx, jetstream.Config{URL: w.owner().NATSURL}); err != nil {
+		if b, err = ownerBus(ctx, t, dir); err != nil {
 			t.Fatal(err)
 		}
 		defer b.Close()
