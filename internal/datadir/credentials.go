@@ -24,7 +24,9 @@ type Credentials struct {
 }
 
 // String describes c without its password.
-func (c Credentials) String() string { return "datadir.Credentials{user: " + c.User + ", password: ****}" }
+func (c Credentials) String() string {
+	return "datadir.Credentials{user: " + c.User + ", password: ****}"
+}
 
 // GoString is String.
 func (c Credentials) GoString() string { return c.String() }

@@ -222,7 +222,7 @@ func (a *App) openEmbedded(ctx context.Context, mode Mode, command string) error
 		return err
 	}
 	b, err := jetstream.Open(ctx, jetstream.Config{StoreDir: filepath.Join(dir, "jetstream"), Logger: a.Log,
-		Auth: bus.Auth{Username: creds.User, Password: creds.Password},
+		Auth:          bus.Auth{Username: creds.User, Password: creds.Password},
 		DefaultMaxAge: a.Config.Retention.MaxAge, DefaultMaxBytes: a.Config.Retention.MaxBytes})
 	if err != nil {
 		return fmt.Errorf("start the embedded bus in %s: %w", dir, err)
