@@ -23,7 +23,6 @@ import (
 	"github.com/podiumhq/podium/internal/activities/hr"
 	"github.com/podiumhq/podium/internal/activities/lake"
 	"github.com/podiumhq/podium/internal/bus"
-	"github.com/podiumhq/podium/internal/bus/jetstream"
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/lakehouse"
@@ -156,15 +155,40 @@ func crashEvents(t *testing.T) []*bus.Message {
 
 // crashState is what a run leaves, rendered for comparison.
 type crashState struct {
-	parts  map[string]string
-	resent int // Slack messages received more than once
-	kills  int
+	parts    map[string]string
+	resent   int // Slack messages received more than once
+	maxSends int // the most times Slack received one message
+	kills    int
+	// midStream counts the kills that came before the stages were done
+	// (known on Kafka only).
+	midStream int
 }
 
 // crashRun runs a worker on a fresh store and bus over events until it
 // applied them all and made every call; killAfter, if set, draws how long
 // the worker runs before each of three SIGKILLs.
 func crashRun(t *testing.T, engine enginetest.Engine, dialect store.Dialect, events []*bus.Message, killAfter func() time.Duration) crashState {
+	t.Helper()
+	plan := crashPlan{workers: 1}
+	if killAfter != nil {
+		plan.kills, plan.killAfter = 3, killAfter
+	}
+	return crashRunPlan(t, engine, dialect, events, plan)
+}
+
+// crashPlan is how a crash run runs its workers: how many at once, each
+// on its own data dir (several need Kafka and PostgreSQL), and how many
+// times one of them is killed and replaced, after how long.
+type crashPlan struct {
+	workers   int
+	kills     int
+	killAfter func() time.Duration
+}
+
+// crashRunPlan is crashRun with the workers and kills of plan: the first
+// worker is killed each time, and a new one, on a new data dir, takes its
+// place.
+func crashRunPlan(t *testing.T, engine enginetest.Engine, dialect store.Dialect, events []*bus.Message, plan crashPlan) crashState {
 	t.Helper()
 	ctx := context.Background()
 	var mu sync.Mutex
@@ -210,14 +234,21 @@ func crashRun(t *testing.T, engine enginetest.Engine, dialect store.Dialect, eve
 	args = append(args, "worker")
 	env := []string{"PODIUM_NOTIFY_SLACK_WEBHOOK_URL=" + slack.URL + "/services/T000/B000/crash",
 		"PODIUM_LAKEHOUSE_COMMIT_INTERVAL=300ms", "PODIUM_KAFKA_SESSION_TIMEOUT=3s", "PODIUM_KAFKA_REBALANCE_TIMEOUT=5s", "PODIUM_LAKEHOUSE_WAREHOUSE=" + filepath.Join(dir, "warehouse")}
-	w := startPodiumEnv(t, dir, env, append([]string{"--log-level", crashLogLevel}, args...)...)
+	start := func(dir string) *process {
+		return startPodiumEnv(t, dir, env, append([]string{"--log-level", crashLogLevel}, args...)...)
+	}
+	ws := []*process{start(dir)}
+	for i := 1; i < plan.workers; i++ {
+		ws = append(ws, start(t.TempDir()))
+	}
+	w := ws[0]
 
 	// The events go onto the raw topic, as the capture publishes them.
 	var b bus.Bus
 	if engine == enginetest.Kafka {
 		b, err = cluster.Open(ctx)
 	} else {
-		b, err = jetstream.Open(ctx, jetstream.Config{URL: w.owner().NATSURL})
+		b, err = ownerBus(ctx, t, dir)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -233,23 +264,28 @@ func crashRun(t *testing.T, engine enginetest.Engine, dialect store.Dialect, eve
 		defer b.Close()
 	}
 	st := crashState{parts: map[string]string{}}
-	if killAfter != nil {
-		for range 3 {
-			time.Sleep(killAfter())
-			w.kill()
-			st.kills++
-			if engine == enginetest.Kafka {
-				// Let the group drop the dead member (the session timeout)
-				// before its successor joins: kfake was seen to leave the
-				// partitions of a member that died during a generation
-				// with it for good when the successor joined at once.
-				time.Sleep(4 * time.Second)
+	// The first worker dies each time; its successor takes its data dir.
+	for range plan.kills {
+		time.Sleep(plan.killAfter())
+		if engine == enginetest.Kafka {
+			if done, _ := crashDone(t, ctx, b, s); !done {
+				st.midStream++
 			}
-			w = startPodiumEnv(t, dir, env, append([]string{"--log-level", crashLogLevel}, args...)...)
 		}
+		w.kill()
+		st.kills++
+		if engine == enginetest.Kafka {
+			// Let the group drop the dead member (the session timeout)
+			// before its successor joins: kfake was seen to leave the
+			// partitions of a member that died during a generation
+			// with it for good when the successor joined at once.
+			time.Sleep(4 * time.Second)
+		}
+		w = start(dir)
+		ws[0] = w
 	}
 	if engine == enginetest.JetStream {
-		if b, err = jetstream.Open(ctx, jetstream.Config{URL: w.owner().NATSURL}); err != nil {
+		if b, err = ownerBus(ctx, t, dir); err != nil {
 			t.Fatal(err)
 		}
 		defer b.Close()
@@ -260,8 +296,10 @@ func crashRun(t *testing.T, engine enginetest.Engine, dialect store.Dialect, eve
 		done, state = crashDone(t, ctx, b, s)
 		return done
 	}, w, &state)
-	if _, err := w.stop(); err != nil {
-		t.Fatalf("the worker exited with %v:\n%s", err, w.stderr.String())
+	for _, w := range ws {
+		if _, err := w.stop(); err != nil {
+			t.Fatalf("the worker exited with %v:\n%s", err, w.stderr.String())
+		}
 	}
 	st.parts["sql"] = dumpRows(t, s.DB(),
 		`SELECT id, employee_id, sport_type, distance_m FROM activities_current ORDER BY id`,
@@ -273,6 +311,7 @@ func crashRun(t *testing.T, engine enginetest.Engine, dialect store.Dialect, eve
 	mu.Lock()
 	for _, n := range received {
 		st.resent += n - 1
+		st.maxSends = max(st.maxSends, n)
 	}
 	if len(received) != 20 {
 		t.Errorf("Slack got %d distinct messages, want the 20 live activities'", len(received))

@@ -23,6 +23,7 @@ import (
 	"github.com/podiumhq/podium/internal/f1"
 	"github.com/podiumhq/podium/internal/f1/archive"
 	"github.com/podiumhq/podium/internal/f1/dashboard"
+	"github.com/podiumhq/podium/internal/platform"
 	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/store/storetest"
 )
@@ -196,7 +197,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	w := startPodium(t, dir, "worker")
 	ctx := context.Background()
-	b, err := jetstream.Open(ctx, jetstream.Config{URL: w.owner().NATSURL})
+	b, err := ownerBus(ctx, t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,4 +288,19 @@ func firstDiff(got, want string) string {
 		}
 	}
 	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
+}
+
+// ownerBus connects to the embedded bus of the podium process holding
+// data dir dir, with the credentials it keeps there.
+func ownerBus(ctx context.Context, t testing.TB, dir string) (*jetstream.Bus, error) {
+	t.Helper()
+	o, running, err := datadir.Running(dir)
+	if err != nil || !running {
+		return nil, fmt.Errorf("no podium holds %s (%v)", dir, err)
+	}
+	auth, err := platform.EmbeddedAuth(dir)
+	if err != nil {
+		return nil, err
+	}
+	return jetstream.Open(ctx, jetstream.Config{URL: o.NATSURL, Auth: auth})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/logging"
 	"github.com/podiumhq/podium/internal/platform"
+	"github.com/podiumhq/podium/internal/web"
 )
 
 // app is what every podium command shares. One app is made per run; each
@@ -88,7 +89,7 @@ func init() {
 	// their own.
 	cobra.EnableTraverseRunHooks = true
 	// Every setting podium knows, declared once.
-	config.Register(slices.Concat(f1Settings(), openF1Settings(), activitiesSettings())...)
+	config.Register(slices.Concat(web.Settings(), f1Settings(), openF1Settings(), activitiesSettings())...)
 }
 
 const rootLong = `podium streams sports data: the F1 live championship and employee sport

@@ -124,7 +124,7 @@ func (a *app) serve(ctx context.Context, command string, dashboard bool, only []
 	// Ready: the bus and the store answer, and every stage of this
 	// process runs and commits.
 	ready := func(ctx context.Context) error { return errors.Join(p.Ready(ctx), p.Metrics.StagesReady(sp)) }
-	srv := web.New(web.Config{Gatherer: p.Registry, Registerer: p.Registry, Ready: ready, Logger: a.logger, Hub: p.Hub})
+	srv := web.New(web.Config{Gatherer: p.Registry, Registerer: p.Registry, Ready: ready, Logger: a.logger, Hub: p.Hub, Limits: web.LimitsFrom(a.cfg)})
 	if dashboard {
 		home := false
 		for _, pl := range pipelines {

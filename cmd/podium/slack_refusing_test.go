@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/podiumhq/podium/internal/activities/hr"
-	"github.com/podiumhq/podium/internal/bus/jetstream"
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/datadir"
 	"github.com/podiumhq/podium/internal/store"
@@ -198,11 +197,7 @@ func checkParked(t testing.TB, dir string, n int) {
 	if !strings.Contains(reason, "403") || !strings.Contains(reason, "invalid_token") || strings.Contains(reason, "revoked") {
 		t.Fatalf("parked with reason %q: want Slack's 403 invalid_token, and no part of the webhook URL", reason)
 	}
-	owner, _, err := datadir.Running(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := jetstream.Open(ctx, jetstream.Config{URL: owner.NATSURL})
+	b, err := ownerBus(ctx, t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

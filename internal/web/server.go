@@ -37,6 +37,9 @@ type Config struct {
 	// Hub serves /events; nil makes a new one. Producers of live updates
 	// that start before the server (processors) share the process's hub.
 	Hub *Hub
+	// Limits bound what a client can hold of the server (timeouts, body
+	// size, live-update streams); zero fields take DefaultLimits'.
+	Limits Limits
 }
 
 // Server is podium's HTTP server. Register more handlers on Mux before Serve.
@@ -58,6 +61,7 @@ func New(cfg Config) *Server {
 	if s.Hub == nil {
 		s.Hub = NewHub()
 	}
+	s.Hub.setLimits(cfg.Limits)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -177,12 +181,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	for _, fn := range s.bg {
 		bg.Go(func() { fn(bgCtx) })
 	}
-	srv := &http.Server{
-		Handler:           s.instrument(s.Mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	srv := HTTPServer(s.instrument(s.Mux), s.cfg.Limits, s.log)
+	srv.BaseContext = func(net.Listener) context.Context { return ctx }
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -198,17 +198,17 @@ func (h header) cell(cells []string, f field) string {
 	return cleanCell(cells[i])
 }
 
-// cleanCell trims a cell and turns the non-breaking spaces spreadsheets use
-// into plain spaces.
+// cleanCell trims a cell, turns the non-breaking spaces spreadsheets use
+// into plain spaces and drops NUL characters and invalid UTF-8.
 func cleanCell(s string) string {
 	s = strings.Map(func(r rune) rune {
 		switch r {
 		case '\u00a0', '\u202f', '\u2007', '\u2009':
 			return ' '
-		case '\ufeff':
+		case '\ufeff', 0: // a BOM; a NUL, which no text column keeps
 			return -1
 		}
 		return r
-	}, s)
+	}, strings.ToValidUTF8(s, ""))
 	return strings.TrimSpace(s)
 }

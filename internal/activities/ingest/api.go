@@ -18,8 +18,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/logging"
 	"github.com/podiumhq/podium/internal/store"
 )
 
@@ -42,7 +44,14 @@ type APIConfig struct {
 	Logger *slog.Logger
 	// Now returns the current time; default time.Now (tests set it).
 	Now func() time.Time
+	// AuthLogEvery is the least time between two log lines about wrong
+	// tokens (each counts those since the last); default
+	// DefaultAuthLogEvery.
+	AuthLogEvery time.Duration
 }
+
+// DefaultAuthLogEvery is APIConfig.AuthLogEvery's default.
+const DefaultAuthLogEvery = time.Minute
 
 // String describes c without the token.
 func (c APIConfig) String() string {
@@ -62,6 +71,8 @@ type API struct {
 	log     *slog.Logger
 	tokenID [sha256.Size]byte // the token's hash, compared in constant time
 	schema  migrated
+	// badToken limits the lines logged for wrong tokens.
+	badToken *logging.Limited
 }
 
 // NewAPI returns the API writing to s.
@@ -78,7 +89,11 @@ func NewAPI(s *store.Store, cfg APIConfig) *API {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	a := &API{store: s, cfg: cfg, log: cfg.Logger.With("component", "activities-api")}
+	if cfg.AuthLogEvery <= 0 {
+		cfg.AuthLogEvery = DefaultAuthLogEvery
+	}
+	a := &API{store: s, cfg: cfg, log: cfg.Logger.With("component", "activities-api"),
+		badToken: &logging.Limited{Interval: cfg.AuthLogEvery, Now: cfg.Now}}
 	a.tokenID = sha256.Sum256([]byte(cfg.Token))
 	a.schema.migrate = func(ctx context.Context) error { return activities.Migrate(ctx, s) }
 	return a
@@ -136,7 +151,7 @@ func (a *API) authorized(h func(w http.ResponseWriter, r *http.Request)) http.Ha
 		got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 		if subtle.ConstantTimeCompare(got[:], a.tokenID[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="podium", error="invalid_token"`)
-			a.log.Warn("activities api: wrong token", "remote", r.RemoteAddr)
+			a.badToken.Log(r.Context(), a.log, slog.LevelWarn, "activities api: wrong token", "remote", r.RemoteAddr)
 			writeError(w, http.StatusUnauthorized, "", "wrong token")
 			return
 		}
@@ -238,7 +253,25 @@ func (a *API) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 		writeError(w, http.StatusBadRequest, "", "read the body: %v", err)
 		return nil, false
 	}
+	if i := invalidUTF8(body); i >= 0 {
+		// encoding/json would turn the bad bytes into U+FFFD silently.
+		writeError(w, http.StatusBadRequest, "", "the body is not valid UTF-8 (bad byte at offset %d): send JSON encoded in UTF-8", i)
+		return nil, false
+	}
 	return body, true
+}
+
+// invalidUTF8 returns the offset of the first byte of b that is not valid
+// UTF-8, or -1.
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
 }
 
 // decode parses body: one JSON object, a JSON array of objects, or objects

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/logging"
 	"github.com/podiumhq/podium/internal/retry"
 	"github.com/podiumhq/podium/internal/store"
 )
@@ -105,12 +106,15 @@ type Strava struct {
 	verifyID [sha256.Size]byte
 	nudge    chan struct{}
 	schema   migrated
+	// badToken limits the lines logged for wrong verify tokens.
+	badToken *logging.Limited
 }
 
 // NewStrava returns the receiver writing to s.
 func NewStrava(s *store.Store, cfg StravaConfig) *Strava {
 	cfg = cfg.withDefaults()
-	v := &Strava{store: s, cfg: cfg, log: cfg.Logger.With("component", "strava"), nudge: make(chan struct{}, 1)}
+	v := &Strava{store: s, cfg: cfg, log: cfg.Logger.With("component", "strava"), nudge: make(chan struct{}, 1),
+		badToken: &logging.Limited{Interval: DefaultAuthLogEvery, Now: cfg.Now}}
 	v.verifyID = sha256.Sum256([]byte(cfg.VerifyToken))
 	v.schema.migrate = func(ctx context.Context) error { return Migrate(ctx, s) }
 	return v
@@ -149,7 +153,7 @@ func (v *Strava) handshake(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	got := sha256.Sum256([]byte(q.Get("hub.verify_token")))
 	if subtle.ConstantTimeCompare(got[:], v.verifyID[:]) != 1 {
-		v.log.Warn("strava webhook: handshake with a wrong verify token", "remote", r.RemoteAddr)
+		v.badToken.Log(r.Context(), v.log, slog.LevelWarn, "strava webhook: handshake with a wrong verify token", "remote", r.RemoteAddr)
 		writeError(w, http.StatusForbidden, "hub.verify_token", "wrong verify token")
 		return
 	}
@@ -475,7 +479,9 @@ type stravaActivity struct {
 // was unknown (then OtherSport).
 func (a stravaActivity) activity(id int64, employee string) (activities.Activity, bool) {
 	sport, known := StravaSport(a.SportType, a.Type)
-	comment := strings.TrimSpace(a.Name)
+	// A name is the athlete's free text: bytes no text column keeps (NUL,
+	// invalid UTF-8) are dropped rather than the activity.
+	comment := strings.TrimSpace(strings.ReplaceAll(strings.ToValidUTF8(a.Name, ""), "\x00", ""))
 	if r := []rune(comment); len(r) > MaxComment {
 		comment = string(r[:MaxComment])
 	}

@@ -64,6 +64,8 @@ func Check(a activities.Activity, now time.Time) *FieldError {
 		return fieldErr("employee_id", "is empty: give the employee id of the HR register")
 	case utf8.RuneCountInString(a.EmployeeID) > MaxEmployeeID:
 		return fieldErr("employee_id", "is longer than %d characters", MaxEmployeeID)
+	case !utf8.ValidString(a.EmployeeID):
+		return fieldErr("employee_id", "is not valid UTF-8")
 	case strings.IndexFunc(a.EmployeeID, unicode.IsControl) >= 0:
 		return fieldErr("employee_id", "holds control characters")
 	}
@@ -93,7 +95,12 @@ func Check(a activities.Activity, now time.Time) *FieldError {
 	if kmh := a.DistanceM / float64(a.ElapsedS) * 3.6; kmh > MaxSpeedKmh {
 		return fieldErr("distance_m", "%g m in %d s is %.0f km/h on average: implausible (at most %d km/h)", a.DistanceM, a.ElapsedS, kmh, MaxSpeedKmh)
 	}
-	if utf8.RuneCountInString(a.Comment) > MaxComment {
+	switch {
+	case !utf8.ValidString(a.Comment):
+		return fieldErr("comment", "is not valid UTF-8")
+	case strings.ContainsRune(a.Comment, 0):
+		return fieldErr("comment", "holds a NUL character (\\u0000), which no text column can keep: remove it")
+	case utf8.RuneCountInString(a.Comment) > MaxComment:
 		return fieldErr("comment", "is longer than %d characters", MaxComment)
 	}
 	return nil

@@ -55,10 +55,21 @@ func (b *Bus) Consume(ctx context.Context, cfg bus.ConsumerConfig) (bus.Consumer
 		if err != nil {
 			return nil, b.wrap(err, "open reader on topic %q", cfg.Topic)
 		}
-	} else if jc, err = b.groupConsumer(ctx, stream, cfg); err != nil {
-		return nil, err
+	} else {
+		if err := b.checkNoMember(ctx, stream, cfg.Topic, cfg.Group); err != nil {
+			return nil, err
+		}
+		if jc, err = b.groupConsumer(ctx, stream, cfg); err != nil {
+			return nil, err
+		}
 	}
-	return b.startConsumer(cfg, jc)
+	var leave func()
+	if cfg.Group != "" {
+		if leave, err = b.answerAsMember(stream, cfg.Group); err != nil {
+			return nil, err
+		}
+	}
+	return b.startConsumer(cfg, jc, leave)
 }
 
 // groupConsumer returns the durable consumer of cfg.Group, created or

@@ -57,8 +57,10 @@ type consumer struct {
 	done chan struct{} // closed by Close
 
 	failOnce sync.Once
-	failed   chan struct{} // closed when the subscription ended for good
-	failErr  error
+	// leave stops answering as the group's member (nil without a group).
+	leave   func()
+	failed  chan struct{} // closed when the subscription ended for good
+	failErr error
 
 	// delivered is the consumer sequence of the last delivery handled
 	// (group only; 0 before the first): JetStream numbers a durable
@@ -77,8 +79,9 @@ type consumer struct {
 }
 
 // startConsumer starts pulling from jc into a new consumer.
-func (b *Bus) startConsumer(cfg bus.ConsumerConfig, jc jetstream.Consumer) (*consumer, error) {
+func (b *Bus) startConsumer(cfg bus.ConsumerConfig, jc jetstream.Consumer, leave func()) (*consumer, error) {
 	c := &consumer{
+		leave:  leave,
 		b:      b,
 		topic:  cfg.Topic,
 		group:  cfg.Group,
@@ -93,6 +96,9 @@ func (b *Bus) startConsumer(cfg bus.ConsumerConfig, jc jetstream.Consumer) (*con
 		jetstream.ConsumeErrHandler(c.consumeError),
 	)
 	if err != nil {
+		if leave != nil {
+			leave()
+		}
 		return nil, b.wrap(err, "consume topic %q", cfg.Topic)
 	}
 	c.cc = cc
@@ -373,6 +379,9 @@ func (c *consumer) Close() error {
 		c.mu.Lock()
 		close(c.done)
 		c.mu.Unlock()
+		if c.leave != nil {
+			c.leave()
+		}
 		c.cc.Stop()
 		timer := time.NewTimer(stopTimeout)
 		defer timer.Stop()

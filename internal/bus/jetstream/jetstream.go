@@ -44,8 +44,10 @@ type Config struct {
 	// port 0) picks a free port on 127.0.0.1; other processes connect
 	// through ClientURL.
 	Listen string
-	// Auth holds the credentials and TLS settings of an external server;
-	// the embedded server ignores it.
+	// Auth holds the credentials and TLS settings of an external server.
+	// For the embedded server, its Username and Password are the only
+	// credentials the server accepts, of every client (this Bus's own
+	// in-process connection included); empty lets any client in.
 	Auth bus.Auth
 	// DuplicateWindow is how long a stream remembers message IDs to drop
 	// duplicates (default 2 minutes; capped by the topic's MaxAge).
@@ -144,6 +146,9 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		b.srv = srv
 		b.url = clientURL(srv)
 		opts = append(opts, nats.InProcessServer(srv))
+		if cfg.Auth.Username != "" {
+			opts = append(opts, nats.UserInfo(cfg.Auth.Username, cfg.Auth.Password))
+		}
 	} else {
 		b.url = cfg.URL
 		authOpts, err := authOptions(cfg.Auth)

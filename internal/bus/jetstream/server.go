@@ -41,6 +41,10 @@ func startServer(ctx context.Context, cfg Config, log *slog.Logger) (*server.Ser
 		StoreDir:   cfg.StoreDir,
 		NoLog:      cfg.Logger == nil,
 		NoSigs:     true,
+		// Every client shows the credentials (a local process without
+		// them could otherwise publish anything).
+		Username: cfg.Auth.Username,
+		Password: cfg.Auth.Password,
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
