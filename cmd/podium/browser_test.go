@@ -535,7 +535,14 @@ func TestBrowser(t *testing.T) {
 		}
 		next := strconv.Itoa(len(acts) + 1)
 		br.waitFor("the new activity counted", `document.getElementById("stat-activities").innerText === "`+next+`"`)
-		br.waitFor("the new activity in the feed", `document.getElementById("feed").innerText.includes("2025-12-31 09:00")`)
+		br.waitFor("the new activity in the feed", `document.querySelector('#feed time[datetime="2025-12-31T09:00:00+01:00"]') !== null`)
+		// Shown in the viewer's zone, which the page names.
+		if got := eval[string](br, `document.querySelector('#feed time[datetime="2025-12-31T09:00:00+01:00"]').textContent`); !strings.Contains(got, "2025") || strings.Contains(got, "CET") && !strings.Contains(got, "9") {
+			t.Errorf("the new activity's time reads %q", got)
+		}
+		if got, want := eval[string](br, `document.querySelector("#feed [data-tz-name]").textContent`), eval[string](br, `Intl.DateTimeFormat().resolvedOptions().timeZone`); got != want {
+			t.Errorf("the feed names zone %q, the viewer's is %q", got, want)
+		}
 		br.notReloaded("activities")
 	})
 
