@@ -26,7 +26,7 @@ func Closest(name string, known []string) []string {
 		if kl == lower {
 			continue
 		}
-		d := distance(lower, kl)
+		d := Distance(lower, kl)
 		switch {
 		case d <= maxDistance:
 		case len(lower) >= 3 && strings.Contains(kl, lower):
@@ -80,23 +80,25 @@ func Check(kind, name string, known []string) error {
 	return &Error{Kind: kind, Name: name, Known: known}
 }
 
-// distance is the Levenshtein distance of a and b, in bytes.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+// Distance is the Levenshtein distance of a and b, in runes: the one
+// measure of "close" of podium's suggestions (settings, sports, names).
+func Distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
 	for j := range prev {
 		prev[j] = j
 	}
-	for i := 1; i <= len(a); i++ {
+	for i := 1; i <= len(ra); i++ {
 		cur[0] = i
-		for j := 1; j <= len(b); j++ {
+		for j := 1; j <= len(rb); j++ {
 			cost := 1
-			if a[i-1] == b[j-1] {
+			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return prev[len(rb)]
 }
