@@ -5,7 +5,7 @@
 // that enables them) or by their message. It exits with status 1 when a
 // test or a build failed. README.md's test command pipes into it:
 //
-//	go test -json ./... | go run ./internal/testsummary
+//	go test -json -timeout 30m ./... | go run ./internal/testsummary
 package main
 
 import (
@@ -86,7 +86,15 @@ func summarize(r io.Reader, w io.Writer) (failed bool, err error) {
 			fmt.Fprint(w, strings.Join(outputs[k], ""))
 			delete(outputs, k)
 		case e.Action == "fail":
+			// A package that fails with tests still running (a timeout, a
+			// panic, an exit): their output says why.
 			failed = true
+			for k2, lines := range outputs {
+				if k2.pkg == e.Package {
+					fmt.Fprint(w, strings.Join(lines, ""))
+					delete(outputs, k2)
+				}
+			}
 		case e.Action == "skip" && e.Test != "":
 			skips = append(skips, skip{e.Package, e.Test, reason(outputs[k])})
 			delete(outputs, k)

@@ -26,6 +26,9 @@ const sample = `{"Action":"start","Package":"github.com/podiumhq/podium/internal
 {"Action":"output","Package":"github.com/podiumhq/podium/internal/x","Output":"FAIL\n"}
 {"Action":"output","Package":"github.com/podiumhq/podium/internal/x","Output":"FAIL\tgithub.com/podiumhq/podium/internal/x\t0.01s\n"}
 {"Action":"fail","Package":"github.com/podiumhq/podium/internal/x","Elapsed":0.01}
+{"Action":"run","Package":"github.com/podiumhq/podium/internal/z","Test":"TestHangs"}
+{"Action":"output","Package":"github.com/podiumhq/podium/internal/z","Test":"TestHangs","Output":"panic: test timed out after 10m0s\n"}
+{"Action":"fail","Package":"github.com/podiumhq/podium/internal/z","Elapsed":600}
 {"Action":"run","Package":"github.com/podiumhq/podium/internal/y","Test":"TestLong/sub"}
 {"Action":"output","Package":"github.com/podiumhq/podium/internal/y","Test":"TestLong/sub","Output":"    y_test.go:9: skipped with -short\n"}
 {"Action":"skip","Package":"github.com/podiumhq/podium/internal/y","Test":"TestLong/sub","Elapsed":0}
@@ -43,7 +46,8 @@ func TestSummarize(t *testing.T) {
 		t.Error("a failing test is not reported as a failure")
 	}
 	for _, want := range []string{
-		"bad_test.go:3: got 1, want 2\n", // the failing test's output
+		"bad_test.go:3: got 1, want 2\n",      // the failing test's output
+		"panic: test timed out after 10m0s\n", // a package's that never ended
 		"FAIL\tgithub.com/podiumhq/podium/internal/x",
 		"ok  \tgithub.com/podiumhq/podium/internal/y",
 		"3 tests skipped:\n",
