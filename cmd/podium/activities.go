@@ -22,6 +22,7 @@ import (
 	"github.com/podiumhq/podium/internal/activities/notify"
 	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/config"
+	"github.com/podiumhq/podium/internal/ops"
 	"github.com/podiumhq/podium/internal/platform"
 	"github.com/podiumhq/podium/internal/progress"
 	"github.com/podiumhq/podium/internal/store"
@@ -428,6 +429,7 @@ where the bus last acknowledged: no change is lost.`,
 func newReportCmd(a *app) *cobra.Command {
 	var year int
 	var format, output string
+	var wait bool
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Report a year's sports bonus and wellness days",
@@ -441,8 +443,14 @@ Formats: table (aligned text), csv (one tidy table: section, key, metric,
 value; UTF-8 with a byte order mark for Excel), json (English keys such as
 bonus_total_eur, eligible_employees, wellness_days_total, by_business_unit),
 xlsx (an Excel workbook, a sheet per table; needs --output unless stdout is
-redirected). Excel and Power BI open csv and xlsx directly.`,
+redirected). Excel and Power BI open csv and xlsx directly.
+
+A year with no activity in the gold table is an error (exit status 1) that
+says what was expected. With --wait it first waits until the process running
+the activities pipeline (podium serve, demo or a worker) has captured and
+applied every change of sport_activities.`,
 		Example: `  podium activities report --year 2025
+  podium activities generate --year 2025 && podium activities report --year 2025 --wait
   podium activities report --year 2025 --format json
   podium activities report --year 2025 --format xlsx --output rewards-2025.xlsx`,
 		Args: cobra.NoArgs,
@@ -460,9 +468,22 @@ redirected). Excel and Power BI open csv and xlsx directly.`,
 				return err
 			}
 			defer s.Close()
+			if wait {
+				if err := a.activitiesWait(ctx); err != nil {
+					return err
+				}
+			}
+			// Before the processor's first run, its tables are empty, not
+			// missing: the report says what it expected.
+			if err := stream.Migrate(ctx, s, rewards.Processor(rewards.Policy{}, nil).Spec()); err != nil {
+				return err
+			}
 			sum, err := rewards.Report(ctx, s.DB(), year)
 			if err != nil {
 				return err
+			}
+			if sum.Activities == 0 {
+				return fmt.Errorf("no activity in %d in %s: expected the activities of that year, scored by podium serve, demo or a worker (import the register, generate or post activities, then run report --wait)", year, rewards.TableGold)
 			}
 			if output == "" {
 				return rewards.Write(a.stdout, sum, f)
@@ -485,7 +506,55 @@ redirected). Excel and Power BI open csv and xlsx directly.`,
 	cmd.Flags().IntVar(&year, "year", time.Now().Year()-1, "calendar year to report (Europe/Paris time)")
 	cmd.Flags().StringVar(&format, "format", "table", "table, csv, json or xlsx")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
+	cmd.Flags().BoolVar(&wait, "wait", false, "first wait until podium serve (or demo, or a worker) has applied every change of "+activities.Table)
 	return cmd
+}
+
+// activitiesWait waits until the capture has relayed every change of
+// sport_activities and the activities stages have applied every message of
+// their topics.
+func (a *app) activitiesWait(ctx context.Context) error {
+	p, err := platform.Open(ctx, a.cfg, a.logger, platform.Client, "activities report")
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	specs := platform.Specs(a.activitiesPipeline(p).Stages)
+	for _, sp := range specs {
+		// Lags reads the positions table, which may not exist yet.
+		if err := stream.Migrate(ctx, p.Store, sp); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(a.stderr, "waiting for the activities pipeline (podium serve, demo or a worker) to apply the changes; Ctrl-C stops waiting")
+	start := time.Now()
+	for {
+		n, err := cdc.Pending(ctx, p.Store)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		if time.Since(start) > 15*time.Second {
+			fmt.Fprintf(a.stderr, "%d changes not captured yet: is podium serve or demo running on store %s?\n", n, p.Store)
+			start = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	bar := progress.New(a.stderr, "apply", 0)
+	err = ops.WaitCaughtUp(ctx, p.Bus, p.Store.DB(), specs, 500*time.Millisecond, bar, func() {
+		fmt.Fprintf(a.stderr, "\nno progress in 15s: is a process running the activities pipeline on store %s?\n", p.Store)
+	})
+	if err != nil {
+		return err
+	}
+	bar.Finish()
+	return nil
 }
 
 // isTerminal reports whether w is a terminal.

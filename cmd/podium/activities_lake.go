@@ -147,7 +147,8 @@ gives the snapshot id (for 'lake scan --snapshot'), its time, the operation
 the topic positions the table held after it.`,
 		Example: `  podium activities lake history activities.bronze_changes
   podium activities lake history activities.gold_employee_year`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeLakeTables,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			t, closeAll, err := a.openLakeTable(ctx, args[0])
@@ -188,7 +189,8 @@ objects); binary columns are base64 in csv and json.`,
 		Example: `  podium activities lake scan activities.gold_employee_year
   podium activities lake scan activities.silver_activities --limit 10 --format json
   podium activities lake scan activities.gold_employee_year --snapshot 4242424242 --format csv > gold.csv`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeLakeTables,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
 			case "table", "csv", "json":
@@ -231,6 +233,17 @@ func lakeText(v any) string {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
+}
+
+// roundedText is x rounded to 3 decimals (metres of a distance in km),
+// without trailing zeros: 4645.000000001 is 4645, 9.586649109515864 9.587.
+func roundedText(x float64) string {
+	s := strconv.FormatFloat(x, 'f', 3, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "-0" {
+		return "0"
+	}
+	return s
 }
 
 func writeLakeRows(w io.Writer, format string, cols []lakehouse.Column, rows []lakehouse.Row) error {
@@ -286,6 +299,10 @@ func writeLakeRows(w io.Writer, format string, cols []lakehouse.Column, rows []l
 		vals := make([]string, len(r))
 		for j, v := range r {
 			s := lakeText(v)
+			if x, ok := v.(float64); ok {
+				// Read by people: rounded (csv and json keep every digit).
+				s = roundedText(x)
+			}
 			if len(s) > 60 {
 				s = s[:57] + "..."
 			}

@@ -128,14 +128,62 @@ func (b *browser) notReloaded(what string) {
 	}
 }
 
+// The widths every page must work at: a phone's and a desktop's.
+const (
+	phoneWidth   = 390
+	desktopWidth = 1440
+)
+
 // viewport sets the window size: desktop or phone.
 func (b *browser) viewport(phone bool) {
 	b.t.Helper()
 	if phone {
-		b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+		b.do("phone viewport", chromedp.EmulateViewport(phoneWidth, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
 	} else {
-		b.do("desktop viewport", chromedp.EmulateViewport(1280, 800))
+		b.do("desktop viewport", chromedp.EmulateViewport(desktopWidth, 900))
 	}
+}
+
+// keyColumn is a column a table must keep in view: the header cell whose
+// text is header, in the table selected by table.
+type keyColumn struct {
+	Table  string `json:"table"`
+	Header string `json:"header"`
+}
+
+// layoutProblems returns what does not fit the viewport on the open page:
+// the body scrolling sideways, a navigation link or a key column outside
+// the viewport (or not shown at all).
+func (b *browser) layoutProblems(keys []keyColumn) []string {
+	b.t.Helper()
+	if keys == nil {
+		keys = []keyColumn{}
+	}
+	js, err := json.Marshal(keys)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return eval[[]string](b, `(() => {
+		const vw = document.documentElement.clientWidth, out = [];
+		const sw = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
+		if (sw > vw + 1) out.push("the page scrolls sideways: " + sw + " px wide in a " + vw + " px viewport");
+		const inView = (what, el) => {
+			const r = el.getBoundingClientRect();
+			if (r.width === 0 || r.height === 0) out.push(what + " is not shown");
+			else if (r.left < -0.5 || r.right > vw + 0.5) out.push(what + " is outside the viewport: " + Math.round(r.left) + " to " + Math.round(r.right) + " of " + vw);
+		};
+		const nav = document.querySelectorAll("header.top nav a");
+		if (nav.length === 0) out.push("no navigation link");
+		nav.forEach(a => inView("navigation link " + JSON.stringify(a.textContent.trim()), a));
+		for (const k of `+string(js)+`) {
+			const t = document.querySelector(k.table);
+			if (!t) { out.push("no table " + k.table); continue; }
+			const th = [...t.querySelectorAll("thead th")].find(h => h.textContent.trim() === k.header);
+			if (!th) { out.push("table " + k.table + " has no column " + JSON.stringify(k.header)); continue; }
+			inView("column " + JSON.stringify(k.header) + " of " + k.table, th);
+		}
+		return out;
+	})()`)
 }
 
 // media switches the dark colour scheme on or off.
@@ -487,7 +535,14 @@ func TestBrowser(t *testing.T) {
 		}
 		next := strconv.Itoa(len(acts) + 1)
 		br.waitFor("the new activity counted", `document.getElementById("stat-activities").innerText === "`+next+`"`)
-		br.waitFor("the new activity in the feed", `document.getElementById("feed").innerText.includes("2025-12-31 09:00")`)
+		br.waitFor("the new activity in the feed", `document.querySelector('#feed time[datetime="2025-12-31T09:00:00+01:00"]') !== null`)
+		// Shown in the viewer's zone, which the page names.
+		if got := eval[string](br, `document.querySelector('#feed time[datetime="2025-12-31T09:00:00+01:00"]').textContent`); !strings.Contains(got, "2025") || strings.Contains(got, "CET") && !strings.Contains(got, "9") {
+			t.Errorf("the new activity's time reads %q", got)
+		}
+		if got, want := eval[string](br, `document.querySelector("#feed [data-tz-name]").textContent`), eval[string](br, `Intl.DateTimeFormat().resolvedOptions().timeZone`); got != want {
+			t.Errorf("the feed names zone %q, the viewer's is %q", got, want)
+		}
 		br.notReloaded("activities")
 	})
 
@@ -532,15 +587,21 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("screenshots", func(t *testing.T) {
 		br.t = t
-		pages := []struct{ name, path string }{
-			{"overview", "/"},
-			{"race-live", "/race?season=2023&round=2&session=RACE"},
-			{"race", "/race?season=2023&round=1&session=RACE"},
-			{"championship", "/championship?season=2021"},
-			{"driver", "/drivers/" + fallbackDriver},
-			{"driver-champion", "/drivers/max-verstappen?season=2021"},
-			{"pipeline", "/pipeline"},
-			{"activities", "/activities?year=2025"},
+		// Every page at both widths, with the columns that must stay in
+		// view (the first, that names the row, and the one that matters).
+		pages := []struct {
+			name, path string
+			keys       []keyColumn
+		}{
+			{"overview", "/", []keyColumn{{"#latest-classification", "Driver"}, {"#latest-classification", "Points"}}},
+			{"race-live", "/race?season=2023&round=2&session=RACE", []keyColumn{{"#running-order", "Driver"}, {"#running-order", "Gap"}}},
+			{"race", "/race?season=2023&round=1&session=RACE", []keyColumn{{"#classification", "Driver"}, {"#classification", "Points"}}},
+			{"championship", "/championship?season=2021", []keyColumn{{"table.standings", "Driver"}, {"table.standings", "Points"}}},
+			{"driver", "/drivers/" + fallbackDriver, []keyColumn{{"#driver-results", "Grand Prix"}, {"#driver-results", "Points"}}},
+			{"driver-champion", "/drivers/max-verstappen?season=2021", []keyColumn{{"#driver-results", "Grand Prix"}, {"#driver-results", "Points"}}},
+			{"pipeline", "/pipeline", []keyColumn{{"#processors", "Stage"}, {"#processors", "Lag"}, {"#topics", "Topic"}, {"#topics", "Messages"}}},
+			{"activities", "/activities?year=2025", []keyColumn{{"#business-units", "Unit"}, {"#business-units", "Bonus €"}}},
+			{"not-found", "/no-such-page", nil},
 		}
 		var paths []string
 		for _, phone := range []bool{false, true} {
@@ -550,8 +611,15 @@ func TestBrowser(t *testing.T) {
 				device = "phone"
 			}
 			for _, p := range pages {
-				br.open(p.path)
+				if p.name == "not-found" {
+					br.do("open "+p.path, chromedp.Navigate(br.base+p.path))
+				} else {
+					br.open(p.path)
+				}
 				paths = append(paths, br.shot(p.name+"-"+device, true))
+				for _, problem := range br.layoutProblems(p.keys) {
+					t.Errorf("%s at %s: %s", p.path, device, problem)
+				}
 			}
 		}
 		br.viewport(false)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -40,7 +41,8 @@ func newDLQListCmd(a *app) *cobra.Command {
 which processor, the source position, the key, the reason and the value.`,
 		Example: `  podium dlq list f1.results
   podium dlq list f1.results --format csv > dead-letters.csv`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeTopics,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := ops.ParseFormat(format)
 			if err != nil {
@@ -51,6 +53,9 @@ which processor, the source position, the key, the reason and the value.`,
 				return err
 			}
 			defer p.Close()
+			if err := a.checkDLQTopic(cmd.Context(), p, args[0]); err != nil {
+				return err
+			}
 			msgs, err := ops.DeadLetters(cmd.Context(), p.Bus, args[0])
 			if err != nil {
 				return err
@@ -77,14 +82,18 @@ again (within a second, by the running stage). Fix the cause first (a bug,
 reference data, a new webhook): a message that still fails goes back to the
 dead-letter topic, a call still refused is parked again. Each dead letter is
 replayed once: a second replay sends only those that arrived since.`,
-		Example: `  podium dlq replay f1.results`,
-		Args:    cobra.ExactArgs(1),
+		Example:           `  podium dlq replay f1.results`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeTopics,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := platform.Open(cmd.Context(), a.cfg, a.logger, platform.Client, "dlq replay")
 			if err != nil {
 				return err
 			}
 			defer p.Close()
+			if err := a.checkDLQTopic(cmd.Context(), p, args[0]); err != nil {
+				return err
+			}
 			n, err := ops.ReplayDeadLetters(cmd.Context(), p.Bus, args[0])
 			if err != nil {
 				return err
@@ -97,4 +106,13 @@ replayed once: a second replay sends only those that arrived since.`,
 			return nil
 		},
 	}
+}
+
+// checkDLQTopic is a usage error when podium knows no topic (or dead-letter
+// topic) named topic.
+func (a *app) checkDLQTopic(ctx context.Context, p *platform.App, topic string) error {
+	if _, err := ops.CheckTopic(ctx, p.Bus, platform.Specs(platform.Stages(a.pipelines(p))), topic); err != nil {
+		return usageError{err}
+	}
+	return nil
 }

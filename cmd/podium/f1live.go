@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -18,6 +19,7 @@ import (
 	"github.com/podiumhq/podium/internal/f1/openf1"
 	"github.com/podiumhq/podium/internal/platform"
 	"github.com/podiumhq/podium/internal/progress"
+	"github.com/podiumhq/podium/internal/suggest"
 	"github.com/podiumhq/podium/internal/web"
 )
 
@@ -99,6 +101,9 @@ the dashboard. To keep the feed for later, see podium f1 record.`,
   PODIUM_OPENF1_USERNAME=me@example.com PODIUM_OPENF1_PASSWORD=... podium f1 live --metrics localhost:9464`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkSession(session); err != nil {
+				return err
+			}
 			liveSince, err := parseSince(since)
 			if err != nil {
 				return err
@@ -194,6 +199,9 @@ and starting grid come first, so the file replays without OpenF1.`,
 			if out == "" {
 				return usageErrorf("--out is required: the file to write the recording to, e.g. --out race.ndjson")
 			}
+			if err := checkSession(session); err != nil {
+				return err
+			}
 			liveSince, err := parseSince(since)
 			if err != nil {
 				return err
@@ -247,4 +255,14 @@ and starting grid come first, so the file replays without OpenF1.`,
 	cmd.Flags().BoolVar(&pollOnly, "poll", false, "poll the REST API even with credentials (no MQTT)")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite --out if it exists")
 	return cmd
+}
+
+// checkSession is a usage error unless s names an OpenF1 session: a
+// session_key or latest.
+func checkSession(s string) error {
+	if n, err := strconv.Atoi(s); s == openf1.Latest || err == nil && n > 0 {
+		return nil
+	}
+	return usageError{&suggest.Error{Kind: "session", Name: s, Known: []string{openf1.Latest},
+		Hint: "give an OpenF1 session_key (a number, such as 9472) or latest"}}
 }

@@ -257,7 +257,7 @@ func TestServeAndOperatorCommands(t *testing.T) {
 
 	// rebuild replays the topic into fresh tables: the same counts.
 	r = podium(t, dir, "", "rebuild", "nosuch")
-	if r.code != 2 || !strings.Contains(r.stderr, "known processors are") {
+	if r.code != 2 || !strings.Contains(r.stderr, `unknown stage "nosuch" (known: f1-results`) {
 		t.Errorf("rebuild of an unknown processor: %+v", r)
 	}
 	r = podium(t, dir, "", "rebuild", "testsink")

@@ -11,6 +11,7 @@ import (
 	"github.com/podiumhq/podium/internal/platform"
 	"github.com/podiumhq/podium/internal/progress"
 	"github.com/podiumhq/podium/internal/stream"
+	"github.com/podiumhq/podium/internal/suggest"
 )
 
 func newRebuildCmd(a *app) *cobra.Command {
@@ -25,8 +26,9 @@ processor's logic, or to repair its tables.
 Stop the processes that run the processor first (podium serve, demo or a
 worker): they would write into the tables being rebuilt. Messages older than
 the topic's retention are gone and cannot be replayed.`,
-		Example: `  podium rebuild f1-results`,
-		Args:    cobra.ExactArgs(1),
+		Example:           `  podium rebuild f1-results`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeStages,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := platform.Open(cmd.Context(), a.cfg, a.logger, platform.Client, "rebuild")
 			if err != nil {
@@ -45,7 +47,7 @@ the topic's retention are gone and cannot be replayed.`,
 				}
 			}
 			if proc == nil {
-				return usageErrorf("unknown processor %q: known processors are %s", args[0], strings.Join(names, ", "))
+				return usageError{&suggest.Error{Kind: "stage", Name: args[0], Known: names}}
 			}
 			bar := progress.New(a.stderr, "rebuild "+args[0], 0)
 			return ops.Rebuild(cmd.Context(), p.Env(), proc, bar)

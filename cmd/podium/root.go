@@ -135,7 +135,6 @@ func newRootCmd(a *app) *cobra.Command {
 			return cmd.Help()
 		},
 	}
-	root.SuggestionsMinimumDistance = 2
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	if a.stdin != nil {
@@ -145,7 +144,24 @@ func newRootCmd(a *app) *cobra.Command {
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd(a))
 	}
+	// podium --version: the first line of podium version.
+	root.Version = buildVersion().Version
+	root.SetVersionTemplate("podium {{.Version}}\n")
+	catchTypos(root)
+	a.registerFlagCompletions(root)
 	return root
+}
+
+// catchTypos makes every command that has subcommands answer an unknown one
+// with an error and a "did you mean", at every level (podium topics tial).
+func catchTypos(c *cobra.Command) {
+	if c.HasSubCommands() {
+		c.Args = unknownCommand
+		c.SuggestionsMinimumDistance = 2
+	}
+	for _, sub := range c.Commands() {
+		catchTypos(sub)
+	}
 }
 
 // setup loads the configuration and builds the logger.

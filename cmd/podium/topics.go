@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -65,18 +66,34 @@ func newTopicsTailCmd(a *app) *cobra.Command {
 		Short: "Print a topic's messages as they arrive, with key, headers and position",
 		Long: `Print the messages of a topic as they arrive: topic, partition, offset, time,
 key, headers and the value (pretty-printed JSON). tail reads without a
-consumer group, so it never moves a processor's position. Stop it with
-Ctrl-C.`,
+consumer group, so it never moves a processor's position, and never creates a
+topic: a topic podium does not know is an error (with the known ones); one a
+stage declares but nothing wrote yet is waited for. Stop it with Ctrl-C.`,
 		Example: `  podium topics tail f1.results
   podium topics tail f1.results --from-start --limit 20
   podium topics tail f1.results.dlq --json | jq .headers`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeTopics,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := platform.Open(cmd.Context(), a.cfg, a.logger, platform.Client, "topics tail")
 			if err != nil {
 				return err
 			}
 			defer p.Close()
+			ctx := cmd.Context()
+			exists, err := ops.CheckTopic(ctx, p.Bus, platform.Specs(platform.Stages(a.pipelines(p))), args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			if !exists {
+				fmt.Fprintf(a.stderr, "topic %s has no message yet: waiting for the first one (Ctrl-C to stop)\n", args[0])
+				if err := ops.WaitTopic(ctx, p.Bus, args[0], 500*time.Millisecond); err != nil {
+					if ctx.Err() != nil {
+						return nil
+					}
+					return err
+				}
+			}
 			opts := ops.TailOptions{From: bus.Latest, Limit: limit, JSON: asJSON}
 			if fromStart {
 				opts.From = bus.Earliest
@@ -84,7 +101,7 @@ Ctrl-C.`,
 			if !asJSON {
 				fmt.Fprintf(a.stderr, "tailing %s (Ctrl-C to stop)\n", args[0])
 			}
-			return ops.Tail(cmd.Context(), p.Bus, args[0], opts, a.stdout)
+			return ops.Tail(ctx, p.Bus, args[0], opts, a.stdout)
 		},
 	}
 	cmd.Flags().BoolVar(&fromStart, "from-start", false, "start with the oldest message kept instead of new ones")

@@ -79,6 +79,8 @@ func (s *Server) Render(w http.ResponseWriter, r *http.Request, t *template.Temp
 
 // Error renders a page with an error message and status code.
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	s.Render(w, r, s.errorTmpl, Page{Title: http.StatusText(code), Data: msg})
 }

@@ -181,7 +181,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	for _, fn := range s.bg {
 		bg.Go(func() { fn(bgCtx) })
 	}
-	srv := HTTPServer(s.instrument(s.Mux), s.cfg.Limits, s.log)
+	srv := HTTPServer(s.instrument(s.handler()), s.cfg.Limits, s.log)
 	srv.BaseContext = func(net.Listener) context.Context { return ctx }
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

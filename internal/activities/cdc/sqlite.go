@@ -376,3 +376,25 @@ func (c *SQLite) trim(ctx context.Context, last int64) error {
 	}
 	return nil
 }
+
+// Pending returns how many changes of the activities table a capture has
+// still to relay: on SQLite, the rows of ChangesTable (0 before the
+// capture's migration made it). On PostgreSQL it returns 0: the
+// replication slot's backlog is not counted.
+func Pending(ctx context.Context, s *store.Store) (int64, error) {
+	if s.Dialect() != store.SQLite {
+		return 0, nil
+	}
+	var exists int
+	if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`, ChangesTable).Scan(&exists); err != nil {
+		return 0, fmt.Errorf("change-data-capture: %w", err)
+	}
+	if exists == 0 {
+		return 0, nil
+	}
+	var n int64
+	if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM `+ChangesTable).Scan(&n); err != nil {
+		return 0, fmt.Errorf("change-data-capture: count pending changes: %w", err)
+	}
+	return n, nil
+}

@@ -2,6 +2,7 @@ package hr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/podiumhq/podium/internal/store"
@@ -28,7 +29,28 @@ func ImportFile(ctx context.Context, s *store.Store, path, sportsPath string, op
 	if err != nil {
 		return Imported{Report: rep}, err
 	}
+	if err := checkNotEmpty(reg, rep); err != nil {
+		return Imported{Report: rep}, err
+	}
 	return save(ctx, s, reg, rep)
+}
+
+// ErrNoEmployee is the error of an import that keeps no employee: an empty
+// file, a header line alone, or every row rejected.
+var ErrNoEmployee = errors.New("no employee imported")
+
+// checkNotEmpty refuses a register with no employee: importing it would
+// change nothing, and an empty file is a mistake (the wrong file, an export
+// that failed).
+func checkNotEmpty(reg Register, rep Report) error {
+	if len(reg.Employees) > 0 {
+		return nil
+	}
+	if rep.Rejected > 0 {
+		return fmt.Errorf("%w: all %d rows were rejected (see above)", ErrNoEmployee, rep.Rejected)
+	}
+	return fmt.Errorf("%w: the file has no employee row; expected a header line, then one employee a line "+
+		"(ID salarié;Nom;Prénom;Date de naissance;BU;Date d'embauche;Salaire brut;Type de contrat;Nombre de jours de CP;Adresse du domicile;Moyen de déplacement, or the English headers)", ErrNoEmployee)
 }
 
 // ImportSample imports the synthetic register shipped with podium (see

@@ -3,6 +3,8 @@ package hr
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/podiumhq/podium/internal/suggest"
 )
 
 // KnownSports lists the canonical names of the sports the importer
@@ -86,7 +88,7 @@ func MatchSport(s string) (canonical string, exact, ok bool) {
 	}
 	best, bestDist, tie := "", limit+1, false
 	for alias, c := range sportAliases {
-		d := levenshtein(k, alias)
+		d := suggest.Distance(k, alias)
 		switch {
 		case d < bestDist:
 			best, bestDist, tie = c, d, false
@@ -111,26 +113,4 @@ func splitSports(s string) []string {
 		}
 	}
 	return out
-}
-
-// levenshtein returns the edit distance between a and b, in runes.
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

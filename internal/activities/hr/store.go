@@ -182,3 +182,24 @@ func Load(ctx context.Context, db *sql.DB) (Register, error) {
 	}
 	return reg, nil
 }
+
+// Unknown returns the ids of ids that are not in the register, in the
+// order given (the register's tables must exist: see Migrate).
+func Unknown(ctx context.Context, db *sql.DB, ids []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM hr_employees WHERE employee_id = $1`, id).Scan(&n); err != nil {
+			return nil, fmt.Errorf("look up employee %q in the HR register: %w", id, err)
+		}
+		if n == 0 {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}

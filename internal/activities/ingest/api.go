@@ -21,8 +21,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/activities/hr"
 	"github.com/podiumhq/podium/internal/logging"
 	"github.com/podiumhq/podium/internal/store"
+	"github.com/podiumhq/podium/internal/web"
 )
 
 // Defaults of APIConfig.
@@ -95,7 +97,13 @@ func NewAPI(s *store.Store, cfg APIConfig) *API {
 	a := &API{store: s, cfg: cfg, log: cfg.Logger.With("component", "activities-api"),
 		badToken: &logging.Limited{Interval: cfg.AuthLogEvery, Now: cfg.Now}}
 	a.tokenID = sha256.Sum256([]byte(cfg.Token))
-	a.schema.migrate = func(ctx context.Context) error { return activities.Migrate(ctx, s) }
+	a.schema.migrate = func(ctx context.Context) error {
+		if err := activities.Migrate(ctx, s); err != nil {
+			return err
+		}
+		// Activities name employees of the register.
+		return hr.Migrate(ctx, s)
+	}
 	return a
 }
 
@@ -107,14 +115,6 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/activities/{id}", a.authorized(a.delete))
 }
 
-// errorBody is the JSON of an error answer.
-type errorBody struct {
-	Error string `json:"error"`
-	Field string `json:"field,omitempty"`
-	// Index is the position of the faulty activity in a batch.
-	Index *int `json:"index,omitempty"`
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -122,16 +122,49 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// writeError answers with a problem (RFC 9457, web.WriteProblem: the one
+// shape of podium's API errors) naming the field at fault, if one is.
 func writeError(w http.ResponseWriter, status int, field, format string, args ...any) {
-	writeJSON(w, status, errorBody{Error: fmt.Sprintf(format, args...), Field: field})
+	web.WriteProblem(w, nil, web.Problemf(status, field, format, args...))
 }
 
+// writeFieldError answers a request whose activities are wrong: 400 when
+// the body cannot be read as activities or holds bytes no text column
+// keeps, 422 when a field's value is invalid (or names an employee the HR
+// register does not have).
 func writeFieldError(w http.ResponseWriter, e *FieldError) {
-	b := errorBody{Error: e.Msg, Field: e.Field}
-	if e.Index >= 0 {
-		b.Index = &e.Index
+	status := http.StatusBadRequest
+	if e.Field != "" && !e.BadBytes {
+		status = http.StatusUnprocessableEntity
 	}
-	writeJSON(w, http.StatusBadRequest, b)
+	p := web.Problemf(status, e.Field, "%s", e.Msg)
+	if e.Index >= 0 {
+		p.Index = &e.Index
+	}
+	web.WriteProblem(w, nil, p)
+}
+
+// checkEmployees returns a FieldError for the first activity of acts whose
+// employee is not in the HR register (index -1 unless many).
+func (a *API) checkEmployees(ctx context.Context, acts []activities.Activity, many bool) (*FieldError, error) {
+	ids := make([]string, len(acts))
+	for i, act := range acts {
+		ids[i] = act.EmployeeID
+	}
+	unknown, err := hr.Unknown(ctx, a.store.DB(), ids)
+	if err != nil || len(unknown) == 0 {
+		return nil, err
+	}
+	for i, act := range acts {
+		if act.EmployeeID == unknown[0] {
+			fe := fieldErr("employee_id", "employee %q is not in the HR register: use the id of an employee of the register (podium activities import-hr imports it)", act.EmployeeID)
+			if many {
+				fe.Index = i
+			}
+			return fe, nil
+		}
+	}
+	return nil, nil
 }
 
 // authorized serves h to requests bearing the configured token.
@@ -379,6 +412,15 @@ func (a *API) post(w http.ResponseWriter, r *http.Request) {
 		}
 		acts[i] = act
 	}
+	if fe, err := a.checkEmployees(r.Context(), acts, many); err != nil || fe != nil {
+		if err != nil {
+			a.log.Error("activities api: HR register", "err", err)
+			writeError(w, http.StatusInternalServerError, "", "the HR register could not be read, try again")
+			return
+		}
+		writeFieldError(w, fe)
+		return
+	}
 	stored, _, err := a.store1(r.Context(), acts)
 	if err != nil {
 		a.log.Error("activities api: store", "err", err)
@@ -413,6 +455,14 @@ func (a *API) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	act, fe := ins[0].activity(id, a.cfg.Now())
+	if fe == nil {
+		var err error
+		if fe, err = a.checkEmployees(r.Context(), []activities.Activity{act}, false); err != nil {
+			a.log.Error("activities api: HR register", "err", err)
+			writeError(w, http.StatusInternalServerError, "", "the HR register could not be read, try again")
+			return
+		}
+	}
 	if fe != nil {
 		writeFieldError(w, fe)
 		return

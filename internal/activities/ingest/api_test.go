@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/activities/hr"
 	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/store/storetest"
+	"github.com/podiumhq/podium/internal/web"
 )
 
 const testToken = "test-token-0123456789abcdef"
@@ -23,11 +25,28 @@ var testNow = time.Date(2025, 6, 10, 12, 0, 0, 0, time.UTC)
 func newTestAPI(t *testing.T, d store.Dialect, token string) (*httptest.Server, *store.Store) {
 	t.Helper()
 	s := storetest.Open(t, d)
+	addEmployees(t, s, "E001", "E002", "E003", "E1")
 	mux := http.NewServeMux()
 	NewAPI(s, APIConfig{Token: token, Now: func() time.Time { return testNow }, MaxBody: 4096, MaxBatch: 10}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv, s
+}
+
+// addEmployees puts employees with ids in the HR register of s.
+func addEmployees(t *testing.T, s *store.Store, ids ...string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := hr.Migrate(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if _, err := s.DB().ExecContext(ctx, `INSERT INTO hr_employees (employee_id, last_name, first_name, birth_date,
+			business_unit, hire_date, gross_salary, contract_type, paid_leave_days, home_address, commute_mode, imported_at, updated_at)
+			VALUES ($1, 'Test', 'Test', '1990-01-01', 'Ventes', '2020-01-01', 40000, 'CDI', 25, '1 rue de Test', 'car', $2, $2)`, id, testNow); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // call sends a request and decodes the JSON answer into out (if not nil).
@@ -86,15 +105,15 @@ func TestAPIAuth(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
-			var body errorBody
+			var body web.Problem
 			_ = json.NewDecoder(resp.Body).Decode(&body)
 			if resp.StatusCode != tt.want {
 				t.Fatalf("status %d, want %d (%+v)", resp.StatusCode, tt.want, body)
 			}
 			switch tt.want {
 			case http.StatusServiceUnavailable:
-				if !strings.Contains(body.Error, "PODIUM_ACTIVITIES_API_TOKEN") {
-					t.Errorf("503 says %q, want how to set the token", body.Error)
+				if !strings.Contains(body.Detail, "PODIUM_ACTIVITIES_API_TOKEN") {
+					t.Errorf("503 says %q, want how to set the token", body.Detail)
 				}
 			case http.StatusUnauthorized:
 				if resp.Header.Get("WWW-Authenticate") == "" {
@@ -134,33 +153,35 @@ func TestAPIValidation(t *testing.T) {
 		{"too large", "application/json", `{"employee_id":"` + strings.Repeat("x", 5000) + `"}`, http.StatusRequestEntityTooLarge, ""},
 		{"empty body", "application/json", "  ", http.StatusBadRequest, ""},
 		{"not JSON", "application/json", "{employee", http.StatusBadRequest, ""},
-		{"empty employee", "application/json", `{"employee_id":" ","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60}`, http.StatusBadRequest, "employee_id"},
-		{"missing start", "application/json", `{"employee_id":"E1","sport_type":"Run","elapsed_s":60}`, http.StatusBadRequest, "start_time"},
-		{"start not RFC 3339", "application/json", `{"employee_id":"E1","start_time":"01/06/2025 07:30","sport_type":"Run","elapsed_s":60}`, http.StatusBadRequest, "start_time"},
-		{"start without zone", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00","sport_type":"Run","elapsed_s":60}`, http.StatusBadRequest, "start_time"},
-		{"start in the future", "application/json", `{"employee_id":"E1","start_time":"2025-06-11T07:30:00Z","sport_type":"Run","elapsed_s":60}`, http.StatusBadRequest, "start_time"},
-		{"unknown sport", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Quidditch","elapsed_s":60}`, http.StatusBadRequest, "sport_type"},
-		{"misspelt sport", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Runing","elapsed_s":60}`, http.StatusBadRequest, "sport_type"},
-		{"negative distance", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","distance_m":-1,"elapsed_s":60}`, http.StatusBadRequest, "distance_m"},
-		{"huge distance", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Ride","distance_m":2000000,"elapsed_s":600000}`, http.StatusBadRequest, "distance_m"},
-		{"too fast", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","distance_m":42000,"elapsed_s":600}`, http.StatusBadRequest, "distance_m"},
-		{"distance as text", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","distance_m":"10km","elapsed_s":60}`, http.StatusBadRequest, "distance_m"},
-		{"zero elapsed", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":0}`, http.StatusBadRequest, "elapsed_s"},
-		{"missing elapsed", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run"}`, http.StatusBadRequest, "elapsed_s"},
-		{"fractional elapsed", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60.5}`, http.StatusBadRequest, "elapsed_s"},
-		{"unknown field", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60,"distance":5}`, http.StatusBadRequest, "distance"},
-		{"other source", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60,"source":"strava"}`, http.StatusBadRequest, "source"},
-		{"generator id", "application/json", `{"id":2025000000001,"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60}`, http.StatusBadRequest, "id"},
-		{"strava id", "application/json", `{"id":2305843009213693953,"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60}`, http.StatusBadRequest, "id"},
-		{"bad one in an array", "application/json", `[` + goodActivity + `,{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":-5}]`, http.StatusBadRequest, "elapsed_s"},
+		{"empty employee", "application/json", `{"employee_id":" ","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60}`, http.StatusUnprocessableEntity, "employee_id"},
+		{"missing start", "application/json", `{"employee_id":"E1","sport_type":"Run","elapsed_s":60}`, http.StatusUnprocessableEntity, "start_time"},
+		{"start not RFC 3339", "application/json", `{"employee_id":"E1","start_time":"01/06/2025 07:30","sport_type":"Run","elapsed_s":60}`, http.StatusUnprocessableEntity, "start_time"},
+		{"start without zone", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00","sport_type":"Run","elapsed_s":60}`, http.StatusUnprocessableEntity, "start_time"},
+		{"start in the future", "application/json", `{"employee_id":"E1","start_time":"2025-06-11T07:30:00Z","sport_type":"Run","elapsed_s":60}`, http.StatusUnprocessableEntity, "start_time"},
+		{"unknown sport", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Quidditch","elapsed_s":60}`, http.StatusUnprocessableEntity, "sport_type"},
+		{"misspelt sport", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Runing","elapsed_s":60}`, http.StatusUnprocessableEntity, "sport_type"},
+		{"negative distance", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","distance_m":-1,"elapsed_s":60}`, http.StatusUnprocessableEntity, "distance_m"},
+		{"huge distance", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Ride","distance_m":2000000,"elapsed_s":600000}`, http.StatusUnprocessableEntity, "distance_m"},
+		{"too fast", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","distance_m":42000,"elapsed_s":600}`, http.StatusUnprocessableEntity, "distance_m"},
+		{"distance as text", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","distance_m":"10km","elapsed_s":60}`, http.StatusUnprocessableEntity, "distance_m"},
+		{"zero elapsed", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":0}`, http.StatusUnprocessableEntity, "elapsed_s"},
+		{"missing elapsed", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run"}`, http.StatusUnprocessableEntity, "elapsed_s"},
+		{"fractional elapsed", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60.5}`, http.StatusUnprocessableEntity, "elapsed_s"},
+		{"unknown field", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60,"distance":5}`, http.StatusUnprocessableEntity, "distance"},
+		{"other source", "application/json", `{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60,"source":"strava"}`, http.StatusUnprocessableEntity, "source"},
+		{"generator id", "application/json", `{"id":2025000000001,"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60}`, http.StatusUnprocessableEntity, "id"},
+		{"strava id", "application/json", `{"id":2305843009213693953,"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60}`, http.StatusUnprocessableEntity, "id"},
+		{"bad one in an array", "application/json", `[` + goodActivity + `,{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":-5}]`, http.StatusUnprocessableEntity, "elapsed_s"},
 		{"too many", "application/json", `[` + strings.TrimSuffix(strings.Repeat(`{},`, 11), ",") + `]`, http.StatusBadRequest, ""},
+		{"employee not in the HR register", "application/json", `{"employee_id":"E999","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60}`, http.StatusUnprocessableEntity, "employee_id"},
+		{"unknown employee in an array", "application/json", `[` + goodActivity + `,{"employee_id":"E999","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60}]`, http.StatusUnprocessableEntity, "employee_id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var body errorBody
+			var body web.Problem
 			got := call(t, http.MethodPost, srv.URL+"/api/activities", testToken, tt.contentType, tt.body, &body)
-			if got != tt.want || body.Field != tt.field || body.Error == "" {
-				t.Errorf("status %d field %q error %q, want status %d field %q and a message", got, body.Field, body.Error, tt.want, tt.field)
+			if got != tt.want || body.Field != tt.field || body.Detail == "" {
+				t.Errorf("status %d field %q error %q, want status %d field %q and a message", got, body.Field, body.Detail, tt.want, tt.field)
 			}
 		})
 	}
@@ -168,7 +189,7 @@ func TestAPIValidation(t *testing.T) {
 		t.Errorf("%d rows written by refused requests", n)
 	}
 	// The index of the faulty activity of an array.
-	var body errorBody
+	var body web.Problem
 	call(t, http.MethodPost, srv.URL+"/api/activities", testToken, "application/json", `[`+goodActivity+`,{"employee_id":""}]`, &body)
 	if body.Index == nil || *body.Index != 1 {
 		t.Errorf("index %v, want 1", body.Index)
@@ -240,8 +261,8 @@ func TestAPIStoresActivities(t *testing.T) {
 		if code := call(t, http.MethodPut, url+"/"+itoa(newID), testToken, "application/json", goodActivity, &got); code != http.StatusCreated || got.ID != newID {
 			t.Errorf("PUT new: status %d, %+v", code, got)
 		}
-		var e errorBody
-		if code := call(t, http.MethodPut, url+"/"+itoa(newID), testToken, "application/json", `{"id":1,`+goodActivity[1:], &e); code != http.StatusBadRequest || e.Field != "id" {
+		var e web.Problem
+		if code := call(t, http.MethodPut, url+"/"+itoa(newID), testToken, "application/json", `{"id":1,`+goodActivity[1:], &e); code != http.StatusUnprocessableEntity || e.Field != "id" {
 			t.Errorf("PUT with another id in the body: status %d, %+v", code, e)
 		}
 		if code := call(t, http.MethodGet, one, testToken, "", "", &got); code != http.StatusOK || got.ID != want.ID {
@@ -272,3 +293,57 @@ func TestAPIStoresActivities(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestAPIProblems: every error of the API is an RFC 9457 problem, and an
+// employee the HR register does not have is a 422 naming the field.
+func TestAPIProblems(t *testing.T) {
+	srv, _ := newTestAPI(t, store.SQLite, testToken)
+	for _, tc := range []struct {
+		name, method, path, token, body string
+		status                          int
+		field, detail                   string
+	}{
+		{"unknown employee", http.MethodPost, "/api/activities", testToken,
+			`{"employee_id":"E999","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60}`,
+			http.StatusUnprocessableEntity, "employee_id", `employee "E999" is not in the HR register`},
+		{"invalid field", http.MethodPost, "/api/activities", testToken,
+			`{"employee_id":"E1","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":0}`,
+			http.StatusUnprocessableEntity, "elapsed_s", ""},
+		{"unknown employee on PUT", http.MethodPut, "/api/activities/" + itoa(APIIDBase+7), testToken,
+			`{"employee_id":"E999","start_time":"2025-06-01T07:30:00Z","sport_type":"Run","elapsed_s":60}`,
+			http.StatusUnprocessableEntity, "employee_id", "HR register"},
+		{"no token", http.MethodPost, "/api/activities", "", goodActivity, http.StatusUnauthorized, "", "missing token"},
+		{"malformed JSON", http.MethodPost, "/api/activities", testToken, "{", http.StatusBadRequest, "", "JSON"},
+		{"no such activity", http.MethodGet, "/api/activities/42", testToken, "", http.StatusNotFound, "id", "no activity 42"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var p map[string]any
+			if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != web.ProblemContentType {
+				t.Errorf("Content-Type %q, want %s", ct, web.ProblemContentType)
+			}
+			if resp.StatusCode != tc.status || p["status"] != float64(tc.status) || p["type"] != "about:blank" ||
+				p["title"] != http.StatusText(tc.status) {
+				t.Errorf("status %d, problem %v; want %d", resp.StatusCode, p, tc.status)
+			}
+			if f, _ := p["field"].(string); f != tc.field {
+				t.Errorf("field %q, want %q", f, tc.field)
+			}
+			if d, _ := p["detail"].(string); d == "" || !strings.Contains(d, tc.detail) {
+				t.Errorf("detail %q, want it to say %q", d, tc.detail)
+			}
+		})
+	}
+}

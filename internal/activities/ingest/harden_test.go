@@ -11,6 +11,7 @@ import (
 
 	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/store/storetest"
+	"github.com/podiumhq/podium/internal/web"
 )
 
 // TestAPIBadBytes: a NUL or invalid UTF-8 is a 400 that says what is
@@ -32,10 +33,10 @@ func TestAPIBadBytes(t *testing.T) {
 			{"Latin-1 text", http.MethodPost, url, strings.Replace(goodActivity, "Footing", "V\xe9lo", 1), "", "UTF-8"},
 		}
 		for _, tt := range tests {
-			var body errorBody
+			var body web.Problem
 			code := call(t, tt.method, tt.url, testToken, "application/json", tt.body, &body)
-			if code != http.StatusBadRequest || body.Field != tt.field || !strings.Contains(body.Error, tt.msg) {
-				t.Errorf("%s: %d field %q %q, want 400 field %q saying %q", tt.name, code, body.Field, body.Error, tt.field, tt.msg)
+			if code != http.StatusBadRequest || body.Field != tt.field || !strings.Contains(body.Detail, tt.msg) {
+				t.Errorf("%s: %d field %q %q, want 400 field %q saying %q", tt.name, code, body.Field, body.Detail, tt.field, tt.msg)
 			}
 		}
 		if n := countRows(t, s); n != 0 {

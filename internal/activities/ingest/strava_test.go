@@ -494,9 +494,9 @@ func TestStravaWebhookRefusesBadEvents(t *testing.T) {
 		want       int
 	}{
 		{"not JSON", `{`, http.StatusBadRequest},
-		{"unknown object", `{"object_type":"club","object_id":1,"aspect_type":"create","owner_id":1}`, http.StatusBadRequest},
-		{"unknown aspect", `{"object_type":"activity","object_id":1,"aspect_type":"like","owner_id":1}`, http.StatusBadRequest},
-		{"no object id", `{"object_type":"activity","aspect_type":"create","owner_id":1}`, http.StatusBadRequest},
+		{"unknown object", `{"object_type":"club","object_id":1,"aspect_type":"create","owner_id":1}`, http.StatusUnprocessableEntity},
+		{"unknown aspect", `{"object_type":"activity","object_id":1,"aspect_type":"like","owner_id":1}`, http.StatusUnprocessableEntity},
+		{"no object id", `{"object_type":"activity","aspect_type":"create","owner_id":1}`, http.StatusUnprocessableEntity},
 		{"good", `{"object_type":"activity","object_id":1,"aspect_type":"create","owner_id":1,"subscription_id":7,"event_time":1}`, http.StatusOK},
 	}
 	for _, tt := range tests {

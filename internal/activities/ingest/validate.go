@@ -40,6 +40,10 @@ type FieldError struct {
 	// one.
 	Index int
 	Msg   string
+	// BadBytes marks bytes no text column keeps (NUL, control
+	// characters, invalid UTF-8): the request is malformed (400), not
+	// merely invalid (422).
+	BadBytes bool
 }
 
 func (e *FieldError) Error() string {
@@ -54,6 +58,13 @@ func fieldErr(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Index: -1, Msg: fmt.Sprintf(format, args...)}
 }
 
+// badBytes is fieldErr for bytes no text column keeps.
+func badBytes(field, format string, args ...any) *FieldError {
+	fe := fieldErr(field, format, args...)
+	fe.BadBytes = true
+	return fe
+}
+
 // Check reports the first implausible value of a (whatever its writer), at
 // now: an empty or odd employee id, a start time before 2000 or in the
 // future, an unknown sport type, a negative, huge or too fast distance, a
@@ -65,9 +76,9 @@ func Check(a activities.Activity, now time.Time) *FieldError {
 	case utf8.RuneCountInString(a.EmployeeID) > MaxEmployeeID:
 		return fieldErr("employee_id", "is longer than %d characters", MaxEmployeeID)
 	case !utf8.ValidString(a.EmployeeID):
-		return fieldErr("employee_id", "is not valid UTF-8")
+		return badBytes("employee_id", "is not valid UTF-8")
 	case strings.IndexFunc(a.EmployeeID, unicode.IsControl) >= 0:
-		return fieldErr("employee_id", "holds control characters")
+		return badBytes("employee_id", "holds control characters")
 	}
 	if a.StartTime.Before(minStart) {
 		return fieldErr("start_time", "%s is before %s", a.StartTime.UTC().Format(time.RFC3339), minStart.Format("2006-01-02"))
@@ -97,9 +108,9 @@ func Check(a activities.Activity, now time.Time) *FieldError {
 	}
 	switch {
 	case !utf8.ValidString(a.Comment):
-		return fieldErr("comment", "is not valid UTF-8")
+		return badBytes("comment", "is not valid UTF-8")
 	case strings.ContainsRune(a.Comment, 0):
-		return fieldErr("comment", "holds a NUL character (\\u0000), which no text column can keep: remove it")
+		return badBytes("comment", "holds a NUL character (\\u0000), which no text column can keep: remove it")
 	case utf8.RuneCountInString(a.Comment) > MaxComment:
 		return fieldErr("comment", "is longer than %d characters", MaxComment)
 	}

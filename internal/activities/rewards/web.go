@@ -54,7 +54,18 @@ type pageData struct {
 	Feed    []FeedItem
 	Bars    []Bar
 	MaxBar  int
-	Error   string
+	// Ticks are the monthly chart's scale: values and their heights.
+	Ticks []Tick
+	// Zone names the time zone of the times shown without JavaScript (the
+	// company's); the page's script shows them in the viewer's.
+	Zone  string
+	Error string
+}
+
+// Tick is a graduation of the monthly chart's vertical axis.
+type Tick struct {
+	Y     float64
+	Value int
 }
 
 // HandlePage serves the Activities page at /activities on srv: the year's
@@ -107,10 +118,16 @@ func load(ctx context.Context, db Querier, loc *time.Location, yearParam string,
 		return err
 	}
 	d.Bars, d.MaxBar = bars(d.Summary.Monthly)
+	d.Ticks = ticks(d.MaxBar)
+	d.Zone = loc.String()
+	// The latest activities of the year shown, as the year runs in the
+	// company's zone.
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, loc)
 	rows, err = db.QueryContext(ctx, `SELECT c.start_time, c.sport_type, c.distance_m, c.elapsed_s,
 		COALESCE(e.business_unit, '')
 		FROM `+TableCurrent+` c LEFT JOIN hr_employees e ON e.employee_id = c.employee_id
-		ORDER BY c.start_time DESC, c.id DESC LIMIT 10`)
+		WHERE c.start_time >= $1 AND c.start_time < $2
+		ORDER BY c.start_time DESC, c.id DESC LIMIT 10`, from.UTC(), from.AddDate(1, 0, 0).UTC())
 	if err != nil {
 		return fmt.Errorf("read the latest activities: %w", err)
 	}
@@ -134,9 +151,23 @@ func load(ctx context.Context, db Querier, loc *time.Location, yearParam string,
 // The monthly chart's geometry, in SVG units.
 const (
 	chartW, chartH = 600.0, 200.0
-	chartLeft      = 10.0
+	chartLeft      = 40.0 // room for the scale
 	chartBottom    = 20.0 // room for the month labels
 )
+
+// ticks returns the vertical scale of the monthly chart for a busiest
+// month of most activities: 0, half and the top, at their heights.
+func ticks(most int) []Tick {
+	if most <= 0 {
+		return []Tick{{Y: chartH - chartBottom, Value: 0}}
+	}
+	top := chartH - chartBottom - 10
+	var out []Tick
+	for _, v := range []int{0, most / 2, most} {
+		out = append(out, Tick{Y: chartH - chartBottom - top*float64(v)/float64(most), Value: v})
+	}
+	return out
+}
 
 // bars lays out the monthly chart: one bar per month, heights relative to
 // the busiest month.

@@ -85,6 +85,21 @@ type Round struct {
 	Sessions []*Session
 }
 
+// SessionDate returns the day of the round's race or sprint (kind f1.Race
+// or f1.Sprint), YYYY-MM-DD. F1DB dates the race; every sprint of the
+// archive's seasons ran on the Saturday before a Sunday race (the 2023
+// Azerbaijan sprint on 29 April, the race on the 30th).
+func (r *Round) SessionDate(kind string) string {
+	if kind != f1.Sprint || r.Date == "" {
+		return r.Date
+	}
+	d, err := time.Parse(time.DateOnly, r.Date)
+	if err != nil {
+		return r.Date
+	}
+	return d.AddDate(0, 0, -1).Format(time.DateOnly)
+}
+
 // Session is the classification of one race or sprint.
 type Session struct {
 	// Kind is f1.Race or f1.Sprint.

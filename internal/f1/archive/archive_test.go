@@ -619,3 +619,23 @@ func TestLapGapsInOneFormat(t *testing.T) {
 		t.Fatal("no lapped car in the archive: the test proves nothing")
 	}
 }
+
+// TestSprintDate: a sprint is dated on its own day, the Saturday before the
+// race (the 2023 Azerbaijan sprint on 29 April, the race on the 30th).
+func TestSprintDate(t *testing.T) {
+	a, err := archive.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ kind, want string }{{f1.Sprint, "2023-04-29"}, {f1.Race, "2023-04-30"}} {
+		res, ok := a.SessionResults(2023, 4, tc.kind)
+		if !ok || len(res) == 0 {
+			t.Fatalf("no %s results of 2023 round 4", tc.kind)
+		}
+		for _, r := range res {
+			if r.Date != tc.want {
+				t.Fatalf("2023 Azerbaijan %s: car %d dated %s, want %s", tc.kind, r.CarNumber, r.Date, tc.want)
+			}
+		}
+	}
+}

@@ -266,7 +266,7 @@ func (a *Archive) resultRow(t *table) error {
 	}
 	res := f1.Result{
 		Season: season, Round: round, Session: kind,
-		GrandPrix: rd.GrandPrix, Date: rd.Date, PointsScale: ss.PointsScale,
+		GrandPrix: rd.GrandPrix, Date: rd.SessionDate(kind), PointsScale: ss.PointsScale,
 		CarNumber: t.int("driver_number"), DriverID: driverID, DriverCode: t.str("driver_abbreviation"),
 		DriverName: d.Name, TeamID: teamID, TeamName: tm.Name, TeamColour: tm.Colour,
 		Order: t.int("position_display_order"), Time: t.str("time_or_gap"),

@@ -89,6 +89,12 @@ func (p *pages) buildChampionship(ctx context.Context, q url.Values) (web.Page, 
 		return page, err
 	}
 	d := championshipData{}
+	if _, scheduled := p.schedule(sel.season); sel.season != 0 && !scheduled && len(seasons) > 0 &&
+		!slices.ContainsFunc(seasons, func(s f1.SeasonSummary) bool { return s.Season == sel.season }) {
+		// A season podium knows nothing of: no made-up round of it.
+		d.Note = fmt.Sprintf("podium has no season %d: showing %d.", sel.season, seasons[0].Season)
+		sel.season, sel.round = 0, 0
+	}
 	if sel.season == 0 && len(seasons) > 0 {
 		sel.season = seasons[0].Season
 	}

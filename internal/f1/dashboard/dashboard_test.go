@@ -234,6 +234,9 @@ func TestPages(t *testing.T) {
 			{name: "season in progress", path: "/championship", code: 200, want: []string{
 				"2023 championship", "After round 3", "Sergio Pérez"}, not: []string{`id="champion"`}},
 			{name: "standings alias", path: "/standings?season=2021", code: 302, location: "/championship?season=2021"},
+			{name: "season podium does not know", path: "/championship?season=1950", code: 200, want: []string{
+				"podium has no season 1950: showing 2023.", "2023 championship", "After round 3"},
+				not: []string{"Round 0", "1950 championship"}},
 			{name: "driver", path: "/drivers/max-verstappen?season=2021", code: 200, want: []string{
 				"<title>Max Verstappen · podium</title>", `<span class="initials" aria-hidden="true" id="initials">MV</span>`, `id="driver-results"`,
 				"Abu Dhabi Grand Prix", "Winner", `id="driver-chart"`, `id="driver-history"`, "395.5"},

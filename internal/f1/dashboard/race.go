@@ -166,6 +166,10 @@ func (p *pages) buildRace(ctx context.Context, q url.Values) (web.Page, error) {
 		return page, err
 	}
 	d.Rows = resultRows(cls)
+	if len(cls) > 0 && cls[0].Date != "" {
+		// The session's own day: a sprint is the day before the race.
+		d.Date = formatDate(cls[0].Date)
+	}
 	d.Complete = d.Cars > 0 && d.Received >= d.Cars
 	as, err := f1.Amendments(ctx, p.o.DB, d.Season, d.Round, d.Session)
 	if err != nil {

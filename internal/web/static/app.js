@@ -18,6 +18,24 @@
   }
   hideBroken();
 
+  // Times the server wrote in the company's zone (<time datetime=...
+  // data-local>) are shown in the viewer's own zone, named; an element with
+  // data-tz-name gets that zone's name.
+  function localTimes() {
+    var zone;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+    if (!zone) return;
+    var fmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+    document.querySelectorAll("time[data-local]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (!isNaN(d)) t.textContent = fmt.format(d);
+    });
+    document.querySelectorAll("[data-tz-name]").forEach(function (el) { el.textContent = zone; });
+  }
+  localTimes();
+  document.addEventListener("podium:updated", localTimes);
+
   // Selectors submit on change (the form also has a button for no-JS use).
   // A field with data-reset="a b" leaves fields a and b out when it changes
   // (a new season starts from its latest round).
