@@ -64,8 +64,9 @@ type Snapshot string
 // Values of Snapshot written by the captures.
 const (
 	SnapshotFalse Snapshot = "false" // a streamed change
-	SnapshotTrue  Snapshot = "true"  // a row read by the initial snapshot
-	SnapshotLast  Snapshot = "last"  // the last row of the initial snapshot
+	SnapshotFirst Snapshot = "first" // the first row of a snapshot
+	SnapshotTrue  Snapshot = "true"  // a row read by a snapshot
+	SnapshotLast  Snapshot = "last"  // the last row of a snapshot
 )
 
 // IsSnapshot reports whether s marks an event read by a snapshot, initial
