@@ -706,7 +706,7 @@ func (p *Postgres) stream(ctx context.Context, db *sql.DB, conn *pgx.Conn, rconn
 	g.Go(func() error { return s.publishLoop(gctx, b) })
 	g.Go(func() error { return s.receiveLoop(gctx) })
 	if version >= 140000 {
-		g.Go(func() error { return s.heartbeatLoop(gctx, db, conn) })
+		g.Go(func() error { return s.heartbeatLoop(gctx, db) })
 	}
 	err = g.Wait()
 	// Report the last acknowledged position, so that a restart repeats
@@ -746,11 +746,17 @@ func (p *Postgres) slotLost(ctx context.Context, db *sql.DB, cause error) error 
 }
 
 // heartbeatLoop writes a heartbeat into the WAL every HeartbeatInterval
-// through conn (a logical decoding message, not transactional: it takes
-// no transaction id), reads the slot's figures into the metrics and
-// records when the last heartbeat came back through the slot.
-func (s *pgStream) heartbeatLoop(ctx context.Context, db *sql.DB, conn *pgx.Conn) error {
+// (a logical decoding message, not transactional: it takes no transaction
+// id) on a connection of its own, reads the slot's figures into the
+// metrics and records when the last heartbeat came back through the slot.
+func (s *pgStream) heartbeatLoop(ctx context.Context, db *sql.DB) error {
 	slot := s.p.cfg.Slot()
+	conn, err := s.p.connect(ctx)
+	if err != nil {
+		s.p.log.Warn("change-data-capture heartbeat: no connection; the slot may hold WAL while the table is quiet", "slot", slot, "err", err)
+		return nil
+	}
+	defer closeConn(conn)
 	t := time.NewTicker(s.p.cfg.HeartbeatInterval)
 	defer t.Stop()
 	warned := false
