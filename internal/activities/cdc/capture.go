@@ -327,7 +327,8 @@ var (
 
 // messages turns a change into the bus messages of its events: one event;
 // a delete then a create when the update changed the primary key (as
-// Debezium does); each delete followed by a tombstone when asked. id
+// Debezium does); each delete followed by a tombstone unless NoTombstones
+// (no tombstone for a delete without a key: REPLICA IDENTITY NOTHING). id
 // returns the message ID of the change's n-th message.
 func (c Config) messages(ch rowChange, src Source, id func(n int) string) []*bus.Message {
 	var out []*bus.Message

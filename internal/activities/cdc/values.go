@@ -359,7 +359,8 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%w: %q", errTime, s)
 }
 
-// appendFloat appends f as encoding/json writes a float64.
+// appendFloat appends f as encoding/json writes a float64, with ".0" after
+// an integral value, as Debezium's JSON converter writes a FLOAT64.
 func appendFloat(b []byte, f float64) []byte {
 	abs := math.Abs(f)
 	format := byte('f')
