@@ -83,7 +83,9 @@ func (a *app) activitiesPipeline(p *platform.App) platform.Pipeline {
 		},
 		Sources: []platform.Service{
 			{Name: "change-data capture of sport_activities", Run: func(ctx context.Context) error {
-				c, err := cdc.New(p.Store, cdc.FromConfig(a.cfg, a.logger))
+				cfg := cdc.FromConfig(a.cfg, a.logger)
+				cfg.Metrics = cdc.NewMetrics(p.Registry)
+				c, err := cdc.New(p.Store, cfg)
 				if err != nil {
 					return fmt.Errorf("change-data capture of sport_activities cannot start: %w", err)
 				}
@@ -157,7 +159,7 @@ the store's hr_ tables and never puts them in topics, logs or the dashboard.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a), newCaptureCmd(a), newReportCmd(a),
+	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a), newCaptureCmd(a), newCDCCmd(a), newReportCmd(a),
 		newValidateCmd(a), newLakeCmd(a), newStravaCmd(a), newExportCmd(a), newEraseCmd(a), newBIRoleCmd(a))
 	return cmd
 }
@@ -385,6 +387,39 @@ func generateActivities(ctx context.Context, a *app, s *store.Store, cfg generat
 	}
 }
 
+func newCDCCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cdc",
+		Short: "The change-data-capture of sport_activities: its state",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "status",
+		Short: "Name the publication and replication slot of the capture, its lag, retained WAL and last heartbeat",
+		Long: `Print what the change-data-capture of sport_activities created and how far it
+is. On PostgreSQL: the publication and the replication slot (podium_<name>,
+activities.capture_name), whether the slot is active and its wal_status, the
+lag and the WAL it retains (pg_current_wal_lsn() - confirmed_flush_lsn and
+- restart_lsn), and when its heartbeat last came back through the slot. On
+SQLite: the change table and the changes not yet relayed.
+
+Drop the slot of a capture you retire (SELECT pg_drop_replication_slot('podium_<name>'))
+or it keeps WAL on the server for ever.`,
+		Example: `  podium activities cdc status
+  podium activities cdc status --store postgres://podium@db:5432/podium`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			return cdc.WriteStatus(cmd.Context(), cmd.OutOrStdout(), s, cdc.FromConfig(a.cfg, a.logger), time.Now())
+		},
+	})
+	return cmd
+}
+
 func newCaptureCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "capture",
@@ -413,7 +448,9 @@ where the bus last acknowledged: no change is lost.`,
 				return err
 			}
 			defer p.Close()
-			c, err := cdc.New(p.Store, cdc.FromConfig(a.cfg, a.logger))
+			cfg := cdc.FromConfig(a.cfg, a.logger)
+			cfg.Metrics = cdc.NewMetrics(p.Registry)
+			c, err := cdc.New(p.Store, cfg)
 			if err != nil {
 				return err
 			}

@@ -32,9 +32,6 @@ const deployDir = "../../deploy"
 var notFromPodium = map[string]string{
 	// Prometheus adds it to every scrape target.
 	"up": "Prometheus",
-	// added by the CDC guardrails (issue 12 point 4): drop this line once
-	// the capture exports it.
-	"podium_cdc_wal_retained_bytes": "the CDC guardrails",
 }
 
 // TestDeployQueriesUseExposedMetrics reads every PromQL expression of the

@@ -30,6 +30,7 @@ const (
 	DefaultMaxBatch       = 2000
 	DefaultStatusInterval = 10 * time.Second
 	DefaultPollInterval   = 5 * time.Millisecond
+	DefaultHeartbeat      = 10 * time.Second
 )
 
 // Config configures a capture. The zero value of each field is its default.
@@ -47,9 +48,10 @@ type Config struct {
 	// SkipSnapshot leaves out the initial snapshot: a new capture then
 	// publishes only the changes made after it first started.
 	SkipSnapshot bool
-	// Tombstones follows each delete event with a tombstone (same key, no
-	// value), as Debezium does for Kafka's log compaction.
-	Tombstones bool
+	// NoTombstones leaves out the tombstone (same key, no value) that
+	// follows each delete event by default, as Debezium does for Kafka's
+	// log compaction; Debezium's tombstones.on.delete=false.
+	NoTombstones bool
 	// Schema writes keys and values with their schema part, as the JSON
 	// converter does with schemas.enable=true: {"schema":…,"payload":…}.
 	// Off by default: consumers read both forms.
@@ -67,6 +69,15 @@ type Config struct {
 	// StatusInterval is how often the confirmed position is reported to
 	// PostgreSQL when it did not move; default 10 s.
 	StatusInterval time.Duration
+	// HeartbeatInterval is how often the PostgreSQL capture writes a
+	// heartbeat into the WAL (pg_logical_emit_message with the prefix
+	// HeartbeatPrefix) and reads its slot's figures for Metrics; default
+	// 10 s. The heartbeat comes back through the slot, so the slot's
+	// confirmed position moves even when the captured table is quiet and
+	// the slot never holds WAL that other tables write.
+	HeartbeatInterval time.Duration
+	// Metrics receives the capture's gauges; nil: none.
+	Metrics *Metrics
 
 	// PollInterval is how long the SQLite capture waits before looking
 	// for new changes again when there were none; default 5 ms.
@@ -75,8 +86,12 @@ type Config struct {
 
 var validName = regexp.MustCompile(`^[a-z0-9_]{1,50}$`)
 
-// KeyName is the setting of Config.Name.
-const KeyName = "activities.capture_name"
+// Keys of the capture's settings.
+const (
+	KeyName       = "activities.capture_name"   // Config.Name
+	KeyTombstones = "activities.cdc_tombstones" // !Config.NoTombstones
+	KeyHeartbeat  = "activities.cdc_heartbeat"  // Config.HeartbeatInterval
+)
 
 // Settings declares the capture's settings.
 func Settings() []config.Setting {
@@ -87,14 +102,20 @@ func Settings() []config.Setting {
 				return fmt.Errorf("use 1 to 50 lower-case letters, digits and underscores")
 			}
 			return nil
-		}}}
+		}},
+		{Key: KeyTombstones, Default: "true", Kind: config.KindBool,
+			Usage: "follow each delete event with a tombstone (same key, null value), as Debezium's tombstones.on.delete"},
+		{Key: KeyHeartbeat, Default: DefaultHeartbeat.String(), Kind: config.KindDuration,
+			Usage: "how often the PostgreSQL capture writes a heartbeat into the WAL (pg_logical_emit_message), so that a quiet table's slot never holds WAL"},
+	}
 }
 
 // FromConfig returns the capture's Config from the loaded configuration
 // (the settings of Settings must be registered): its name, and the store's
 // URL.
 func FromConfig(cfg config.Config, log *slog.Logger) Config {
-	return Config{Name: cfg.Get(KeyName).String(), URL: cfg.ResolvedStore(), Logger: log}
+	return Config{Name: cfg.Get(KeyName).String(), URL: cfg.ResolvedStore(), Logger: log,
+		NoTombstones: !cfg.Get(KeyTombstones).Bool(), HeartbeatInterval: cfg.Get(KeyHeartbeat).Duration()}
 }
 
 // withDefaults returns c with its defaults applied, or an error for an
@@ -123,6 +144,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = DefaultPollInterval
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = DefaultHeartbeat
 	}
 	return c, nil
 }
@@ -175,6 +199,9 @@ type hooks struct {
 	// published is called after each publish the bus acknowledged, before
 	// the position moves: snapshot tells whether it held snapshot events.
 	published func(snapshot bool, events int)
+	// prepared is called between the preparation of the PostgreSQL slot
+	// and the start of its stream.
+	prepared func()
 }
 
 func (h *hooks) afterPublish(snapshot bool, events int) {
@@ -272,9 +299,36 @@ type rowChange struct {
 	schemas       *schemas // nil without Config.Schema
 }
 
+// messageEvent returns the message of an op "m" event: Debezium's key
+// {"prefix":…} and value with the message block (content in base64).
+// Its ID is left to the caller.
+func (c Config) messageEvent(prefix string, content []byte, src Source) *bus.Message {
+	ev := newEvent(OpMessage, nil, nil, src)
+	if content == nil {
+		content = []byte{}
+	}
+	ev.Message = &LogicalMessage{Prefix: prefix, Content: content}
+	v := ev.appendJSON(make([]byte, 0, 512+len(content)*4/3))
+	key := appendString([]byte(`{"prefix":`), prefix)
+	key = append(key, '}')
+	if c.Schema {
+		v = wrap(messageValueSchema, v)
+		key = wrap(messageKeySchema, key)
+	}
+	return &bus.Message{Topic: c.Topic, Key: string(key), Value: v}
+}
+
+// The schema parts of message events' values and keys, with the names
+// Debezium's PostgreSQL connector gives them.
+var (
+	messageValueSchema = []byte(`{"type":"struct","fields":[],"optional":false,"name":"io.debezium.connector.postgresql.MessageValue"}`)
+	messageKeySchema   = []byte(`{"type":"struct","fields":[{"type":"string","optional":false,"field":"prefix"}],"optional":false,"name":"io.debezium.connector.postgresql.MessageKey"}`)
+)
+
 // messages turns a change into the bus messages of its events: one event;
 // a delete then a create when the update changed the primary key (as
-// Debezium does); each delete followed by a tombstone when asked. id
+// Debezium does); each delete followed by a tombstone unless NoTombstones
+// (no tombstone for a delete without a key: REPLICA IDENTITY NOTHING). id
 // returns the message ID of the change's n-th message.
 func (c Config) messages(ch rowChange, src Source, id func(n int) string) []*bus.Message {
 	var out []*bus.Message
@@ -295,7 +349,7 @@ func (c Config) messages(ch rowChange, src Source, id func(n int) string) []*bus
 			}
 		}
 		out = append(out, &bus.Message{Topic: c.Topic, Key: key, Value: v, ID: id(len(out)), Headers: headers})
-		if op == OpDelete && c.Tombstones {
+		if op == OpDelete && !c.NoTombstones && key != "" {
 			out = append(out, &bus.Message{Topic: c.Topic, Key: key, ID: id(len(out))})
 		}
 	}

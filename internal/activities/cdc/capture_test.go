@@ -176,11 +176,46 @@ func TestPlainSQL(t *testing.T) {
 		}
 		// The primary key change: a delete with the new key, a create
 		// with the old one, as Debezium does.
-		pk := r.msgs[6:8]
+		pk := r.valued()[6:8]
 		if pk[0].Headers[HeaderNewKey] != `{"id":4}` || pk[1].Headers[HeaderOldKey] != `{"id":2}` {
 			t.Errorf("primary key change headers: %v, %v", pk[0].Headers, pk[1].Headers)
 		}
+		// By default each delete is followed by its tombstone: same key,
+		// no value (Debezium's tombstones.on.delete=true).
+		checkTombstones(t, r.msgs, true)
 	})
+}
+
+// checkTombstones checks that each delete event of msgs is followed by a
+// tombstone of the same key when want, and never by one when not.
+func checkTombstones(t *testing.T, msgs []*bus.Message, want bool) {
+	t.Helper()
+	deletes := 0
+	for i, m := range msgs {
+		if len(m.Value) == 0 {
+			if !want {
+				t.Errorf("tombstone at %d (key %s) though tombstones are off", i, m.Key)
+			}
+			continue
+		}
+		c, err := DecodeMessage(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Op != OpDelete {
+			continue
+		}
+		deletes++
+		if !want {
+			continue
+		}
+		if i+1 >= len(msgs) || len(msgs[i+1].Value) != 0 || msgs[i+1].Key != m.Key {
+			t.Errorf("delete %s at %d is not followed by its tombstone", m.Key, i)
+		}
+	}
+	if deletes == 0 {
+		t.Errorf("no delete event among %d messages", len(msgs))
+	}
 }
 
 // TestSameEventShapes: both captures give the same events for the same
@@ -199,6 +234,10 @@ func TestSameEventShapes(t *testing.T) {
 		want := plainSQL(t, e.st.DB())
 		r.until(len(want), c, time.Minute)
 		for _, m := range r.msgs {
+			if len(m.Value) == 0 {
+				shapes[d] = append(shapes[d], m.Key+" tombstone")
+				continue
+			}
 			var ev map[string]any
 			if err := json.Unmarshal(m.Value, &ev); err != nil {
 				t.Fatal(err)
@@ -227,7 +266,8 @@ func headerList(h map[string]string) []string {
 }
 
 // TestSnapshotAndRestart: rows that exist before the first start arrive as
-// read events, the last marked "last"; a capture stopped and started again
+// read events, the first marked "first", the last "last", with lsn (and
+// txId on PostgreSQL); a capture stopped and started again
 // delivers the changes made meanwhile, and nothing twice.
 func TestSnapshotAndRestart(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, d store.Dialect) {
@@ -238,13 +278,20 @@ func TestSnapshotAndRestart(t *testing.T) {
 		want := w.initial(5)
 		c := run(t, e.capture(t, e.cfg), b)
 		got := r.until(len(want), c, time.Minute)
+		// As Debezium marks them: "first", "true"..., "last".
 		for i, ch := range got {
 			snap := SnapshotTrue
-			if i == len(got)-1 {
+			switch i {
+			case 0:
+				snap = SnapshotFirst
+			case len(got) - 1:
 				snap = SnapshotLast
 			}
 			if ch.Source.Snapshot != snap || !ch.IsSnapshot() {
 				t.Errorf("snapshot event %d: source.snapshot %q, want %q", i, ch.Source.Snapshot, snap)
+			}
+			if ch.Source.LSN == nil || (d == store.Postgres && (ch.Source.TxID == nil || *ch.Source.TxID == 0)) {
+				t.Errorf("snapshot event %d: source without lsn or txId: %+v", i, ch.Source)
 			}
 		}
 		for range 3 {
@@ -281,42 +328,48 @@ func TestSnapshotAndRestart(t *testing.T) {
 	})
 }
 
-// TestTombstones: with Tombstones, each delete is followed by a message
-// with the same key and no value.
+// TestTombstones: each delete is followed by a message with the same key
+// and no value; NoTombstones (tombstones.on.delete=false) leaves them out.
 func TestTombstones(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, d store.Dialect) {
-		e := newEnv(t, d)
-		b := enginetest.Open(t, enginetest.JetStream)
-		r := newReader(t, b, activities.TopicActivities)
-		cfg := e.cfg
-		cfg.Tombstones = true
-		c := run(t, e.capture(t, cfg), b)
-		e.waitReady(t, c)
-		ctx := context.Background()
-		a := activities.Activity{ID: 7, EmployeeID: "emp-7", StartTime: utc("2024-05-01T07:30:00Z"), SportType: "run", Source: "api",
-			UpdatedAt: utc("2024-05-01T08:00:00Z")}
-		if err := activities.Upsert(ctx, e.st.DB(), a); err != nil {
-			t.Fatal(err)
-		}
-		if err := activities.Delete(ctx, e.st.DB(), 7); err != nil {
-			t.Fatal(err)
-		}
-		r.until(2, c, time.Minute)
-		r.fetch(300 * time.Millisecond)
-		var got []string
-		for _, ch := range r.changes {
-			got = append(got, line(ch.Op, ch.ID, ch.Before, ch.After)+" tombstone="+map[bool]string{true: "yes", false: "no"}[ch.Tombstone])
-		}
-		want := []string{
-			line(OpCreate, 7, nil, &a) + " tombstone=no",
-			line(OpDelete, 7, &a, nil) + " tombstone=no",
-			line("", 7, nil, nil) + " tombstone=yes",
-		}
-		if diff := diffLines(got, want); diff != "" {
-			t.Fatalf("%s", diff)
-		}
-		if last := r.msgs[len(r.msgs)-1]; last.Key != `{"id":7}` || len(last.Value) != 0 {
-			t.Errorf("tombstone: key %s value %q, want key {\"id\":7} and no value", last.Key, last.Value)
+		for _, off := range []bool{false, true} {
+			e := newEnv(t, d)
+			b := enginetest.Open(t, enginetest.JetStream)
+			r := newReader(t, b, activities.TopicActivities)
+			cfg := e.cfg
+			cfg.NoTombstones = off
+			c := run(t, e.capture(t, cfg), b)
+			e.waitReady(t, c)
+			ctx := context.Background()
+			a := activities.Activity{ID: 7, EmployeeID: "emp-7", StartTime: utc("2024-05-01T07:30:00Z"), SportType: "run", Source: "api",
+				UpdatedAt: utc("2024-05-01T08:00:00Z")}
+			if err := activities.Upsert(ctx, e.st.DB(), a); err != nil {
+				t.Fatal(err)
+			}
+			if err := activities.Delete(ctx, e.st.DB(), 7); err != nil {
+				t.Fatal(err)
+			}
+			r.until(2, c, time.Minute)
+			r.fetch(300 * time.Millisecond)
+			var got []string
+			for _, ch := range r.changes {
+				got = append(got, line(ch.Op, ch.ID, ch.Before, ch.After)+" tombstone="+map[bool]string{true: "yes", false: "no"}[ch.Tombstone])
+			}
+			want := []string{
+				line(OpCreate, 7, nil, &a) + " tombstone=no",
+				line(OpDelete, 7, &a, nil) + " tombstone=no",
+			}
+			if !off {
+				want = append(want, line("", 7, nil, nil)+" tombstone=yes")
+			}
+			if diff := diffLines(got, want); diff != "" {
+				t.Fatalf("NoTombstones=%v: %s", off, diff)
+			}
+			checkTombstones(t, r.msgs, !off)
+			if last := r.msgs[len(r.msgs)-1]; !off && (last.Key != `{"id":7}` || len(last.Value) != 0) {
+				t.Errorf("tombstone: key %s value %q, want key {\"id\":7} and no value", last.Key, last.Value)
+			}
+			_ = c.stop()
 		}
 	})
 }
@@ -410,7 +463,7 @@ func TestConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Name: "activities", Topic: activities.TopicActivities, ServerName: "sportsdata", MaxBatch: DefaultMaxBatch,
-		StatusInterval: DefaultStatusInterval, PollInterval: DefaultPollInterval, Logger: cfg.Logger}
+		StatusInterval: DefaultStatusInterval, PollInterval: DefaultPollInterval, HeartbeatInterval: DefaultHeartbeat, Logger: cfg.Logger}
 	if !reflect.DeepEqual(cfg, want) || cfg.Slot() != "podium_activities" {
 		t.Errorf("defaults %+v, slot %s", cfg, cfg.Slot())
 	}
@@ -512,7 +565,7 @@ func TestPostgresDebeziumCases(t *testing.T) {
 	if !got[2].BeforeKeyOnly {
 		t.Errorf("the delete's before is not key-only")
 	}
-	if m := r.msgs[4]; m.Key != "" {
+	if m := r.valued()[4]; m.Key != "" {
 		t.Errorf("truncate event key %q, want none", m.Key)
 	}
 }

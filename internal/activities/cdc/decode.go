@@ -82,7 +82,12 @@ func Final(changes []Change) (final map[int64]*activities.Activity, truncated bo
 // activities.Activity: timestamptz columns from ISO-8601 strings
 // (ZonedTimestamp), timestamp columns from epoch numbers (units from the
 // schema part when present, else by magnitude), unknown columns ignored.
-func Decode(value []byte) (Change, error) {
+func Decode(value []byte) (c Change, err error) {
+	defer func() {
+		if err != nil {
+			err = readable(err)
+		}
+	}()
 	v := bytes.TrimSpace(value)
 	if len(v) == 0 || string(v) == "null" {
 		return Change{Tombstone: true}, nil
@@ -102,6 +107,15 @@ func Decode(value []byte) (Change, error) {
 		if len(v) == 0 || string(v) == "null" {
 			return Change{Tombstone: true}, nil
 		}
+		top = nil
+		if err := json.Unmarshal(v, &top); err != nil {
+			return Change{}, fmt.Errorf("not a change event: payload: %w", err)
+		}
+	}
+	if top["op"] == nil && top["before"] == nil && top["after"] == nil {
+		// No envelope: a row flattened by Debezium's ExtractNewRecordState
+		// (whose columns may include one named source).
+		return decodeUnwrapped(top)
 	}
 	var ev Event
 	if err := json.Unmarshal(v, &ev); err != nil {
@@ -110,8 +124,7 @@ func Decode(value []byte) (Change, error) {
 	if !ev.Op.valid() {
 		return Change{}, fmt.Errorf("change event op %q: want one of c, u, d, r, t, m", ev.Op)
 	}
-	c := Change{Op: ev.Op, Source: ev.Source, TsMs: ev.TsMs, Transaction: ev.Transaction, Message: ev.Message}
-	var err error
+	c = Change{Op: ev.Op, Source: ev.Source, TsMs: ev.TsMs, Transaction: ev.Transaction, Message: ev.Message}
 	if c.Before, c.BeforeKeyOnly, _, err = decodeRow(ev.Before, units); err != nil {
 		return Change{}, fmt.Errorf("%s event: before: %w", c.Op, err)
 	}
@@ -263,6 +276,13 @@ func decodeRow(raw json.RawMessage, units map[string]timeUnit) (a *activities.Ac
 	if err := json.Unmarshal(raw, &cols); err != nil {
 		return nil, false, nil, err
 	}
+	a, keyOnly, err = decodeColumns(cols, units)
+	return a, keyOnly, cols, err
+}
+
+// decodeColumns decodes the columns of a row image into an activity;
+// columns it has no field for are ignored.
+func decodeColumns(cols map[string]json.RawMessage, units map[string]timeUnit) (a *activities.Activity, keyOnly bool, err error) {
 	a = &activities.Activity{}
 	keyOnly = true
 	for name, v := range cols {
@@ -300,13 +320,13 @@ func decodeRow(raw json.RawMessage, units map[string]timeUnit) (a *activities.Ac
 			a.UpdatedAt, err = timestamp(v, units[name])
 		}
 		if err != nil {
-			return nil, false, nil, fmt.Errorf("column %s: %w", name, err)
+			return nil, false, fmt.Errorf("column %s: %w", name, err)
 		}
 	}
 	if _, ok := cols["id"]; !ok {
 		keyOnly = false
 	}
-	return a, keyOnly, cols, nil
+	return a, keyOnly, nil
 }
 
 // zeroValue reports whether v is the zero value of its JSON type, which

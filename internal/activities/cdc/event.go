@@ -21,9 +21,17 @@
 // duplicate window drops a re-published event, and consumers drop the rest
 // with Dedup.
 //
+// Each delete is followed by a tombstone (Config.NoTombstones leaves them
+// out); on PostgreSQL, pg_logical_emit_message gives op "m" events, and the
+// capture's own heartbeats (HeartbeatPrefix) keep its slot's confirmed
+// position moving while the table is quiet. A lost slot is taken again
+// with a truncate event and a new snapshot; Metrics holds the slot's WAL
+// gauges and WriteStatus describes it.
+//
 // Decode and DecodeMessage read these events, and those of a real Debezium
 // PostgreSQL connector: with or without the schema part, tombstones, a
-// before image holding only the key, truncate and message events.
+// before image holding only the key, truncate and message events, rows
+// unwrapped by the ExtractNewRecordState SMT.
 package cdc
 
 import (
@@ -64,8 +72,9 @@ type Snapshot string
 // Values of Snapshot written by the captures.
 const (
 	SnapshotFalse Snapshot = "false" // a streamed change
-	SnapshotTrue  Snapshot = "true"  // a row read by the initial snapshot
-	SnapshotLast  Snapshot = "last"  // the last row of the initial snapshot
+	SnapshotFirst Snapshot = "first" // the first row of a snapshot
+	SnapshotTrue  Snapshot = "true"  // a row read by a snapshot
+	SnapshotLast  Snapshot = "last"  // the last row of a snapshot
 )
 
 // IsSnapshot reports whether s marks an event read by a snapshot, initial

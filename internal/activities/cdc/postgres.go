@@ -29,6 +29,26 @@ import (
 // not logical.
 var ErrWalLevel = errors.New("PostgreSQL wal_level is not logical")
 
+// ErrReplicaIdentity is returned by Postgres.Run when the table's changes
+// cannot be captured whole: no primary key and no REPLICA IDENTITY FULL,
+// or REPLICA IDENTITY NOTHING. The error says which SQL fixes it.
+var ErrReplicaIdentity = errors.New("change-data-capture: the table cannot be captured")
+
+// replIdentName names a pg_class.relreplident value as ALTER TABLE does.
+func replIdentName(c string) string {
+	switch c {
+	case "d":
+		return "DEFAULT"
+	case "n":
+		return "NOTHING"
+	case "f":
+		return "FULL"
+	case "i":
+		return "USING INDEX"
+	}
+	return c
+}
+
 // slotWait is how long a capture waits for its replication slot to be
 // released by a previous capture (one that just died, say) before it gives
 // up.
@@ -115,14 +135,30 @@ func (p *Postgres) run(ctx context.Context, b bus.Bus) error {
 	if err != nil {
 		return err
 	}
-	if tbl.replIdent != "f" {
-		p.log.Warn("the table's REPLICA IDENTITY is not FULL: updates and deletes will carry only the key in before",
-			"table", tbl.qualified(), "replica_identity", tbl.replIdent)
+	if tbl.replIdent == "d" {
+		p.log.Warn("the table's REPLICA IDENTITY is DEFAULT: updates and deletes will carry only the key in before; run ALTER TABLE "+
+			tbl.qualified()+" REPLICA IDENTITY FULL for whole before images", "table", tbl.qualified())
 	}
 	if err := p.ensurePublication(ctx, conn, tbl); err != nil {
 		return err
 	}
+	for {
+		err := p.replicate(ctx, st.DB(), conn, tbl, b)
+		if !errors.Is(err, errSlotLost) || ctx.Err() != nil {
+			return err
+		}
+		// The slot was lost while streaming: the next round takes a new
+		// snapshot (prepareSlot logs it).
+	}
+}
 
+// errSlotLost is returned by stream when the server says the slot is gone
+// or invalidated: the capture takes a new snapshot.
+var errSlotLost = errors.New("replication slot lost")
+
+// replicate opens a replication connection, prepares the slot (created
+// with its snapshot, or taken again after a loss) and streams from it.
+func (p *Postgres) replicate(ctx context.Context, db *sql.DB, conn *pgx.Conn, tbl pgTable, b bus.Bus) error {
 	rconn, err := p.replicationConnect(ctx)
 	if err != nil {
 		return err
@@ -137,10 +173,13 @@ func (p *Postgres) run(ctx context.Context, b bus.Bus) error {
 		return fmt.Errorf("change-data-capture: identify system: %w", err)
 	}
 	epoch := "pg" + sys.SystemID
-	if err := p.prepareSlot(ctx, st.DB(), conn, rconn, tbl, b, epoch); err != nil {
+	if err := p.prepareSlot(ctx, db, conn, rconn, tbl, b, epoch); err != nil {
 		return err
 	}
-	return p.stream(ctx, conn, rconn, tbl, b, epoch)
+	if p.hooks != nil && p.hooks.prepared != nil {
+		p.hooks.prepared()
+	}
+	return p.stream(ctx, db, conn, rconn, tbl, b, epoch)
 }
 
 // Drop removes what the capture keeps in the database: its replication
@@ -232,8 +271,17 @@ func inspect(ctx context.Context, conn *pgx.Conn) (pgTable, error) {
 	if err != nil {
 		return t, fmt.Errorf("change-data-capture: read the primary key of %s: %w", t.qualified(), err)
 	}
-	if len(keys) == 0 {
-		return t, fmt.Errorf("change-data-capture: table %s has no primary key", t.qualified())
+	switch {
+	case len(keys) == 0 && t.replIdent != "f":
+		return t, fmt.Errorf("%w: table %s has no primary key and its REPLICA IDENTITY is %s, so its updates and deletes cannot be captured; run: ALTER TABLE %s ADD PRIMARY KEY (id); (or ALTER TABLE %s REPLICA IDENTITY FULL;)",
+			ErrReplicaIdentity, t.qualified(), replIdentName(t.replIdent), t.qualified(), t.qualified())
+	case t.replIdent == "n":
+		return t, fmt.Errorf("%w: table %s has REPLICA IDENTITY NOTHING, so its deletes carry no key; run: ALTER TABLE %s REPLICA IDENTITY FULL;",
+			ErrReplicaIdentity, t.qualified(), t.qualified())
+	case len(keys) == 0:
+		// REPLICA IDENTITY FULL without a primary key: events are keyed
+		// by the id column, as the topic's consumers expect.
+		keys = []string{"id"}
 	}
 	for _, k := range keys {
 		t.keys[k] = true
@@ -282,12 +330,20 @@ func (p *Postgres) ensurePublication(ctx context.Context, conn *pgx.Conn, t pgTa
 }
 
 // prepareSlot creates the slot and publishes the initial snapshot, unless
-// the slot exists with its snapshot complete.
+// the slot exists with its snapshot complete. A slot that was lost — dropped
+// while its state says it had been created, invalidated by the server
+// (wal_status 'lost', beyond max_slot_wal_keep_size), or refused by
+// START_REPLICATION — is created again and the table taken again: a
+// truncate event, then every row as a read event, so that consumers end
+// with the table as it is, deletes made meanwhile included. One log line
+// says so.
 func (p *Postgres) prepareSlot(ctx context.Context, db *sql.DB, conn *pgx.Conn, rconn *pgconn.PgConn, t pgTable, b bus.Bus, epoch string) error {
 	slot := p.cfg.Slot()
 	var plugin, database string
+	var walStatus *string
 	exists := true
-	err := conn.QueryRow(ctx, `SELECT plugin, database FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&plugin, &database)
+	err := conn.QueryRow(ctx, `SELECT plugin, database, to_jsonb(s)->>'wal_status' FROM pg_replication_slots s WHERE slot_name = $1`,
+		slot).Scan(&plugin, &database, &walStatus)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		exists = false
@@ -302,8 +358,25 @@ func (p *Postgres) prepareSlot(ctx context.Context, db *sql.DB, conn *pgx.Conn, 
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("change-data-capture: read the state of %s: %w", slot, err)
 	}
-	if exists && state == "pending" {
-		p.log.Warn("the initial snapshot of the slot was interrupted: dropping the slot to take the snapshot again", "slot", slot)
+	lost := ""
+	switch {
+	case state == "lost" && !exists:
+		lost = "it was dropped"
+	case state == "lost":
+		lost = "the server refused to stream from it"
+	case !exists && state == "done":
+		lost = "it was dropped"
+	case exists && walStatus != nil && *walStatus == "lost":
+		lost = "the server invalidated it (wal_status lost: it held more WAL than max_slot_wal_keep_size)"
+	}
+	if lost != "" {
+		p.log.Warn("replication slot lost: taking a new snapshot (a truncate event, then every row), so that no change is lost",
+			"slot", slot, "why", lost)
+	}
+	if exists && (state == "pending" || lost != "") {
+		if state == "pending" {
+			p.log.Warn("the initial snapshot of the slot was interrupted: dropping the slot to take the snapshot again", "slot", slot)
+		}
 		if err := dropSlot(ctx, conn, slot); err != nil {
 			return err
 		}
@@ -314,7 +387,7 @@ func (p *Postgres) prepareSlot(ctx context.Context, db *sql.DB, conn *pgx.Conn, 
 		return nil
 	}
 
-	snapshot := !p.cfg.SkipSnapshot
+	snapshot := !p.cfg.SkipSnapshot || lost != ""
 	setState := func(s string) error {
 		_, err := db.ExecContext(ctx, `INSERT INTO podium_cdc_state (name, epoch, snapshot, updated_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (name) DO UPDATE SET epoch = excluded.epoch, snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
@@ -328,6 +401,11 @@ func (p *Postgres) prepareSlot(ctx context.Context, db *sql.DB, conn *pgx.Conn, 
 	action := "NOEXPORT_SNAPSHOT"
 	if snapshot {
 		state, action = "pending", "EXPORT_SNAPSHOT"
+		if lost != "" {
+			// Interrupted, this snapshot is taken again in full, truncate
+			// event first: a lost slot is not forgotten.
+			state = "lost"
+		}
 	}
 	if err := setState(state); err != nil {
 		return err
@@ -345,7 +423,7 @@ func (p *Postgres) prepareSlot(ctx context.Context, db *sql.DB, conn *pgx.Conn, 
 	if !snapshot {
 		return nil
 	}
-	if err := p.snapshot(ctx, conn, t, res.SnapshotName, lsn, b, epoch); err != nil {
+	if err := p.snapshot(ctx, conn, t, res.SnapshotName, lsn, b, epoch, lost != ""); err != nil {
 		return err
 	}
 	return setState("done")
@@ -379,6 +457,9 @@ func waitSlotFree(ctx context.Context, conn *pgx.Conn, slot string) (pglogrepl.L
 		var pid *int32
 		var confirmed *string
 		err := conn.QueryRow(ctx, `SELECT active_pid, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&pid, &confirmed)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, fmt.Errorf("change-data-capture: replication slot %s: %w", slot, errNoSlot)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("change-data-capture: read replication slot %s: %w", slot, err)
 		}
@@ -406,8 +487,15 @@ func isCode(err error, code string) bool {
 }
 
 // snapshot publishes the rows of the table as read in the slot's exported
-// snapshot, in key order, as 'r' events.
-func (p *Postgres) snapshot(ctx context.Context, conn *pgx.Conn, t pgTable, name string, lsn pglogrepl.LSN, b bus.Bus, epoch string) error {
+// snapshot, in key order, as 'r' events whose source.snapshot is "first",
+// "true", ..., "last" (a single row: "last"), as Debezium marks them, with
+// the slot's consistent point as lsn and the snapshot's xmin as txId. After
+// a lost slot (again), a truncate event comes first and the events' ids
+// carry the consistent point: the rows must reach consumers that saw them
+// before, which would drop a re-published id. An initial snapshot's ids
+// derive from the rows alone, so that consumers drop the rows an
+// interrupted attempt published already.
+func (p *Postgres) snapshot(ctx context.Context, conn *pgx.Conn, t pgTable, name string, lsn pglogrepl.LSN, b bus.Bus, epoch string, again bool) error {
 	start := time.Now()
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -416,6 +504,10 @@ func (p *Postgres) snapshot(ctx context.Context, conn *pgx.Conn, t pgTable, name
 	defer func() { _ = tx.Rollback(context.Background()) }()
 	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+strings.ReplaceAll(name, "'", "''")+"'"); err != nil {
 		return fmt.Errorf("change-data-capture: use the slot's snapshot %s: %w", name, err)
+	}
+	var xmin int64
+	if err := tx.QueryRow(ctx, `SELECT txid_snapshot_xmin(txid_current_snapshot())`).Scan(&xmin); err != nil {
+		return fmt.Errorf("change-data-capture: snapshot: read its transaction id: %w", err)
 	}
 	var order []string
 	for k := range t.keys {
@@ -436,8 +528,12 @@ func (p *Postgres) snapshot(ctx context.Context, conn *pgx.Conn, t pgTable, name
 	sch := p.cfg.newSchemas(t.schema, t.name, cols)
 	l := int64(lsn)
 	src := Source{Version: SourceVersion, Connector: "postgresql", Name: p.cfg.ServerName, DB: t.db,
-		Schema: t.schema, Table: t.name, LSN: &l}
+		Schema: t.schema, Table: t.name, LSN: &l, TxID: &xmin}
 	sourceTimes(&src, start)
+	idPrefix := epoch + "-r-"
+	if again {
+		idPrefix = epoch + "-r" + strconv.FormatUint(uint64(lsn), 10) + "-"
+	}
 
 	var (
 		ib    imageBuilder
@@ -465,7 +561,7 @@ func (p *Postgres) snapshot(ctx context.Context, conn *pgx.Conn, t pgTable, name
 		h.Reset()
 		_, _ = h.Write(img.row)
 		msgs := p.cfg.messages(rowChange{op: OpRead, after: img, schemas: sch}, s, func(int) string {
-			return fmt.Sprintf("%s-r-%016x%016x", epoch, k, h.Sum64())
+			return fmt.Sprintf("%s%016x%016x", idPrefix, k, h.Sum64())
 		})
 		n++
 		batch = append(batch, msgs...)
@@ -473,6 +569,13 @@ func (p *Postgres) snapshot(ctx context.Context, conn *pgx.Conn, t pgTable, name
 			return flush()
 		}
 		return nil
+	}
+	first := SnapshotFirst
+	if again {
+		s := src
+		s.Snapshot = SnapshotFirst
+		first = SnapshotTrue
+		batch = p.cfg.messages(rowChange{op: OpTruncate, schemas: sch}, s, func(int) string { return idPrefix + "t" })
 	}
 	for rows.Next() {
 		raw := rows.RawValues()
@@ -488,9 +591,10 @@ func (p *Postgres) snapshot(ctx context.Context, conn *pgx.Conn, t pgTable, name
 		}
 		img := ib.finish()
 		if held != nil {
-			if err := emit(held, SnapshotTrue); err != nil {
+			if err := emit(held, first); err != nil {
 				return err
 			}
+			first = SnapshotTrue
 		}
 		held = &img
 	}
@@ -546,36 +650,64 @@ type pgStream struct {
 	lastCommit pglogrepl.LSN
 	handedOff  pglogrepl.LSN // end of the last transaction handed to the publisher
 
+	heartbeat string // prefix of the capture's own heartbeat messages
+
 	mu    sync.Mutex
 	acked pglogrepl.LSN // everything before it is acknowledged by the bus
+	beat  time.Time     // when the last heartbeat came back
 }
 
 // stream streams changes from the slot's confirmed position until ctx ends.
-func (p *Postgres) stream(ctx context.Context, conn *pgx.Conn, rconn *pgconn.PgConn, t pgTable, b bus.Bus, epoch string) error {
+// It returns an error wrapping errSlotLost when the server no longer has
+// the slot or refuses to stream from it, after recording that in the
+// capture's state.
+func (p *Postgres) stream(ctx context.Context, db *sql.DB, conn *pgx.Conn, rconn *pgconn.PgConn, t pgTable, b bus.Bus, epoch string) error {
 	slot := p.cfg.Slot()
 	confirmed, err := waitSlotFree(ctx, conn, slot)
+	if errors.Is(err, errNoSlot) {
+		return p.slotLost(ctx, db, err)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
 	}
+	args := []string{"proto_version '1'", "publication_names '" + slot + "'"}
+	var version int
+	if err := conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&version); err != nil {
+		return fmt.Errorf("change-data-capture: read the server version: %w", err)
+	}
+	if version >= 140000 {
+		// pg_logical_emit_message's messages: op "m" events, and the
+		// capture's heartbeats.
+		args = append(args, "messages 'true'")
+	} else {
+		p.log.Warn("PostgreSQL before 14 does not stream logical decoding messages: no op m events, no heartbeat", "server_version_num", version)
+	}
 	err = pglogrepl.StartReplication(ctx, rconn, slot, 0, pglogrepl.StartReplicationOptions{
 		Mode:       pglogrepl.LogicalReplication,
-		PluginArgs: []string{"proto_version '1'", "publication_names '" + slot + "'"},
+		PluginArgs: args,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if slotGone(err) {
+			return p.slotLost(ctx, db, err)
+		}
 		return fmt.Errorf("change-data-capture: start replication from slot %s: %w", slot, err)
 	}
 	p.log.Info("streaming changes", "slot", slot, "from", confirmed)
 	s := &pgStream{p: p, conn: rconn, t: t, epoch: epoch, out: make(chan pgItem, 64),
-		relations: map[uint32]*pgRelation{}, acked: confirmed, handedOff: confirmed}
+		relations: map[uint32]*pgRelation{}, acked: confirmed, handedOff: confirmed,
+		heartbeat: HeartbeatPrefix + slot}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.publishLoop(gctx, b) })
 	g.Go(func() error { return s.receiveLoop(gctx) })
+	if version >= 140000 {
+		g.Go(func() error { return s.heartbeatLoop(gctx, db) })
+	}
 	err = g.Wait()
 	// Report the last acknowledged position, so that a restart repeats
 	// as little as possible.
@@ -583,7 +715,84 @@ func (p *Postgres) stream(ctx context.Context, conn *pgx.Conn, rconn *pgconn.PgC
 	if ctx.Err() != nil {
 		return nil
 	}
+	if slotGone(err) {
+		return p.slotLost(ctx, db, err)
+	}
 	return err
+}
+
+// HeartbeatPrefix starts the prefix of the capture's heartbeat messages;
+// the slot's name follows. Messages with this prefix are never published.
+const HeartbeatPrefix = "podium.heartbeat."
+
+// errNoSlot is returned by waitSlotFree when the slot does not exist.
+var errNoSlot = errors.New("the replication slot does not exist")
+
+// slotGone reports whether err is the server saying the slot is gone
+// (undefined_object) or can no longer stream (object_not_in_prerequisite_state:
+// "can no longer get changes from replication slot", invalidated).
+func slotGone(err error) bool {
+	return err != nil && (isCode(err, "42704") || isCode(err, "55000"))
+}
+
+// slotLost records that the slot is lost, so that the next preparation
+// (in this run, or the next if this one ends first) takes a new snapshot.
+func (p *Postgres) slotLost(ctx context.Context, db *sql.DB, cause error) error {
+	slot := p.cfg.Slot()
+	if _, err := db.ExecContext(ctx, `UPDATE podium_cdc_state SET snapshot = 'lost', updated_at = $2 WHERE name = $1`, slot, time.Now().UTC()); err != nil {
+		return fmt.Errorf("change-data-capture: record that slot %s is lost (%v): %w", slot, cause, err)
+	}
+	return fmt.Errorf("%w: %s: %v", errSlotLost, slot, cause)
+}
+
+// heartbeatLoop writes a heartbeat into the WAL every HeartbeatInterval
+// (a logical decoding message, not transactional: it takes no transaction
+// id) on a connection of its own, reads the slot's figures into the
+// metrics and records when the last heartbeat came back through the slot.
+func (s *pgStream) heartbeatLoop(ctx context.Context, db *sql.DB) error {
+	slot := s.p.cfg.Slot()
+	conn, err := s.p.connect(ctx)
+	if err != nil {
+		s.p.log.Warn("change-data-capture heartbeat: no connection; the slot may hold WAL while the table is quiet", "slot", slot, "err", err)
+		return nil
+	}
+	defer closeConn(conn)
+	t := time.NewTicker(s.p.cfg.HeartbeatInterval)
+	defer t.Stop()
+	warned := false
+	var recorded time.Time
+	for {
+		_, err := conn.Exec(ctx, `SELECT pg_logical_emit_message(false, $1, $2)`, s.heartbeat, time.Now().UTC().Format(time.RFC3339Nano))
+		if err == nil {
+			var f SlotStatus
+			err = conn.QueryRow(ctx, `SELECT (pg_current_wal_lsn() - restart_lsn)::bigint, (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint
+				FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&f.WALRetained, &f.Lag)
+			if err == nil {
+				s.p.cfg.Metrics.slotFigures(slot, f)
+			}
+		}
+		if err != nil && ctx.Err() == nil && !warned {
+			// A heartbeat is a help, not a need: the capture goes on.
+			s.p.log.Warn("change-data-capture heartbeat failed; the slot may hold WAL while the table is quiet", "slot", slot, "err", err)
+			warned = true
+		}
+		if beat := s.lastBeat(); beat.After(recorded) {
+			if _, err := db.ExecContext(ctx, `UPDATE podium_cdc_state SET heartbeat_at = $2 WHERE name = $1`, slot, beat.UTC()); err == nil {
+				recorded = beat
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *pgStream) lastBeat() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.beat
 }
 
 func (s *pgStream) ack(lsn pglogrepl.LSN) {
@@ -761,6 +970,8 @@ func (s *pgStream) handle(ctx context.Context, xld pglogrepl.XLogData) error {
 				}
 			}
 		}
+	case *pglogrepl.LogicalDecodingMessage:
+		return s.message(ctx, m)
 	case *pglogrepl.CommitMessage:
 		s.inTx = false
 		s.lastCommit = m.CommitLSN
@@ -905,4 +1116,126 @@ func (s *pgStream) publishLoop(ctx context.Context, b bus.Bus) error {
 			s.ack(end)
 		}
 	}
+}
+
+// message handles a logical decoding message (pg_logical_emit_message).
+// The capture's heartbeats move the confirmed position when nothing is in
+// flight and are not published; every other message becomes an op "m"
+// event keyed by its prefix, in its transaction when it is transactional,
+// at once otherwise.
+func (s *pgStream) message(ctx context.Context, m *pglogrepl.LogicalDecodingMessage) error {
+	if strings.HasPrefix(m.Prefix, HeartbeatPrefix) {
+		if m.Prefix == s.heartbeat {
+			now := time.Now()
+			s.mu.Lock()
+			s.beat = now
+			s.mu.Unlock()
+			s.p.cfg.Metrics.heartbeatSeen(s.p.cfg.Slot(), float64(now.UnixNano())/1e9)
+		}
+		if !s.inTx && s.ackedLSN() >= s.handedOff {
+			s.ack(m.LSN + 1)
+			s.handedOff = max(s.handedOff, m.LSN+1)
+		}
+		return nil
+	}
+	src := Source{Version: SourceVersion, Connector: "postgresql", Name: s.p.cfg.ServerName, Snapshot: SnapshotFalse, DB: s.t.db}
+	l := int64(m.LSN)
+	src.LSN = &l
+	if m.Transactional && s.inTx {
+		xid := int64(s.xid)
+		src.TxID = &xid
+		sourceTimes(&src, s.commitTime)
+	} else {
+		sourceTimes(&src, time.Now())
+	}
+	msg := s.p.cfg.messageEvent(m.Prefix, m.Content, src)
+	if m.Transactional && s.inTx {
+		if s.idPrefix == "" {
+			s.idPrefix = s.epoch + "-" + s.commitLSN.String() + "-"
+		}
+		msg.ID = s.idPrefix + strconv.Itoa(s.idx)
+		s.idx++
+		s.pending = append(s.pending, msg)
+		return nil
+	}
+	// Not transactional: no BEGIN or COMMIT around it. Its position is
+	// confirmed once the bus has it.
+	msg.ID = s.epoch + "-" + m.LSN.String() + "-m"
+	return s.handOff(ctx, pgItem{msgs: []*bus.Message{msg}, end: m.LSN + 1})
+}
+
+// SlotStatus describes a PostgreSQL capture's replication slot and
+// publication, for `podium activities cdc status` and the metrics.
+type SlotStatus struct {
+	Slot, Publication string
+	// Table is the captured table, schema-qualified.
+	Table string
+	// PublicationExists and SlotExists say whether the server has them.
+	PublicationExists, SlotExists bool
+	// Active says whether a capture streams from the slot now.
+	Active bool
+	// WALStatus is pg_replication_slots.wal_status (reserved, extended,
+	// unreserved, lost).
+	WALStatus string
+	// RestartLSN and ConfirmedLSN are the slot's positions.
+	RestartLSN, ConfirmedLSN string
+	// WALRetained is pg_current_wal_lsn() - restart_lsn, Lag is
+	// pg_current_wal_lsn() - confirmed_flush_lsn, in bytes.
+	WALRetained, Lag *int64
+	// Snapshot is the state of the slot's snapshot: pending, done, lost.
+	Snapshot string
+	// LastHeartbeat is when the capture last received its heartbeat back
+	// through the slot; zero when never.
+	LastHeartbeat time.Time
+}
+
+// Status reads the state of the capture's slot and publication.
+func (p *Postgres) Status(ctx context.Context) (SlotStatus, error) {
+	conn, err := p.connect(ctx)
+	if err != nil {
+		return SlotStatus{}, err
+	}
+	defer closeConn(conn)
+	slot := p.cfg.Slot()
+	st := SlotStatus{Slot: slot, Publication: slot}
+	var tables []string
+	rows, err := conn.Query(ctx, `SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1`, slot)
+	if err == nil {
+		tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil {
+		return st, fmt.Errorf("change-data-capture: read publication %s: %w", slot, err)
+	}
+	st.Table = strings.Join(tables, ", ")
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)`, slot).Scan(&st.PublicationExists); err != nil {
+		return st, fmt.Errorf("change-data-capture: read publication %s: %w", slot, err)
+	}
+	var walStatus, restart, confirmed *string
+	err = conn.QueryRow(ctx, `SELECT active, to_jsonb(s)->>'wal_status', restart_lsn::text, confirmed_flush_lsn::text,
+		(pg_current_wal_lsn() - restart_lsn)::bigint, (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint
+		FROM pg_replication_slots s WHERE slot_name = $1`, slot).Scan(&st.Active, &walStatus, &restart, &confirmed, &st.WALRetained, &st.Lag)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return st, fmt.Errorf("change-data-capture: read replication slot %s: %w", slot, err)
+	default:
+		st.SlotExists = true
+		st.WALStatus, st.RestartLSN, st.ConfirmedLSN = orEmpty(walStatus), orEmpty(restart), orEmpty(confirmed)
+	}
+	var beat *time.Time
+	err = conn.QueryRow(ctx, `SELECT snapshot, heartbeat_at FROM podium_cdc_state WHERE name = $1`, slot).Scan(&st.Snapshot, &beat)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) && !isCode(err, "42P01") && !isCode(err, "42703") {
+		return st, fmt.Errorf("change-data-capture: read the state of %s: %w", slot, err)
+	}
+	if beat != nil {
+		st.LastHeartbeat = *beat
+	}
+	return st, nil
+}
+
+func orEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -209,6 +210,11 @@ func (c *SQLite) columns(ctx context.Context) ([]column, error) {
 	if len(cols) == 0 {
 		return nil, fmt.Errorf("change-data-capture: table %s not found", activities.Table)
 	}
+	if !slices.ContainsFunc(cols, func(c column) bool { return c.key }) {
+		return nil, fmt.Errorf("%w: table %s has no primary key, so its changes cannot be keyed; SQLite cannot add one in place: "+
+			"recreate it with id INTEGER PRIMARY KEY (CREATE TABLE new (... id INTEGER PRIMARY KEY ...); INSERT INTO new SELECT * FROM %s; DROP TABLE %s; ALTER TABLE new RENAME TO %s;)",
+			ErrReplicaIdentity, activities.Table, activities.Table, activities.Table, activities.Table)
+	}
 	return cols, nil
 }
 
@@ -237,6 +243,7 @@ func (c *SQLite) start(ctx context.Context, cols []column) (string, error) {
 				        CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)
 				 FROM ` + activities.Table + ` ORDER BY id`,
 				`UPDATE ` + ChangesTable + ` SET snapshot = 'last' WHERE change_id = (SELECT MAX(change_id) FROM ` + ChangesTable + `)`,
+				`UPDATE ` + ChangesTable + ` SET snapshot = 'first' WHERE snapshot = 'true' AND change_id = (SELECT MIN(change_id) FROM ` + ChangesTable + `)`,
 			}
 			for _, q := range stmts {
 				if _, err := tx.ExecContext(ctx, q); err != nil {

@@ -220,6 +220,18 @@ func (r *reader) fetch(d time.Duration) {
 	}
 }
 
+// valued returns the messages read so far that have a value (tombstones
+// left out), duplicates included.
+func (r *reader) valued() []*bus.Message {
+	var out []*bus.Message
+	for _, m := range r.msgs {
+		if len(m.Value) > 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // events returns the distinct events read so far, tombstones left out.
 func (r *reader) events() []Change {
 	var out []Change

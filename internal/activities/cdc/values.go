@@ -359,14 +359,21 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%w: %q", errTime, s)
 }
 
-// appendFloat appends f as encoding/json writes a float64.
+// appendFloat appends f as encoding/json writes a float64, with ".0" after
+// an integral value, as Debezium's JSON converter writes a FLOAT64.
 func appendFloat(b []byte, f float64) []byte {
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
 	}
+	start := len(b)
 	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'f' && bytes.IndexByte(b[start:], '.') < 0 {
+		// A double stays a double: 42195.0, as Debezium's JSON converter
+		// writes a FLOAT64, never the integer 42195.
+		b = append(b, ".0"...)
+	}
 	if format == 'e' {
 		// Clean up e-09 to e-9.
 		n := len(b)
