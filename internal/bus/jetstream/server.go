@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/podiumhq/podium/internal/bus"
 )
@@ -41,10 +42,17 @@ func startServer(ctx context.Context, cfg Config, log *slog.Logger) (*server.Ser
 		StoreDir:   cfg.StoreDir,
 		NoLog:      cfg.Logger == nil,
 		NoSigs:     true,
+	}
+	if cfg.Auth.Username != "" {
 		// Every client shows the credentials (a local process without
-		// them could otherwise publish anything).
-		Username: cfg.Auth.Username,
-		Password: cfg.Auth.Password,
+		// them could otherwise publish anything). The server keeps a
+		// bcrypt hash of the password (a random one: the lowest cost is
+		// enough, and keeps each connection quick).
+		hash, err := bcrypt.GenerateFromPassword([]byte(cfg.Auth.Password), bcrypt.MinCost)
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: embedded server: hash the password: %w", err)
+		}
+		opts.Username, opts.Password = cfg.Auth.Username, string(hash)
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
