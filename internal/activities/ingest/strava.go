@@ -537,12 +537,32 @@ func (v *Strava) process(ctx context.Context, e Event) (string, error) {
 	return "upserted", nil
 }
 
+// FromStrava maps Strava's DetailedActivity (the JSON of GET
+// /api/v3/activities/{id}) to employee's row, as the webhook's worker
+// stores it; for tests and imports.
+func FromStrava(data []byte, employee string) (activities.Activity, error) {
+	var sa stravaActivity
+	if err := json.Unmarshal(data, &sa); err != nil {
+		return activities.Activity{}, fmt.Errorf("a Strava activity: %w", err)
+	}
+	id, err := StravaID(sa.ID)
+	if err != nil {
+		return activities.Activity{}, err
+	}
+	a, _ := sa.activity(id, employee)
+	return a, nil
+}
+
 // stravaActivity is what podium reads of Strava's DetailedActivity.
 type stravaActivity struct {
 	ID          int64     `json:"id"`
 	Name        string    `json:"name"`
 	Distance    float64   `json:"distance"`     // meters
 	ElapsedTime int       `json:"elapsed_time"` // seconds
+	MovingTime  int       `json:"moving_time"`  // seconds
+	Manual      bool      `json:"manual"`
+	Trainer     bool      `json:"trainer"`
+	Commute     bool      `json:"commute"`
 	Type        string    `json:"type"`         // deprecated by Strava, the fallback of SportType
 	SportType   string    `json:"sport_type"`
 	StartDate   time.Time `json:"start_date"`
@@ -568,5 +588,11 @@ func (a stravaActivity) activity(id int64, employee string) (activities.Activity
 		ElapsedS:   a.ElapsedTime,
 		Comment:    comment,
 		Source:     activities.SourceStrava,
+		MovingS:    a.MovingTime,
+		Manual:     a.Manual,
+		// A virtual ride, run or row is on a training machine, whatever
+		// the trainer flag says: the sport maps to the outdoor one.
+		Trainer: a.Trainer || strings.HasPrefix(a.SportType, "Virtual"),
+		Commute: a.Commute,
 	}, known
 }

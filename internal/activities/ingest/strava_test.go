@@ -361,7 +361,7 @@ func TestStravaEvents(t *testing.T) {
 			t.Fatal("no row after the create event")
 		}
 		want := activities.Activity{ID: StravaIDBase + 555, EmployeeID: "E001", StartTime: time.Date(2025, 6, 1, 5, 30, 0, 0, time.UTC),
-			SportType: "Run", DistanceM: 12345.6, ElapsedS: 4000, Comment: "Morning trail", Source: activities.SourceStrava}
+			SportType: "Run", DistanceM: 12345.6, ElapsedS: 4000, Comment: "Morning trail", Source: activities.SourceStrava, MovingS: 3990}
 		got.UpdatedAt = time.Time{}
 		if got != want {
 			t.Errorf("row\n%+v, want\n%+v", got, want)
