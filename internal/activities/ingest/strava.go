@@ -563,7 +563,7 @@ type stravaActivity struct {
 	Manual      bool      `json:"manual"`
 	Trainer     bool      `json:"trainer"`
 	Commute     bool      `json:"commute"`
-	Type        string    `json:"type"`         // deprecated by Strava, the fallback of SportType
+	Type        string    `json:"type"` // deprecated by Strava, the fallback of SportType
 	SportType   string    `json:"sport_type"`
 	StartDate   time.Time `json:"start_date"`
 	Athlete     struct {

@@ -187,7 +187,7 @@ func TestProcessor(t *testing.T) {
 			}{
 				{metrics.failures.WithLabelValues("employee_exists", "error"), 1},
 				{metrics.failures.WithLabelValues("distance_in_range", "error"), 1},
-				{metrics.failures.WithLabelValues("plausible_speed", "warning"), 2}, // the fast one and the far one
+				{metrics.failures.WithLabelValues("plausible_speed", "warning"), 2},   // the fast one and the far one
 				{metrics.failures.WithLabelValues("run_speed_plausible", "error"), 1}, // the far one
 				{metrics.quarantined, 2},
 				{metrics.forwarded, 4},
