@@ -316,3 +316,27 @@ func TestRateLimitWindows(t *testing.T) {
 		t.Errorf("read limit full: wait %v", got)
 	}
 }
+
+// FuzzStravaAnswers feeds the readers of Strava's answers — the error body
+// and the rate-limit headers — with anything: they never panic, and a wait
+// is never negative.
+func FuzzStravaAnswers(f *testing.F) {
+	f.Add([]byte(revokedBody), "200,2000", "100,1200", 200)
+	f.Add([]byte(refreshRefusedBody), "600,30000", "600,1", 429)
+	f.Add([]byte(rateLimitBody), "", "", 429)
+	f.Add([]byte(`{"message":""}`), "1", "x,y", 401)
+	f.Fuzz(func(t *testing.T, body []byte, limit, usage string, status int) {
+		if fault, ok := parseFault(body); ok {
+			_ = fault.String()
+			_ = fault.refreshRefused()
+		}
+		var l rateLimits
+		h := http.Header{}
+		h.Set("X-RateLimit-Limit", limit)
+		h.Set("X-RateLimit-Usage", usage)
+		l.observe(h, status, testNow)
+		if d := l.wait(testNow); d < 0 || d > 24*time.Hour {
+			t.Errorf("wait %v for %q/%q", d, limit, usage)
+		}
+	})
+}
