@@ -27,7 +27,11 @@ activity from Strava with the athlete's token.
 
 Set strava.client_id, PODIUM_STRAVA_CLIENT_SECRET and PODIUM_STRAVA_VERIFY_TOKEN,
 create the subscription at Strava with callback https://<podium>/strava/webhook,
-then link each athlete who authorised podium to their employee id.`,
+set strava.subscription_id (PODIUM_STRAVA_SUBSCRIPTION_ID) to the id Strava
+answered — events of any other subscription, or about athletes not linked,
+are ignored —, then link each athlete who authorised podium to their
+employee id. status shows the athletes whose authorization Strava refused
+(disconnected: link them again after they re-authorize podium).`,
 		Example: `  PODIUM_STRAVA_REFRESH_TOKEN=... podium activities strava link --athlete 134815 --employee E0042
   podium activities strava status`,
 		Args: cobra.NoArgs,

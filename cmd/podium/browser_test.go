@@ -179,12 +179,15 @@ func (b *browser) shot(name string, full bool) string {
 
 // podiumServe runs `podium serve` on a free port in dir until the test
 // ends, and returns its base URL.
-func podiumServe(t *testing.T, dir string) string {
+func podiumServe(t *testing.T, dir string) string { return podiumServeEnv(t, dir, nil) }
+
+// podiumServeEnv is podiumServe with the environment variables env.
+func podiumServeEnv(t *testing.T, dir string, env map[string]string) string {
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan result, 1)
 	go func() {
 		var stdout, stderr bytes.Buffer
-		a := newApp(&stdout, &stderr, func(string) (string, bool) { return "", false })
+		a := newApp(&stdout, &stderr, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 		code := a.run(ctx, []string{"--data-dir", dir, "--http", "127.0.0.1:0", "--log-level", "warn", "serve"})
 		served <- result{code, stdout.String(), stderr.String()}
 	}()

@@ -15,45 +15,9 @@ import (
 	"github.com/podiumhq/podium/internal/activities/hr"
 	"github.com/podiumhq/podium/internal/activities/ingest"
 	"github.com/podiumhq/podium/internal/activities/review"
-	"github.com/podiumhq/podium/internal/datadir"
 )
 
 const reviewToken = "review-token-0123456789abcdef"
-
-// reviewServe runs `podium serve` with the activities API token set.
-func reviewServe(t *testing.T, dir string) string {
-	ctx, stop := context.WithCancel(context.Background())
-	served := make(chan result, 1)
-	go func() {
-		var stdout, stderr bytes.Buffer
-		a := newApp(&stdout, &stderr, func(k string) (string, bool) {
-			if k == "PODIUM_ACTIVITIES_API_TOKEN" {
-				return reviewToken, true
-			}
-			return "", false
-		})
-		code := a.run(ctx, []string{"--data-dir", dir, "--http", "127.0.0.1:0", "--log-level", "warn", "serve"})
-		served <- result{code, stdout.String(), stderr.String()}
-	}()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case r := <-served:
-			if r.code != 0 {
-				t.Errorf("podium serve: %+v", r)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("podium serve did not stop in 30 s")
-		}
-	})
-	var owner datadir.Owner
-	waitFor(t, "serve to record its HTTP address", func() bool {
-		o, running, err := datadir.Running(dir)
-		owner = o
-		return err == nil && running && o.HTTPAddr != "" && o.NATSURL != ""
-	})
-	return "http://" + owner.HTTPAddr
-}
 
 // TestReviewPage drives the review page of a running serve: the page asks
 // to sign in (and refuses a wrong token), lists the held activities with
@@ -66,7 +30,7 @@ func TestReviewPage(t *testing.T) {
 		t.Skip("skipping the browser test in -short mode")
 	}
 	dir := t.TempDir()
-	base := reviewServe(t, dir)
+	base := podiumServeEnv(t, dir, map[string]string{"PODIUM_ACTIVITIES_API_TOKEN": reviewToken})
 	ctx := context.Background()
 	s := clientStore(t, dir)
 	if _, err := hr.ImportSample(ctx, s); err != nil {

@@ -236,6 +236,9 @@ func (h *handler) prepare(ctx context.Context, batch []stream.Record[event]) err
 		}
 	}
 	l.Prime(employeesTable, employeesColumn, emps)
+	if h.cfg.Suite.overlaps() {
+		l.PrimeSources(emps)
+	}
 	if err := l.Err(); err != nil {
 		return err // a database error: retried
 	}

@@ -181,6 +181,11 @@ func (s *Suite) RowRules(table string) []*Expectation {
 	return out
 }
 
+// overlaps reports whether a rule of s calls overlapping(row).
+func (s *Suite) overlaps() bool {
+	return slices.ContainsFunc(s.Expectations, func(e *Expectation) bool { return e.overlaps })
+}
+
 // Refs returns the (table, column) pairs the rules of s read in other
 // tables, without duplicates.
 func (s *Suite) Refs() []Ref {
