@@ -134,6 +134,7 @@ func (h *handler) disabled(w http.ResponseWriter, r *http.Request) bool {
 
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, d pageData) {
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if status != http.StatusOK {
 		w.WriteHeader(status)
 	}
