@@ -110,7 +110,7 @@ func (l *rateLimits) wait(now time.Time) time.Duration {
 }
 
 // errRateLimited is the error of a call that Strava's limits hold back.
-var errRateLimited = errors.New("Strava's rate limit is reached")
+var errRateLimited = errors.New("the Strava rate limit is reached")
 
 // rateLimited returns the error of a call held back for d.
 func rateLimited(d time.Duration, now time.Time) error {
