@@ -41,7 +41,14 @@ func newReviewListCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the held activities (or the decided ones), with the rule and the numbers",
-		Args:  cobra.NoArgs,
+		Long: `List the activities the data-quality rules held: the activity, employee,
+sport, distance, elapsed and moving time, speed, the rule that held it, its
+status and the decision, then the values every failing rule read. --status
+all adds the decided ones; --employee shows one employee's history, with the
+flags of their activities.`,
+		Example: `  podium activities review list
+  podium activities review list --status all --employee 1001`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			s, err := a.openStore(ctx)
@@ -132,7 +139,8 @@ ID is the activity id (its newest held event) or the event id that
 review list shows. The reason is required; it is recorded with who decided
 (--by, default the system user) and when, and shown in the employee's
 history.`,
-		Args: cobra.ExactArgs(1),
+		Example: "  podium activities review " + decision + ` 2305843009213693956 --reason "checked with the employee" --by anna`,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.TrimSpace(reason) == "" {
 				return usageErrorf("give the reason with --reason: it is recorded and shown in the employee's history")
