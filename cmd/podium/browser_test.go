@@ -483,6 +483,7 @@ func TestBrowser(t *testing.T) {
 		// One more activity, as it happens: the open page follows.
 		late := year[len(year)-1]
 		late.ID, late.SportType, late.Comment = late.ID+1, "Swim", "browser test"
+		late.DistanceM, late.ElapsedS = 1500, 2400 // a swim's figures: the rules hold an implausible speed
 		late.StartTime = time.Date(2025, 12, 31, 9, 0, 0, 0, paris)
 		late.UpdatedAt = time.Now()
 		if err := activities.Upsert(ctx, s.DB(), late); err != nil {
