@@ -20,6 +20,8 @@ import (
 	"github.com/podiumhq/podium/internal/activities/ingest"
 	"github.com/podiumhq/podium/internal/activities/lake"
 	"github.com/podiumhq/podium/internal/activities/notify"
+	"github.com/podiumhq/podium/internal/activities/quality"
+	"github.com/podiumhq/podium/internal/activities/review"
 	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/ops"
@@ -80,6 +82,8 @@ func (a *app) activitiesPipeline(p *platform.App) platform.Pipeline {
 			rewards.HandlePage(srv, p.Store.DB(), companyLocation(p.Config), p.Log)
 			ingest.NewAPI(p.Store, ingest.APIConfigFrom(p.Config, p.Log)).Register(srv.Mux)
 			strava.Register(srv.Mux)
+			review.Handle(srv, review.PageConfig{Token: p.Config.Get(ingest.KeyAPIToken).String(),
+				Queue: &review.Queue{Store: p.Store, Bus: p.Bus}, Log: p.Log})
 		},
 		Sources: []platform.Service{
 			{Name: "change-data capture of sport_activities", Run: func(ctx context.Context) error {
@@ -104,7 +108,7 @@ func (a *app) activitiesPipeline(p *platform.App) platform.Pipeline {
 		// The demo imports the sample register, checks the commutes,
 		// backfills the previous calendar year and goes on live.
 		Demo:   []platform.Service{{Name: "activities demo feed", Once: true, Run: func(ctx context.Context) error { return a.activitiesDemo(ctx, p) }}},
-		Tables: slices.Concat(commute.Tables, hr.Tables, ingest.Tables),
+		Tables: slices.Concat(commute.Tables, hr.Tables, ingest.Tables, []string{quality.TableReviews}),
 	}
 }
 
@@ -160,7 +164,7 @@ the store's hr_ tables and never puts them in topics, logs or the dashboard.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newImportHRCmd(a), newCommuteCmd(a), newGenerateCmd(a), newCaptureCmd(a), newCDCCmd(a), newReportCmd(a),
-		newValidateCmd(a), newLakeCmd(a), newStravaCmd(a), newExportCmd(a), newEraseCmd(a), newBIRoleCmd(a))
+		newValidateCmd(a), newLakeCmd(a), newStravaCmd(a), newReviewCmd(a), newExportCmd(a), newEraseCmd(a), newBIRoleCmd(a))
 	return cmd
 }
 

@@ -27,7 +27,11 @@ activity from Strava with the athlete's token.
 
 Set strava.client_id, PODIUM_STRAVA_CLIENT_SECRET and PODIUM_STRAVA_VERIFY_TOKEN,
 create the subscription at Strava with callback https://<podium>/strava/webhook,
-then link each athlete who authorised podium to their employee id.`,
+set strava.subscription_id (PODIUM_STRAVA_SUBSCRIPTION_ID) to the id Strava
+answered — events of any other subscription, or about athletes not linked,
+are ignored —, then link each athlete who authorised podium to their
+employee id. status shows the athletes whose authorization Strava refused
+(disconnected: link them again after they re-authorize podium).`,
 		Example: `  PODIUM_STRAVA_REFRESH_TOKEN=... podium activities strava link --athlete 134815 --employee E0042
   podium activities strava status`,
 		Args: cobra.NoArgs,
@@ -129,18 +133,30 @@ failing, with the last errors. Tokens are never printed.`,
 // printStravaStatus prints st as a table and counts.
 func printStravaStatus(w io.Writer, st ingest.Status) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ATHLETE\tEMPLOYEE\tAUTHORIZED\tACCESS TOKEN EXPIRES")
+	fmt.Fprintln(tw, "ATHLETE\tEMPLOYEE\tSTATUS\tACCESS TOKEN EXPIRES")
 	for _, ath := range st.Athletes {
 		exp := "-"
 		if !ath.ExpiresAt.IsZero() {
 			exp = ath.ExpiresAt.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%t\t%s\n", ath.AthleteID, ath.EmployeeID, ath.Authorized, exp)
+		status := "connected"
+		if !ath.Authorized {
+			status = "disconnected"
+			if !ath.DisconnectedAt.IsZero() {
+				status += " since " + ath.DisconnectedAt.UTC().Format(time.RFC3339)
+			}
+			if ath.DisconnectReason != "" {
+				status += ": " + ath.DisconnectReason
+			}
+			status += " (re-authorize, then podium activities strava link)"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", ath.AthleteID, ath.EmployeeID, status, exp)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nevents: %d pending (%d failing), %d processed, %d skipped\n", st.Pending, st.Failing, st.Processed, st.Skipped)
+	fmt.Fprintf(w, "\nevents: %d pending (%d failing, %d waiting for re-authorization), %d processed, %d skipped\n",
+		st.Pending, st.Failing, st.Waiting, st.Processed, st.Skipped)
 	for _, e := range st.Errors {
 		fmt.Fprintf(w, "  last error: %s\n", e)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/activities/hr"
 	"github.com/podiumhq/podium/internal/activities/quality"
+	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/platform"
 	"github.com/podiumhq/podium/internal/stream"
@@ -29,7 +30,7 @@ type qualityStage struct{ p *platform.App }
 func (q qualityStage) Spec() stream.Spec { return quality.Processor(quality.Config{}).Spec() }
 
 func (q qualityStage) Run(ctx context.Context, env stream.Env) error {
-	suite, err := quality.Load(q.p.Config.Get(keyExpectations).String())
+	suite, err := loadSuite(q.p.Config)
 	if err != nil {
 		return fmt.Errorf("processor %s: %w", quality.Name, err)
 	}
@@ -66,7 +67,7 @@ when the suite file is unreadable or does not compile.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			suite, err := quality.Load(a.cfg.Get(keyExpectations).String())
+			suite, err := loadSuite(a.cfg)
 			if err != nil {
 				return usageError{err}
 			}
@@ -151,4 +152,15 @@ when the suite file is unreadable or does not compile.`,
 	cmd.Flags().IntVar(&year, "year", 0, "check the row rules on the activities of this year only (Europe/Paris time); table rules see the whole table")
 	cmd.Flags().IntVar(&samples, "samples", 10, "failing rows shown per expectation")
 	return cmd
+}
+
+// loadSuite loads the expectation suite the configuration names, with the
+// rewards policy's settings its rules read.
+func loadSuite(cfg config.Config) (*quality.Suite, error) {
+	suite, err := quality.Load(cfg.Get(keyExpectations).String())
+	if err != nil {
+		return nil, err
+	}
+	suite.Policy = quality.Policy{quality.PolicyIndoor: cfg.Get(rewards.KeyIndoor).String()}
+	return suite, nil
 }

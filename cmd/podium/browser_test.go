@@ -227,12 +227,15 @@ func (b *browser) shot(name string, full bool) string {
 
 // podiumServe runs `podium serve` on a free port in dir until the test
 // ends, and returns its base URL.
-func podiumServe(t *testing.T, dir string) string {
+func podiumServe(t *testing.T, dir string) string { return podiumServeEnv(t, dir, nil) }
+
+// podiumServeEnv is podiumServe with the environment variables env.
+func podiumServeEnv(t *testing.T, dir string, env map[string]string) string {
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan result, 1)
 	go func() {
 		var stdout, stderr bytes.Buffer
-		a := newApp(&stdout, &stderr, func(string) (string, bool) { return "", false })
+		a := newApp(&stdout, &stderr, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 		code := a.run(ctx, []string{"--data-dir", dir, "--http", "127.0.0.1:0", "--log-level", "warn", "serve"})
 		served <- result{code, stdout.String(), stderr.String()}
 	}()
@@ -528,6 +531,7 @@ func TestBrowser(t *testing.T) {
 		// One more activity, as it happens: the open page follows.
 		late := year[len(year)-1]
 		late.ID, late.SportType, late.Comment = late.ID+1, "Swim", "browser test"
+		late.DistanceM, late.ElapsedS = 1500, 2400 // a swim's figures: the rules hold an implausible speed
 		late.StartTime = time.Date(2025, 12, 31, 9, 0, 0, 0, paris)
 		late.UpdatedAt = time.Now()
 		if err := activities.Upsert(ctx, s.DB(), late); err != nil {

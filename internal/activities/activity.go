@@ -51,6 +51,15 @@ type Activity struct {
 	// Source is the writer: SourceGenerator, SourceAPI or SourceStrava.
 	Source    string    `json:"source"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// MovingS is the moving time in seconds; 0 when unknown (Strava gives
+	// it, the generator and the API do not).
+	MovingS int `json:"moving_s"`
+	// Manual is an activity entered by hand on Strava; Trainer one recorded
+	// on a training machine (a home trainer, a treadmill, a virtual ride);
+	// Commute one its athlete marked a commute.
+	Manual  bool `json:"manual"`
+	Trainer bool `json:"trainer"`
+	Commute bool `json:"commute"`
 }
 
 // Migrate creates or updates Table in s.
@@ -65,10 +74,20 @@ type Execer interface {
 }
 
 // columns lists the columns of Table in table order.
-const columns = "id, employee_id, start_time, sport_type, distance_m, elapsed_s, comment, source, updated_at"
+const columns = "id, employee_id, start_time, sport_type, distance_m, elapsed_s, comment, source, updated_at, moving_s, manual, trainer, commute"
 
-// upsertChunk is the number of rows per INSERT statement: 9 parameters a
-// row stays far below both databases' limits.
+// Columns lists the columns of Table in table order, for SELECTs that scan
+// into an Activity with Scan.
+const Columns = columns
+
+// Scan reads a row of Columns into a.
+func (a *Activity) Scan(row interface{ Scan(...any) error }) error {
+	return row.Scan(&a.ID, &a.EmployeeID, &a.StartTime, &a.SportType, &a.DistanceM, &a.ElapsedS, &a.Comment, &a.Source,
+		&a.UpdatedAt, &a.MovingS, &a.Manual, &a.Trainer, &a.Commute)
+}
+
+// upsertChunk is the number of rows per INSERT statement: 13 parameters a
+// row stay far below both databases' limits.
 const upsertChunk = 200
 
 // Upsert inserts acts into Table, or updates the rows that have their ids.
@@ -80,7 +99,7 @@ func Upsert(ctx context.Context, db Execer, acts ...Activity) error {
 		chunk := acts[start:min(start+upsertChunk, len(acts))]
 		var q strings.Builder
 		q.WriteString("INSERT INTO " + Table + " (" + columns + ") VALUES ")
-		args := make([]any, 0, 9*len(chunk))
+		args := make([]any, 0, 13*len(chunk))
 		for i, a := range chunk {
 			if a.Source == "" {
 				return fmt.Errorf("upsert activity %d: source is empty (want %s, %s or %s)", a.ID, SourceGenerator, SourceAPI, SourceStrava)
@@ -89,18 +108,26 @@ func Upsert(ctx context.Context, db Execer, acts ...Activity) error {
 				q.WriteString(", ")
 			}
 			n := len(args)
-			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+			q.WriteString("(")
+			for k := range 13 {
+				if k > 0 {
+					q.WriteString(", ")
+				}
+				fmt.Fprintf(&q, "$%d", n+k+1)
+			}
+			q.WriteString(")")
 			updated := a.UpdatedAt
 			if updated.IsZero() {
 				updated = now
 			}
 			args = append(args, a.ID, a.EmployeeID, dbTime(a.StartTime), a.SportType, a.DistanceM, a.ElapsedS,
-				a.Comment, a.Source, dbTime(updated))
+				a.Comment, a.Source, dbTime(updated), a.MovingS, a.Manual, a.Trainer, a.Commute)
 		}
 		q.WriteString(` ON CONFLICT (id) DO UPDATE SET employee_id = excluded.employee_id,
 			start_time = excluded.start_time, sport_type = excluded.sport_type,
 			distance_m = excluded.distance_m, elapsed_s = excluded.elapsed_s, comment = excluded.comment,
-			source = excluded.source, updated_at = excluded.updated_at`)
+			source = excluded.source, updated_at = excluded.updated_at, moving_s = excluded.moving_s,
+			manual = excluded.manual, trainer = excluded.trainer, commute = excluded.commute`)
 		if _, err := db.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("upsert %d activities into %s: %w", len(chunk), Table, err)
 		}

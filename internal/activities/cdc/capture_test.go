@@ -158,7 +158,8 @@ func TestPlainSQL(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantAfter := `{"id":1,"employee_id":"emp-001","start_time":"2024-05-01T07:30:00.000000Z","sport_type":"run","distance_m":10000.5,` +
-			`"elapsed_s":3600,"comment":"morning run","source":"api","updated_at":"2024-05-01T08:31:00.123456Z"}`
+			`"elapsed_s":3600,"comment":"morning run","source":"api","updated_at":"2024-05-01T08:31:00.123456Z",` +
+			`"moving_s":0,"manual":false,"trainer":false,"commute":false}`
 		if string(ev["after"]) != wantAfter || string(ev["before"]) != "null" || string(ev["op"]) != `"c"` {
 			t.Errorf("first event:\n%s\nwant before null, op c, after %s", m.Value, wantAfter)
 		}

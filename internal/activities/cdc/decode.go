@@ -314,6 +314,16 @@ func decodeColumns(cols map[string]json.RawMessage, units map[string]timeUnit) (
 			var n flexInt
 			err = json.Unmarshal(v, &n)
 			a.ElapsedS = int(n)
+		case "moving_s":
+			var n flexInt
+			err = json.Unmarshal(v, &n)
+			a.MovingS = int(n)
+		case "manual":
+			a.Manual, err = flag(v)
+		case "trainer":
+			a.Trainer, err = flag(v)
+		case "commute":
+			a.Commute, err = flag(v)
 		case "start_time":
 			a.StartTime, err = timestamp(v, units[name])
 		case "updated_at":
@@ -337,6 +347,18 @@ func zeroValue(v json.RawMessage) bool {
 		return true
 	}
 	return false
+}
+
+// flag decodes a boolean column: true or false, or 1 or 0 (SQLite's
+// booleans, and Debezium's for a MySQL TINYINT(1)).
+func flag(v json.RawMessage) (bool, error) {
+	switch string(v) {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("want a boolean, got %s", v)
 }
 
 // text decodes a string column; other JSON scalars give their text.

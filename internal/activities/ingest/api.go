@@ -595,9 +595,7 @@ type queryer interface {
 // there is none).
 func read(ctx context.Context, db queryer, id int64) (activities.Activity, error) {
 	var a activities.Activity
-	err := db.QueryRowContext(ctx, `SELECT id, employee_id, start_time, sport_type, distance_m, elapsed_s, comment, source, updated_at
-		FROM `+activities.Table+` WHERE id = $1`, id).
-		Scan(&a.ID, &a.EmployeeID, &a.StartTime, &a.SportType, &a.DistanceM, &a.ElapsedS, &a.Comment, &a.Source, &a.UpdatedAt)
+	err := a.Scan(db.QueryRowContext(ctx, `SELECT `+activities.Columns+` FROM `+activities.Table+` WHERE id = $1`, id))
 	if err != nil {
 		return a, err
 	}

@@ -20,16 +20,31 @@
 // # Strava
 //
 // Strava serves GET /strava/webhook (the subscription handshake, checked
-// against strava.verify_token) and POST /strava/webhook (the events). An
+// against strava.verify_token) and POST /strava/webhook (the events).
+// Strava signs nothing, so an event is taken only from podium's subscription
+// (strava.subscription_id) and about a linked athlete; any other is answered
+// 200 (Strava redelivers anything else), logged once and dropped. A taken
 // event is recorded in strava_events before the 200 answer, then a
 // background worker (Strava.Run) processes the pending events in order, one
-// object at a time: it fetches the activity from Strava with the athlete's
-// access token (refreshed through the OAuth token endpoint when it expired
-// or was refused), maps it and upserts it with source "strava"; a delete
-// removes the row. Strava errors (5xx, 429, the network) are retried with
-// exponential backoff, so a crash or an outage loses no event; the same
-// event delivered twice is recorded once. Athletes are linked to employees
-// in strava_athletes (podium activities strava link); their tokens are
+// object at a time, and confirms each with Strava's API before acting: it
+// fetches the activity with the athlete's access token (refreshed through
+// the OAuth token endpoint when it expired or was refused) and upserts it
+// with source "strava" only when Strava shows it as that athlete's; a delete
+// removes the row only when Strava answers 404 and the row is that athlete's;
+// a deauthorization is applied only when Strava refuses the athlete's token.
+//
+// Strava failing: a 5xx or the network is retried with exponential backoff,
+// so a crash or an outage loses no event; the same event delivered twice is
+// recorded once. A revoked authorization (a 401/403 that a fresh token does
+// not cure, or the refresh token refused) marks the athlete disconnected with
+// Strava's answer ({"message":"Authorization Error","errors":[...]}); their
+// events wait, without calls to Strava, until `podium activities strava link`
+// re-authorizes them. The rate limits (X-RateLimit-Limit and
+// X-RateLimit-Usage: "200,2000" and "100,1200", the 15-minute window and the
+// day; X-ReadRateLimit-* likewise) are read from every answer: when a window
+// is full, or Strava answers 429, no call is made until the window ends (the
+// next quarter hour, or midnight UTC). Athletes are linked to employees in
+// strava_athletes (podium activities strava link); their tokens are
 // secrets, never logged or printed.
 //
 // # Activity ids

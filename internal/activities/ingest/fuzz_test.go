@@ -119,10 +119,9 @@ func FuzzStravaActivity(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	v := NewStrava(nil, StravaConfig{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		resp := &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(bytes.NewReader(data))}
-		sa, err := v.activityAnswer(resp, 1)
+		sa, err := activityAnswer(resp, data, 1)
 		if err != nil {
 			return
 		}

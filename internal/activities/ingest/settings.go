@@ -79,7 +79,7 @@ func Settings() []config.Setting {
 		{Key: KeyStravaVerifyToken, Env: "PODIUM_STRAVA_VERIFY_TOKEN", Secret: true, Check: checkToken,
 			Usage: "verify token of the Strava push subscription; empty disables /strava/webhook"},
 		{Key: KeyStravaSubscription, Env: "PODIUM_STRAVA_SUBSCRIPTION_ID", Kind: config.KindInt,
-			Usage: "id of the Strava push subscription: events of other subscriptions are refused (0 accepts any)"},
+			Usage: "id of podium's Strava push subscription (GET /api/v3/push_subscriptions shows it): events of other subscriptions are ignored, and with none set every event is"},
 	}
 }
 

@@ -4,10 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -42,7 +42,10 @@ type StravaConfig struct {
 	// VerifyToken answers the subscription handshake. It is a secret.
 	// Empty disables the webhook: it answers 503.
 	VerifyToken string
-	// SubscriptionID, when not 0, refuses events of other subscriptions.
+	// SubscriptionID is the id of podium's push subscription (Strava's
+	// answer when it was created, or GET /api/v3/push_subscriptions).
+	// Events of other subscriptions are ignored; with none set every event
+	// is, as Strava signs nothing that would tell a forged one.
 	SubscriptionID int64
 	// HTTPClient calls Strava; default a client with DefaultStravaTimeout.
 	HTTPClient *http.Client
@@ -108,6 +111,8 @@ type Strava struct {
 	schema   migrated
 	// badToken limits the lines logged for wrong verify tokens.
 	badToken *logging.Limited
+	// limits are Strava's rate limits as its last answers told them.
+	limits rateLimits
 }
 
 // NewStrava returns the receiver writing to s.
@@ -228,14 +233,23 @@ func (v *Strava) receive(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, fe)
 		return
 	}
-	if v.cfg.SubscriptionID != 0 && e.SubscriptionID != v.cfg.SubscriptionID {
-		v.log.Warn("strava webhook: event of another subscription refused", "subscription", e.SubscriptionID, "want", v.cfg.SubscriptionID)
-		writeError(w, http.StatusForbidden, "subscription_id", "unknown subscription %d", e.SubscriptionID)
-		return
-	}
 	if err := v.schema.ensure(r.Context()); err != nil {
 		v.log.Error("strava webhook: store not ready", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "", "the store is not ready")
+		return
+	}
+	// Strava signs nothing: an event is only taken from podium's
+	// subscription and about a linked athlete, and the worker confirms it
+	// with Strava's API before acting. Ignored events are answered 200 —
+	// Strava would send them again otherwise — and logged once.
+	if why, err := v.foreign(r.Context(), e); err != nil {
+		v.log.Error("strava webhook: read the linked athletes", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "", "the store is not ready")
+		return
+	} else if why != "" {
+		v.log.Warn("strava webhook: event ignored: "+why, "object", e.ObjectType, "id", e.ObjectID, "aspect", e.AspectType,
+			"owner", e.OwnerID, "subscription", e.SubscriptionID, "remote", r.RemoteAddr)
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ignored"})
 		return
 	}
 	updates := "{}"
@@ -262,6 +276,28 @@ func (v *Strava) receive(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "received"})
+}
+
+// foreign returns why e is not podium's to take, "" when it is: another
+// subscription's, or an owner that is not a linked athlete.
+func (v *Strava) foreign(ctx context.Context, e Event) (string, error) {
+	switch {
+	case v.cfg.SubscriptionID == 0:
+		return "no subscription id configured: set strava.subscription_id (PODIUM_STRAVA_SUBSCRIPTION_ID) to the id of podium's subscription", nil
+	case e.SubscriptionID != v.cfg.SubscriptionID:
+		return fmt.Sprintf("subscription %d is not podium's (%d)", e.SubscriptionID, v.cfg.SubscriptionID), nil
+	case e.ObjectType == "athlete" && e.ObjectID != e.OwnerID:
+		return "an athlete event about another athlete", nil
+	}
+	var one int
+	err := v.store.DB().QueryRowContext(ctx, `SELECT 1 FROM strava_athletes WHERE athlete_id = $1`, e.OwnerID).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "the owner is not a linked athlete", nil
+	case err != nil:
+		return "", err
+	}
+	return "", nil
 }
 
 // Run processes the recorded events until ctx ends: at once, whenever the
@@ -316,7 +352,21 @@ func (v *Strava) ProcessPending(ctx context.Context) (int, error) {
 			blocked[obj] = true
 			continue
 		}
+		if v.limits.wait(now) > 0 {
+			return done, nil // Strava's window is full: the next round after it
+		}
 		outcome, err := v.process(ctx, ev.Event)
+		if errors.Is(err, errRateLimited) {
+			return done, nil // not the event's failure: try it after the window
+		}
+		if errors.Is(err, errWaiting) {
+			blocked[obj] = true
+			if _, err := v.store.DB().ExecContext(ctx, `UPDATE strava_events SET last_error = $1 WHERE seq = $2 AND last_error <> $1`,
+				errWaiting.Error(), ev.seq); err != nil {
+				return done, fmt.Errorf("record Strava event %d as waiting: %w", ev.seq, err)
+			}
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return done, nil
@@ -367,7 +417,7 @@ func (v *Strava) pendingEvents(ctx context.Context) ([]pending, error) {
 
 // backoff returns the wait before attempt+1 after err.
 func (v *Strava) backoff(attempt int, err error) time.Duration {
-	d := retry.Backoff{Initial: v.cfg.Backoff, Max: v.cfg.MaxBackoff}.Delay(attempt)
+	d := retry.Backoff{Initial: v.cfg.Backoff, Max: v.cfg.MaxBackoff}.Wait(attempt, err, 0)
 	var se *stravaError
 	if errors.As(err, &se) && se.retryAfter > d {
 		d = se.retryAfter
@@ -381,60 +431,90 @@ func skip(format string, args ...any) (string, error) {
 	return "skipped: " + fmt.Sprintf(format, args...), nil
 }
 
+// errWaiting is the outcome of an event that waits for its athlete's
+// re-authorization: left pending, not counted as a failure.
+var errWaiting = errors.New("waiting for the athlete's re-authorization")
+
 // process handles one event. An error means "try again later"; an event
-// that can never succeed returns its reason as the outcome.
+// that can never succeed returns its reason as the outcome. Nothing is
+// changed unless Strava's API confirms the event: the activity is fetched
+// with the owner's token and must be theirs; a delete is applied only when
+// Strava answers 404 for an activity the store holds for that athlete; a
+// deauthorization only when Strava refuses the athlete's token.
 func (v *Strava) process(ctx context.Context, e Event) (string, error) {
+	ath, err := v.athlete(ctx, e.OwnerID)
+	if err != nil {
+		return "", err
+	}
+	if ath == nil {
+		return skip("athlete %d is not linked to an employee (podium activities strava link)", e.OwnerID)
+	}
 	if e.ObjectType == "athlete" {
 		var updates map[string]any
 		_ = json.Unmarshal(e.Updates, &updates)
 		if fmt.Sprint(updates["authorized"]) != "false" {
 			return "ignored: athlete update", nil
 		}
-		res, err := v.store.DB().ExecContext(ctx, `UPDATE strava_athletes SET access_token = '', refresh_token = '', expires_at = 0,
-			authorized = $1, updated_at = $2 WHERE athlete_id = $3`, false, v.cfg.Now().UTC(), e.OwnerID)
-		if err != nil {
-			return "", fmt.Errorf("forget the tokens of athlete %d: %w", e.OwnerID, err)
+		if !ath.Authorized {
+			return "ignored: athlete already disconnected", nil
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return "ignored: deauthorization of an athlete not linked", nil
+		err := v.confirmAuthorized(ctx, ath)
+		var rev *revokedError
+		switch {
+		case err == nil:
+			return skip("Strava still authorizes athlete %d: deauthorization ignored", e.OwnerID)
+		case errors.As(err, &rev):
+			if err := v.disconnect(ctx, e.OwnerID, "deauthorized on Strava: "+rev.reason); err != nil {
+				return "", err
+			}
+			if _, err := v.store.DB().ExecContext(ctx, `UPDATE strava_athletes SET refresh_token = '' WHERE athlete_id = $1`, e.OwnerID); err != nil {
+				return "", fmt.Errorf("forget the tokens of athlete %d: %w", e.OwnerID, err)
+			}
+			return "deauthorized: tokens forgotten", nil
 		}
-		return "deauthorized: tokens forgotten", nil
+		return "", err
 	}
 	id, err := StravaID(e.ObjectID)
 	if err != nil {
 		return skip("%v", err)
 	}
-	ath, err := v.athlete(ctx, e.OwnerID)
-	if err != nil {
-		return "", err
+	if !ath.Authorized {
+		return "", errWaiting
+	}
+	sa, err := v.fetch(ctx, ath, e.ObjectID)
+	var rev *revokedError
+	if errors.As(err, &rev) {
+		if err := v.disconnect(ctx, e.OwnerID, rev.reason); err != nil {
+			return "", err
+		}
+		return "", errWaiting
 	}
 	if e.AspectType == "delete" {
-		// Strava does not sign its events: a delete is applied only when
-		// Strava confirms that the activity is gone, if it can be asked.
-		if ath != nil && ath.RefreshToken != "" {
-			_, err := v.fetch(ctx, ath, e.ObjectID)
-			var perm *permanentError
-			switch {
-			case err == nil:
-				return skip("Strava still has activity %d: delete event ignored", e.ObjectID)
-			case errors.Is(err, errNotFound), errors.As(err, &perm):
-				// Gone, or Strava will not tell: delete.
-			default:
-				return "", err
-			}
+		var perm *permanentError
+		switch {
+		case err == nil:
+			return skip("Strava still has activity %d: delete event ignored", e.ObjectID)
+		case errors.As(err, &perm):
+			return skip("Strava does not confirm the delete of activity %d: %s", e.ObjectID, perm.reason)
+		case !errors.Is(err, errNotFound):
+			return "", err
+		}
+		// Gone on Strava: delete the row only if it is this athlete's.
+		var emp, src string
+		err := v.store.DB().QueryRowContext(ctx, `SELECT employee_id, source FROM `+activities.Table+` WHERE id = $1`, id).Scan(&emp, &src)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return "ignored: no such activity", nil
+		case err != nil:
+			return "", fmt.Errorf("read activity %d: %w", id, err)
+		case src != activities.SourceStrava || emp != ath.EmployeeID:
+			return skip("activity %d is not athlete %d's: delete event ignored", e.ObjectID, e.OwnerID)
 		}
 		if err := activities.Delete(ctx, v.store.DB(), id); err != nil {
 			return "", err
 		}
 		return "deleted", nil
 	}
-	switch {
-	case ath == nil:
-		return skip("athlete %d is not linked to an employee (podium activities strava link)", e.OwnerID)
-	case ath.RefreshToken == "":
-		return skip("athlete %d deauthorized podium: link again to receive their activities", e.OwnerID)
-	}
-	sa, err := v.fetch(ctx, ath, e.ObjectID)
 	if errors.Is(err, errNotFound) {
 		return skip("Strava does not show activity %d (deleted, or private without activity:read_all)", e.ObjectID)
 	}
@@ -445,7 +525,7 @@ func (v *Strava) process(ctx context.Context, e Event) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if sa.Athlete.ID != 0 && sa.Athlete.ID != e.OwnerID {
+	if sa.Athlete.ID != e.OwnerID {
 		return skip("activity %d belongs to athlete %d, not %d", e.ObjectID, sa.Athlete.ID, e.OwnerID)
 	}
 	act, known := sa.activity(id, ath.EmployeeID)
@@ -461,13 +541,33 @@ func (v *Strava) process(ctx context.Context, e Event) (string, error) {
 	return "upserted", nil
 }
 
+// FromStrava maps Strava's DetailedActivity (the JSON of GET
+// /api/v3/activities/{id}) to employee's row, as the webhook's worker
+// stores it; for tests and imports.
+func FromStrava(data []byte, employee string) (activities.Activity, error) {
+	var sa stravaActivity
+	if err := json.Unmarshal(data, &sa); err != nil {
+		return activities.Activity{}, fmt.Errorf("a Strava activity: %w", err)
+	}
+	id, err := StravaID(sa.ID)
+	if err != nil {
+		return activities.Activity{}, err
+	}
+	a, _ := sa.activity(id, employee)
+	return a, nil
+}
+
 // stravaActivity is what podium reads of Strava's DetailedActivity.
 type stravaActivity struct {
 	ID          int64     `json:"id"`
 	Name        string    `json:"name"`
 	Distance    float64   `json:"distance"`     // meters
 	ElapsedTime int       `json:"elapsed_time"` // seconds
-	Type        string    `json:"type"`         // deprecated by Strava, the fallback of SportType
+	MovingTime  int       `json:"moving_time"`  // seconds
+	Manual      bool      `json:"manual"`
+	Trainer     bool      `json:"trainer"`
+	Commute     bool      `json:"commute"`
+	Type        string    `json:"type"` // deprecated by Strava, the fallback of SportType
 	SportType   string    `json:"sport_type"`
 	StartDate   time.Time `json:"start_date"`
 	Athlete     struct {
@@ -494,12 +594,11 @@ func (a stravaActivity) activity(id int64, employee string) (activities.Activity
 		ElapsedS:   a.ElapsedTime,
 		Comment:    comment,
 		Source:     activities.SourceStrava,
+		MovingS:    a.MovingTime,
+		Manual:     a.Manual,
+		// A virtual ride, run or row is on a training machine, whatever
+		// the trainer flag says: the sport maps to the outdoor one.
+		Trainer: a.Trainer || strings.HasPrefix(a.SportType, "Virtual"),
+		Commute: a.Commute,
 	}, known
-}
-
-// readBodySnippet returns the start of a Strava error body for messages
-// (never the body of the token endpoint, which may hold tokens).
-func readBodySnippet(r io.Reader) string {
-	b, _ := io.ReadAll(io.LimitReader(r, 200))
-	return strings.TrimSpace(string(b))
 }

@@ -24,6 +24,7 @@ const (
 	testClientID     = "4242"
 	testClientSecret = "client-secret-xyz"
 	testAthlete      = 1001
+	testSubscription = 7
 )
 
 // clock is a settable time.
@@ -53,6 +54,69 @@ type fakeStrava struct {
 	activityCalls int
 	unauthorized  int   // 401s answered
 	fail          []int // statuses to answer the next activity requests
+	athleteCalls  int
+	// limit and usage are the X-RateLimit-Limit and -Usage headers of every
+	// answer when set; over429 answers 429 to every request.
+	limit, usage string
+	over429      bool
+	// others are activities of other athletes: 404 to testAthlete's
+	// token, as Strava answers for a private activity of someone else.
+	others map[int64]bool
+}
+
+// revokedBody is Strava's answer to a revoked access token.
+const revokedBody = `{"message":"Authorization Error","errors":[{"resource":"Athlete","field":"access_token","code":"invalid"}]}`
+
+// refreshRefusedBody is Strava's answer to a revoked refresh token.
+const refreshRefusedBody = `{"message":"Bad Request","errors":[{"resource":"RefreshToken","field":"refresh_token","code":"invalid"}]}`
+
+// rateLimitBody is Strava's 429.
+const rateLimitBody = `{"message":"Rate Limit Exceeded","errors":[{"resource":"Application","field":"rate limit","code":"exceeded"}]}`
+
+// headers sets the rate-limit headers; it answers 429 (true) when over.
+func (f *fakeStrava) headers(w http.ResponseWriter) bool {
+	if f.limit != "" {
+		w.Header().Set("X-RateLimit-Limit", f.limit)
+		w.Header().Set("X-RateLimit-Usage", f.usage)
+	}
+	if f.over429 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(rateLimitBody))
+		return true
+	}
+	return false
+}
+
+// revoke is the athlete deauthorizing podium on Strava.
+func (f *fakeStrava) revoke() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.access, f.refresh = "", "revoked-refresh"
+}
+
+// reauthorize is the athlete authorizing podium again: a new refresh token.
+func (f *fakeStrava) reauthorize(refresh string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refresh = refresh
+}
+
+func (f *fakeStrava) athlete(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.athleteCalls++
+	if f.headers(w) {
+		return
+	}
+	if f.access == "" || r.Header.Get("Authorization") != "Bearer "+f.access {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(revokedBody))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"id":1001,"resource_state":2,"firstname":"Ada","lastname":"L."}`))
 }
 
 func newFakeStrava(t *testing.T, c *clock) (*fakeStrava, *httptest.Server) {
@@ -60,6 +124,7 @@ func newFakeStrava(t *testing.T, c *clock) (*fakeStrava, *httptest.Server) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /oauth/token", f.token)
 	mux.HandleFunc("GET /api/v3/activities/{id}", f.activity)
+	mux.HandleFunc("GET /api/v3/athlete", f.athlete)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -69,9 +134,16 @@ func (f *fakeStrava) token(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.tokenCalls++
+	if f.headers(w) {
+		return
+	}
 	if r.FormValue("client_id") != testClientID || r.FormValue("client_secret") != testClientSecret ||
-		r.FormValue("grant_type") != "refresh_token" || r.FormValue("refresh_token") != f.refresh {
-		http.Error(w, `{"message":"Bad Request"}`, http.StatusBadRequest)
+		r.FormValue("grant_type") != "refresh_token" {
+		http.Error(w, `{"message":"Bad Request","errors":[{"resource":"Application","field":"client_id","code":"invalid"}]}`, http.StatusBadRequest)
+		return
+	}
+	if r.FormValue("refresh_token") != f.refresh {
+		http.Error(w, refreshRefusedBody, http.StatusBadRequest)
 		return
 	}
 	f.issued++
@@ -86,6 +158,9 @@ func (f *fakeStrava) activity(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.activityCalls++
+	if f.headers(w) {
+		return
+	}
 	if len(f.fail) > 0 {
 		code := f.fail[0]
 		f.fail = f.fail[1:]
@@ -97,12 +172,12 @@ func (f *fakeStrava) activity(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.access == "" || r.Header.Get("Authorization") != "Bearer "+f.access {
 		f.unauthorized++
-		http.Error(w, `{"message":"Authorization Error"}`, http.StatusUnauthorized)
+		http.Error(w, revokedBody, http.StatusUnauthorized)
 		return
 	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	a, ok := f.acts[id]
-	if !ok {
+	if !ok || f.others[id] {
 		http.Error(w, `{"message":"Record Not Found"}`, http.StatusNotFound)
 		return
 	}
@@ -156,7 +231,8 @@ func newStravaEnv(t *testing.T, d store.Dialect) *stravaEnv {
 	s := storetest.Open(t, d)
 	logs := &syncBuffer{}
 	v := NewStrava(s, StravaConfig{APIURL: api.URL, ClientID: testClientID, ClientSecret: testClientSecret, VerifyToken: testVerify,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: c.Now,
+		SubscriptionID: testSubscription,
+		Logger:         slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: c.Now,
 		Backoff: time.Second, MaxBackoff: time.Minute, PollInterval: 20 * time.Millisecond})
 	mux := http.NewServeMux()
 	v.Register(mux)
@@ -176,7 +252,7 @@ func (e *stravaEnv) send(ev Event) int {
 		ev.EventTime = e.time
 	}
 	if ev.SubscriptionID == 0 {
-		ev.SubscriptionID = 7
+		ev.SubscriptionID = testSubscription
 	}
 	if ev.OwnerID == 0 {
 		ev.OwnerID = testAthlete
@@ -285,7 +361,7 @@ func TestStravaEvents(t *testing.T) {
 			t.Fatal("no row after the create event")
 		}
 		want := activities.Activity{ID: StravaIDBase + 555, EmployeeID: "E001", StartTime: time.Date(2025, 6, 1, 5, 30, 0, 0, time.UTC),
-			SportType: "Run", DistanceM: 12345.6, ElapsedS: 4000, Comment: "Morning trail", Source: activities.SourceStrava}
+			SportType: "Run", DistanceM: 12345.6, ElapsedS: 4000, Comment: "Morning trail", Source: activities.SourceStrava, MovingS: 3990}
 		got.UpdatedAt = time.Time{}
 		if got != want {
 			t.Errorf("row\n%+v, want\n%+v", got, want)
@@ -369,7 +445,13 @@ func TestStravaEvents(t *testing.T) {
 			if got, _ := e.row(555); got.Comment == name {
 				t.Fatalf("%d: the row changed", code)
 			}
-			if n := e.count(`SELECT COUNT(*) FROM strava_events WHERE processed_at IS NULL AND attempts = 1 AND last_error <> ''`); n != 1 {
+			// A 500 is the event's failure; a 429 is Strava's window, not
+			// the event's: it waits without an attempt counted.
+			failed := `SELECT COUNT(*) FROM strava_events WHERE processed_at IS NULL AND attempts = 1 AND last_error <> ''`
+			if code == http.StatusTooManyRequests {
+				failed = `SELECT COUNT(*) FROM strava_events WHERE processed_at IS NULL AND attempts = 0`
+			}
+			if n := e.count(failed); n != 1 {
 				t.Fatalf("%d: %d failed events pending, want 1", code, n)
 			}
 			// Not due yet: nothing happens.
@@ -382,10 +464,13 @@ func TestStravaEvents(t *testing.T) {
 			}
 			e.clock.Add(2 * time.Second)
 			if code == http.StatusTooManyRequests {
-				if n := e.process(); n != 0 {
-					t.Errorf("429: retried before its Retry-After")
-				}
+				// Retry-After says 120 s; the 15-minute window (19:00 to
+				// 19:15) ends later: podium waits for it.
 				e.clock.Add(2 * time.Minute)
+				if n := e.process(); n != 0 {
+					t.Errorf("429: retried before the window's end")
+				}
+				e.clock.Add(13 * time.Minute)
 			}
 			if n := e.process(); n != 1 {
 				t.Fatalf("%d: %d events processed on retry, want 1", code, n)
@@ -418,8 +503,8 @@ func TestStravaEvents(t *testing.T) {
 		e.fake.put(777, "Quidditch", "Quidditch", 0, 3600)
 		e.send(Event{ObjectType: "activity", ObjectID: 777, AspectType: "create"})
 		e.send(Event{ObjectType: "activity", ObjectID: 888, AspectType: "create", OwnerID: 999})
-		if n := e.process(); n != 2 {
-			t.Fatalf("%d events processed, want 2", n)
+		if n := e.process(); n != 1 {
+			t.Fatalf("%d events processed, want 1 (the unlinked athlete's is not even recorded)", n)
 		}
 		if got, _ := e.row(777); got.SportType != OtherSport {
 			t.Errorf("unknown sport stored as %q, want %q", got.SportType, OtherSport)
@@ -427,12 +512,21 @@ func TestStravaEvents(t *testing.T) {
 		if _, ok := e.row(888); ok {
 			t.Error("an activity of an athlete not linked was stored")
 		}
-		if n := e.count(`SELECT COUNT(*) FROM strava_events WHERE outcome LIKE 'skipped: athlete 999 is not linked%'`); n != 1 {
-			t.Errorf("the event of the unlinked athlete is not settled with its reason")
+		if n := e.count(`SELECT COUNT(*) FROM strava_events WHERE owner_id = 999`); n != 0 {
+			t.Errorf("the event of the unlinked athlete was recorded")
 		}
 
-		// Deauthorization: the tokens are forgotten.
-		e.send(Event{ObjectType: "athlete", ObjectID: testAthlete, AspectType: "update", Updates: json.RawMessage(`{"authorized":"false"}`)})
+		// A deauthorization Strava does not confirm is ignored; a real one
+		// forgets the tokens.
+		deauth := Event{ObjectType: "athlete", ObjectID: testAthlete, AspectType: "update", Updates: json.RawMessage(`{"authorized":"false"}`)}
+		e.send(deauth)
+		e.process()
+		if n := e.count(`SELECT COUNT(*) FROM strava_athletes WHERE authorized = true AND refresh_token <> ''`); n != 1 {
+			t.Fatal("a deauthorization Strava contradicts disconnected the athlete")
+		}
+		e.fake.revoke()
+		deauth.EventTime = 0
+		e.send(deauth)
 		e.process()
 		var authorized bool
 		if err := e.s.DB().QueryRow(`SELECT access_token, refresh_token, authorized FROM strava_athletes WHERE athlete_id = $1`, testAthlete).Scan(&access, &refresh, &authorized); err != nil {
@@ -497,7 +591,7 @@ func TestStravaWebhookRefusesBadEvents(t *testing.T) {
 		{"unknown object", `{"object_type":"club","object_id":1,"aspect_type":"create","owner_id":1}`, http.StatusUnprocessableEntity},
 		{"unknown aspect", `{"object_type":"activity","object_id":1,"aspect_type":"like","owner_id":1}`, http.StatusUnprocessableEntity},
 		{"no object id", `{"object_type":"activity","aspect_type":"create","owner_id":1}`, http.StatusUnprocessableEntity},
-		{"good", `{"object_type":"activity","object_id":1,"aspect_type":"create","owner_id":1,"subscription_id":7,"event_time":1}`, http.StatusOK},
+		{"good", `{"object_type":"activity","object_id":1,"aspect_type":"create","owner_id":1001,"subscription_id":7,"event_time":1}`, http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"time"
 
@@ -26,10 +27,16 @@ type Querier interface {
 // an evaluation is kept in Err: it is no verdict on the data, so callers
 // retry rather than fail the row.
 type Lookup struct {
-	ctx  context.Context
-	q    Querier
-	memo map[string]bool
-	err  error
+	ctx   context.Context
+	q     Querier
+	memo  map[string]bool
+	lists map[string][]int64
+	// sources counts the sources of each primed employee's activities.
+	sources map[string]int
+	err     error
+	// quarantine says whether the store has TableQuarantine; nil until
+	// asked.
+	quarantine *bool
 }
 
 // NewLookup returns a Lookup querying q.
@@ -104,6 +111,122 @@ func (l *Lookup) Exists(table, column string, value any) (bool, error) {
 	return true, nil
 }
 
+// Overlapping returns the ids of the activities of row's employee, from
+// another source, whose time overlaps row's and that were written before
+// it (updated_at, then id), leaving out those rejected in review: what the
+// CEL function overlapping(row) gives.
+func (l *Lookup) Overlapping(row Row) ([]int64, error) {
+	id, ok1 := row["id"].(int64)
+	emp, ok2 := row["employee_id"].(string)
+	src, ok3 := row["source"].(string)
+	start, ok4 := row["start_time"].(time.Time)
+	elapsed, ok5 := row["elapsed_s"].(int64)
+	updated, ok6 := row["updated_at"].(time.Time)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 {
+		return nil, fmt.Errorf("%s(row) needs the row's %s", fnOverlapping, strings.Join(overlapColumns, ", "))
+	}
+	if n, ok := l.sources[emp]; ok && n <= 1 {
+		return nil, nil // the employee's activities all come from one source
+	}
+	k := fmt.Sprintf("overlap\x00%d\x00%s", id, updated.UTC().Format(time.RFC3339Nano))
+	if v, ok := l.lists[k]; ok {
+		return v, nil
+	}
+	end := start.Add(time.Duration(elapsed) * time.Second)
+	if l.quarantine == nil {
+		// validate may run on a store the stage never ran on.
+		_, err := tableColumns(l.ctx, l.q, TableQuarantine)
+		has := err == nil
+		l.quarantine = &has
+	}
+	rejected := ""
+	if *l.quarantine {
+		rejected = ` AND id NOT IN (SELECT activity_id FROM ` + TableQuarantine + ` WHERE status = 'rejected')`
+	}
+	// The longest activity the rules allow is a day: an overlapping one
+	// starts at most a day before this one ends.
+	rows, err := l.q.QueryContext(l.ctx, `SELECT id, start_time, elapsed_s, updated_at FROM sport_activities
+		WHERE employee_id = $1 AND id <> $2 AND source <> $3 AND start_time > $4 AND start_time < $5`+rejected+`
+		ORDER BY id`, emp, id, src, start.UTC().Add(-25*time.Hour), end.UTC().Add(time.Second))
+	if err != nil {
+		l.fail(fmt.Errorf("quality: look up overlapping activities: %w", err))
+		return nil, l.err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var oid, oelapsed int64
+		var ostart, oupdated time.Time
+		if err := rows.Scan(&oid, &ostart, &oelapsed, &oupdated); err != nil {
+			l.fail(fmt.Errorf("quality: look up overlapping activities: %w", err))
+			return nil, l.err
+		}
+		oend := ostart.Add(time.Duration(oelapsed) * time.Second)
+		earlier := oupdated.Before(updated) || oupdated.Equal(updated) && oid < id
+		if ostart.Before(end) && oend.After(start) && earlier {
+			out = append(out, oid)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		l.fail(fmt.Errorf("quality: look up overlapping activities: %w", err))
+		return nil, l.err
+	}
+	if l.lists == nil {
+		l.lists = map[string][]int64{}
+	}
+	l.lists[k] = out
+	return out, nil
+}
+
+// PrimeSources counts, in one query per few hundred employees, the sources
+// of each employee's activities, so that Overlapping asks nothing more for
+// an employee whose activities all come from one source (the common case).
+func (l *Lookup) PrimeSources(employees []string) {
+	const chunk = 400
+	if l.sources == nil {
+		l.sources = map[string]int{}
+	}
+	for start := 0; start < len(employees) && l.err == nil; start += chunk {
+		part := employees[start:min(start+chunk, len(employees))]
+		args := make([]any, len(part))
+		marks := make([]string, len(part))
+		for i, v := range part {
+			args[i], marks[i] = v, fmt.Sprintf("$%d", i+1)
+		}
+		rows, err := l.q.QueryContext(l.ctx, `SELECT employee_id, COUNT(DISTINCT source) FROM sport_activities
+			WHERE employee_id IN (`+strings.Join(marks, ", ")+`) GROUP BY employee_id`, args...)
+		if err != nil {
+			l.fail(fmt.Errorf("quality: count the sources of activities: %w", err))
+			break
+		}
+		for _, v := range part {
+			l.sources[v] = 0
+		}
+		for rows.Next() {
+			var emp string
+			var n int
+			if err := rows.Scan(&emp, &n); err != nil {
+				l.fail(fmt.Errorf("quality: count the sources of activities: %w", err))
+				break
+			}
+			l.sources[emp] = n
+		}
+		if err := rows.Close(); err != nil {
+			l.fail(fmt.Errorf("quality: count the sources of activities: %w", err))
+		}
+	}
+	if l.err != nil {
+		clear(l.sources)
+	}
+}
+
+// fail keeps the first database error.
+func (l *Lookup) fail(err error) {
+	if l.err == nil {
+		l.err = err
+	}
+}
+
 func (l *Lookup) functions() map[string]cel.LateBoundFunction {
 	exists := func(table, column string, v ref.Val) ref.Val {
 		if l == nil {
@@ -116,6 +239,20 @@ func (l *Lookup) functions() map[string]cel.LateBoundFunction {
 		return types.Bool(ok)
 	}
 	return map[string]cel.LateBoundFunction{
+		fnOverlapping: func(_ string, args ...ref.Val) ref.Val {
+			if l == nil {
+				return types.NewErr("%s needs the store", fnOverlapping)
+			}
+			row, err := args[0].ConvertToNative(reflect.TypeFor[map[string]any]())
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			ids, err := l.Overlapping(row.(map[string]any))
+			if err != nil {
+				return types.WrapErr(err)
+			}
+			return types.DefaultTypeAdapter.NativeToValue(ids)
+		},
 		fnEmployeeExists: func(_ string, args ...ref.Val) ref.Val {
 			return exists(employeesTable, employeesColumn, args[0])
 		},
@@ -152,8 +289,8 @@ var errLookup = errors.New("lookup failed")
 
 // evalRow evaluates a row rule on row. ok is false when the row fails; msg
 // says how. err is set only when a database lookup failed (no verdict).
-func (e *Expectation) evalRow(row Row, now time.Time, l *Lookup) (ok bool, msg string, err error) {
-	return e.eval(map[string]any{"row": map[string]any(row), "now": now}, l)
+func (e *Expectation) evalRow(row Row, now time.Time, policy map[string]any, l *Lookup) (ok bool, msg string, err error) {
+	return e.eval(map[string]any{"row": map[string]any(row), "now": now, "policy": policy}, l)
 }
 
 // eval runs e's program on vars.
@@ -186,7 +323,7 @@ func (e *Expectation) eval(vars map[string]any, l *Lookup) (ok bool, msg string,
 func (s *Suite) CheckRow(table string, row Row, now time.Time, l *Lookup) ([]Failure, error) {
 	var errs, warns []Failure
 	for _, e := range s.RowRules(table) {
-		ok, msg, err := e.evalRow(row, now, l)
+		ok, msg, err := e.evalRow(row, now, s.policy(), l)
 		if err != nil {
 			return nil, err
 		}
@@ -194,6 +331,11 @@ func (s *Suite) CheckRow(table string, row Row, now time.Time, l *Lookup) ([]Fai
 			continue
 		}
 		f := Failure{Rule: e.Name, Severity: e.Severity, Message: msg, Values: e.shown(row)}
+		if e.overlaps && l != nil {
+			if ids, err := l.Overlapping(row); err == nil && len(ids) > 0 {
+				f.Values["overlapping_ids"] = ids
+			}
+		}
 		if e.Severity == Error {
 			errs = append(errs, f)
 		} else {

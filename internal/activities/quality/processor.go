@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,19 +29,52 @@ import (
 // migration component.
 const Name = "activities-quality"
 
-// TableQuarantine holds the events that failed an error expectation.
-const TableQuarantine = "activities_quarantine"
+// The tables of the stage and of the review queue.
+const (
+	// TableQuarantine holds the events that failed an error expectation:
+	// held for review.
+	TableQuarantine = "activities_quarantine"
+	// TableFlags holds the warnings (flags) of the events that passed.
+	TableFlags = "activities_flags"
+	// TableReviews holds the review decisions (component ReviewComponent).
+	TableReviews = "activities_reviews"
+)
 
-//go:embed migrations/*.sql
+// ReviewComponent is the migration component of TableReviews: apart from
+// the stage's, so that a rebuild of the stage keeps the decisions.
+const ReviewComponent = "activities-review"
+
+// The statuses of a quarantined event.
+const (
+	StatusHeld     = "held"
+	StatusApproved = "approved"
+	StatusRejected = "rejected"
+)
+
+//go:embed migrations/*.sql reviews/*.sql
 var migrationFiles embed.FS
 
-// Migrations returns the schema of the quarantine table.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrationFiles, "migrations")
+// Migrations returns the schema of the quarantine and flags tables.
+func Migrations() fs.FS { return sub("migrations") }
+
+// ReviewMigrations returns the schema of TableReviews.
+func ReviewMigrations() fs.FS { return sub("reviews") }
+
+func sub(dir string) fs.FS {
+	f, err := fs.Sub(migrationFiles, dir)
 	if err != nil {
 		panic(err) // the embedded directory exists
 	}
-	return sub
+	return f
+}
+
+// MigrateReviews creates or updates the review queue's tables: the
+// stage's and TableReviews.
+func MigrateReviews(ctx context.Context, s *store.Store) error {
+	if err := s.Migrate(ctx, Name, Migrations()); err != nil {
+		return err
+	}
+	return s.Migrate(ctx, ReviewComponent, ReviewMigrations())
 }
 
 // Metrics are the processor's Prometheus series.
@@ -136,11 +171,13 @@ func (r runnable) Spec() stream.Spec { return r.processor(nil).Spec() }
 // Run migrates the tables the rules read (the HR register), checks the
 // suite's cross-table references, then runs the stage.
 func (r runnable) Run(ctx context.Context, env stream.Env) error {
-	if err := hr.Migrate(ctx, env.Store); err != nil {
-		if ctx.Err() != nil {
-			return nil
+	for _, m := range []func(context.Context, *store.Store) error{hr.Migrate, activities.Migrate, MigrateReviews} {
+		if err := m(ctx, env.Store); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("stage %s: %w", Name, err)
 		}
-		return fmt.Errorf("stage %s: %w", Name, err)
 	}
 	if err := r.cfg.Suite.CheckRefs(ctx, env.Store.DB()); err != nil {
 		return fmt.Errorf("stage %s: %w", Name, err)
@@ -166,7 +203,7 @@ func (r runnable) processor(db *sql.DB) stream.Processor[event] {
 		Topic:       activities.TopicActivities,
 		Decode:      decode,
 		Migrations:  Migrations(),
-		Tables:      []string{TableQuarantine},
+		Tables:      []string{TableQuarantine, TableFlags},
 		Prepare:     h.prepare,
 		Outputs:     []string{activities.TopicValidated},
 		Emit:        emit,
@@ -204,7 +241,14 @@ func (h *handler) prepare(ctx context.Context, batch []stream.Record[event]) err
 		}
 	}
 	l.Prime(employeesTable, employeesColumn, emps)
+	if h.cfg.Suite.overlaps() {
+		l.PrimeSources(emps)
+	}
 	if err := l.Err(); err != nil {
+		return err // a database error: retried
+	}
+	approved, err := h.approvals(ctx, batch)
+	if err != nil {
 		return err // a database error: retried
 	}
 	for i := range batch {
@@ -215,11 +259,72 @@ func (h *handler) prepare(ctx context.Context, batch []stream.Record[event]) err
 			if err != nil {
 				return err // a database error: retried
 			}
-			v.fails = fails
+			v.fails = demote(fails, approved[c.After.ID])
 		}
 		batch[i].Value.verdict = v
 	}
 	return nil
+}
+
+// approvals returns, per activity of batch, the rules a reviewer approved
+// it for: a later version of an approved activity is not held again by
+// them.
+func (h *handler) approvals(ctx context.Context, batch []stream.Record[event]) (map[int64][]string, error) {
+	var ids []any
+	seen := map[int64]bool{}
+	for _, rec := range batch {
+		if c := rec.Value.change; checked(&c) && !seen[c.After.ID] {
+			seen[c.After.ID] = true
+			ids = append(ids, c.After.ID)
+		}
+	}
+	out := map[int64][]string{}
+	for start := 0; start < len(ids); start += 400 {
+		part := ids[start:min(start+400, len(ids))]
+		marks := make([]string, len(part))
+		for i := range part {
+			marks[i] = "$" + strconv.Itoa(i+2)
+		}
+		rows, err := h.db.QueryContext(ctx, `SELECT activity_id, rule FROM `+TableReviews+` WHERE decision = $1
+			AND activity_id IN (`+strings.Join(marks, ", ")+`)`, append([]any{StatusApproved}, part...)...)
+		if err != nil {
+			return nil, fmt.Errorf("read review decisions: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var rule string
+			if err := rows.Scan(&id, &rule); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read review decisions: %w", err)
+			}
+			out[id] = append(out[id], rule)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("read review decisions: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// demote turns the failures of rules a reviewer approved into flags
+// (warnings), errors first still.
+func demote(fails []Failure, approved []string) []Failure {
+	if len(approved) == 0 {
+		return fails
+	}
+	var errs, warns []Failure
+	for _, f := range fails {
+		if f.Severity == Error && slices.Contains(approved, f.Rule) {
+			f.Severity = Warning
+			f.Message += " (approved in review)"
+		}
+		if f.Severity == Error {
+			errs = append(errs, f)
+		} else {
+			warns = append(warns, f)
+		}
+	}
+	return append(errs, warns...)
 }
 
 // emit forwards an event that passed to the validated topic, unchanged.
@@ -233,10 +338,17 @@ func emit(rec stream.Record[event]) []*bus.Message {
 // handle quarantines the failing events of a batch, in the transaction of
 // the positions.
 func (h *handler) handle(ctx context.Context, tx *sql.Tx, batch []stream.Record[event]) error {
-	var quarantine [][]any
+	var quarantine, flags [][]any
 	for _, rec := range batch {
 		c, m, v := rec.Value.change, rec.Msg, rec.Value.verdict
 		if v.passes() {
+			for _, f := range v.fails {
+				vals, err := json.Marshal(f.Values)
+				if err != nil {
+					return stream.Reject(fmt.Errorf("flag: %w", err))
+				}
+				flags = append(flags, []any{EventID(m, &c), f.Rule, c.ID, c.After.EmployeeID, f.Message, string(vals), v.at.UTC()})
+			}
 			continue
 		}
 		detail, err := json.Marshal(v.fails)
@@ -244,12 +356,24 @@ func (h *handler) handle(ctx context.Context, tx *sql.Tx, batch []stream.Record[
 			return stream.Reject(fmt.Errorf("quarantine: %w", err))
 		}
 		quarantine = append(quarantine, []any{EventID(m, &c), m.Topic, m.Partition, m.Offset, c.ID, string(c.Op),
-			v.fails[0].Rule, v.fails[0].Message, string(detail), m.Key, string(m.Value), v.at.UTC()})
+			v.fails[0].Rule, v.fails[0].Message, string(detail), m.Key, string(m.Value), v.at.UTC(), c.After.EmployeeID})
 	}
 	if err := store.InsertRows(ctx, tx, `INSERT INTO `+TableQuarantine+` (event_id, topic, topic_partition, topic_offset,
-		activity_id, op, rule, message, failures, message_key, event, quarantined_at)`, quarantine,
+		activity_id, op, rule, message, failures, message_key, event, quarantined_at, employee_id)`, quarantine,
 		`ON CONFLICT (event_id) DO NOTHING`); err != nil {
 		return fmt.Errorf("quarantine %d events: %w", len(quarantine), err)
+	}
+	if len(quarantine) > 0 {
+		// A rebuilt quarantine keeps the decisions made on it.
+		if _, err := tx.ExecContext(ctx, `UPDATE `+TableQuarantine+` SET status = (SELECT r.decision FROM `+TableReviews+` r
+			WHERE r.event_id = `+TableQuarantine+`.event_id) WHERE status = $1 AND event_id IN (SELECT event_id FROM `+TableReviews+`)`,
+			StatusHeld); err != nil {
+			return fmt.Errorf("quarantine: apply the review decisions: %w", err)
+		}
+	}
+	if err := store.InsertRows(ctx, tx, `INSERT INTO `+TableFlags+` (event_id, rule, activity_id, employee_id, message, vals,
+		flagged_at)`, flags, `ON CONFLICT (event_id, rule) DO NOTHING`); err != nil {
+		return fmt.Errorf("flag %d events: %w", len(flags), err)
 	}
 	return nil
 }
@@ -300,14 +424,19 @@ func EventRow(c *cdc.Change) Row {
 	row := Row{
 		"id": a.ID, "employee_id": a.EmployeeID, "start_time": a.StartTime.UTC(), "sport_type": a.SportType,
 		"distance_m": a.DistanceM, "elapsed_s": int64(a.ElapsedS), "comment": a.Comment, "source": a.Source,
-		"updated_at": a.UpdatedAt.UTC(),
+		"updated_at": a.UpdatedAt.UTC(), "moving_s": int64(a.MovingS), "manual": a.Manual, "trainer": a.Trainer,
+		"commute": a.Commute,
 	}
 	raw := c.AfterColumns
 	if raw == nil {
 		return row
 	}
 	for k := range row {
-		if v, ok := raw[k]; !ok || isNull(v) {
+		v, ok := raw[k]
+		if !ok && laterColumns[k] {
+			continue // an event from before the column: its default
+		}
+		if !ok || isNull(v) {
 			delete(row, k)
 		}
 	}
@@ -334,9 +463,15 @@ func EventRow(c *cdc.Change) Row {
 }
 
 var activityColumns = map[string]bool{"id": true, "employee_id": true, "start_time": true, "sport_type": true,
-	"distance_m": true, "elapsed_s": true, "comment": true, "source": true, "updated_at": true}
+	"distance_m": true, "elapsed_s": true, "comment": true, "source": true, "updated_at": true, "moving_s": true, "manual": true,
+	"trainer": true, "commute": true}
 
 func knownColumn(k string) bool { return activityColumns[k] }
+
+// laterColumns are the columns sport_activities gained with defaults (NOT
+// NULL): an event written before them, or by a connector that does not
+// know them, reads as their default rather than as NULL.
+var laterColumns = map[string]bool{"moving_s": true, "manual": true, "trainer": true, "commute": true}
 
 func isNull(v json.RawMessage) bool {
 	v = bytes.TrimSpace(v)

@@ -71,7 +71,7 @@ func TestProcessor(t *testing.T) {
 			nobody, far, fast := good, good, good
 			nobody.ID, nobody.EmployeeID = 2, "NOBODY"
 			far.ID, far.DistanceM = 3, 450000
-			fast.ID, fast.DistanceM, fast.ElapsedS = 4, 100000, 1800 // 200 km/h: a warning
+			fast.ID, fast.DistanceM, fast.ElapsedS, fast.SportType = 4, 100000, 1800, "Rowing" // 200 km/h: a warning
 			msgs := []*bus.Message{
 				changeEvent(t, cdc.OpCreate, good, "ev-1"),
 				changeEvent(t, cdc.OpCreate, nobody, "ev-2"),
@@ -187,13 +187,18 @@ func TestProcessor(t *testing.T) {
 			}{
 				{metrics.failures.WithLabelValues("employee_exists", "error"), 1},
 				{metrics.failures.WithLabelValues("distance_in_range", "error"), 1},
-				{metrics.failures.WithLabelValues("plausible_speed", "warning"), 2}, // the fast one and the far one
+				{metrics.failures.WithLabelValues("plausible_speed", "warning"), 2},   // the fast one and the far one
+				{metrics.failures.WithLabelValues("run_speed_plausible", "error"), 1}, // the far one
 				{metrics.quarantined, 2},
 				{metrics.forwarded, 4},
 			} {
 				if got := testutil.ToFloat64(m.c); got != m.want {
 					t.Errorf("metric %v = %v, want %v", m.c, got, m.want)
 				}
+			}
+			var flags int
+			if err := s.DB().QueryRow(`SELECT COUNT(*) FROM activities_flags WHERE rule = 'plausible_speed' AND activity_id = 4`).Scan(&flags); err != nil || flags != 1 {
+				t.Errorf("the flag of the fast one: %d rows, %v; want 1", flags, err)
 			}
 			// A series per rule, at 0 for the rules nothing failed.
 			if n, err := testutil.GatherAndCount(promReg, "podium_quality_failures_total"); err != nil || n != len(Default().RowRules(activities.Table)) {

@@ -36,6 +36,16 @@
 // for NaN and infinities, which a change event may carry (the JSON
 // converter writes them "NaN", "Infinity", "-Infinity").
 //
+// policy is a map of the rewards policy's settings the rules depend on
+// (policy.indoor: count, flag or hold for activities on a training
+// machine), set by the caller (Suite.Policy).
+//
+// overlapping(row) is the cross-row check: the ids of the employee's other
+// activities, from another source (Strava and a manual entry, say), whose
+// time overlaps the row's and that were written before it (by updated_at,
+// then id) and are not rejected in review — so of two duplicates only the
+// later is held. It reads sport_activities.
+//
 // Two functions read other tables (cross-table rules):
 // employee_exists(id) is true when hr_employees has that employee_id, and
 // exists_in('table', 'column', value) when the table has a row whose column
@@ -48,8 +58,9 @@
 // table.min.<column> and table.max.<column>. A min or max of a table
 // without non-NULL values is absent: test it with has(table.max.updated_at).
 //
-// A failing error expectation quarantines the event (the processor) or fails
-// validate; a failing warning is counted and reported, and the event passes.
+// A failing error expectation quarantines the event — holds it for review
+// (podium activities review) — or fails validate; a failing warning flags
+// it: counted, recorded in activities_flags and shown, and the event passes.
 //
 // # Personal data
 //
@@ -118,6 +129,8 @@ type Expectation struct {
 	// refs are the (table, column) pairs exists_in and employee_exists
 	// read.
 	refs []Ref
+	// overlaps is set when the rule calls overlapping(row).
+	overlaps bool
 }
 
 // Columns returns the columns a row rule reads, sorted.
@@ -132,6 +145,29 @@ type Suite struct {
 	// Source names where the suite came from: a file path, or "default".
 	Source       string
 	Expectations []*Expectation
+	// Policy is what the rules see as policy (the rewards policy's
+	// settings they depend on); nil is DefaultPolicy.
+	Policy Policy
+}
+
+// Policy is the map policy of the rules: setting name to value.
+type Policy map[string]any
+
+// The keys of Policy.
+const (
+	// PolicyIndoor says what the rules do with activities on a training
+	// machine (trainer, virtual): "count", "flag" or "hold" (for review).
+	PolicyIndoor = "indoor"
+)
+
+// DefaultPolicy is the policy of a suite that was given none.
+var DefaultPolicy = Policy{PolicyIndoor: "flag"}
+
+func (s *Suite) policy() map[string]any {
+	if s.Policy == nil {
+		return DefaultPolicy
+	}
+	return s.Policy
 }
 
 // RowRules returns the row rules of table, in suite order.
@@ -143,6 +179,11 @@ func (s *Suite) RowRules(table string) []*Expectation {
 		}
 	}
 	return out
+}
+
+// overlaps reports whether a rule of s calls overlapping(row).
+func (s *Suite) overlaps() bool {
+	return slices.ContainsFunc(s.Expectations, func(e *Expectation) bool { return e.overlaps })
 }
 
 // Refs returns the (table, column) pairs the rules of s read in other
@@ -344,11 +385,15 @@ func nameOf(n *yaml.Node) string {
 	return ""
 }
 
-// Function names of the cross-table checks.
+// Function names of the cross-table and cross-row checks.
 const (
 	fnEmployeeExists = "employee_exists"
 	fnExistsIn       = "exists_in"
+	fnOverlapping    = "overlapping"
 )
+
+// overlapColumns are the columns overlapping(row) reads.
+var overlapColumns = []string{"employee_id", "id", "source", "start_time", "elapsed_s", "updated_at"}
 
 // The table employee_exists reads.
 const (
@@ -365,6 +410,10 @@ var env = func() *cel.Env {
 		cel.Variable("row", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("table", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("now", cel.TimestampType),
+		cel.Variable("policy", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Function(fnOverlapping,
+			cel.Overload("overlapping_map", []*cel.Type{cel.MapType(cel.StringType, cel.DynType)}, cel.ListType(cel.IntType),
+				cel.LateFunctionBinding())),
 		cel.Function(fnEmployeeExists,
 			cel.Overload("employee_exists_string", []*cel.Type{cel.StringType}, cel.BoolType, cel.LateFunctionBinding())),
 		cel.Function(fnExistsIn,
@@ -466,6 +515,20 @@ func (e *Expectation) walk(root ast.Expr) error {
 		if x.Kind() == ast.CallKind {
 			c := x.AsCall()
 			switch c.FunctionName() {
+			case fnOverlapping:
+				if e.Kind == KindTable {
+					errs = append(errs, errors.New("overlapping(row) is for row rules"))
+					return
+				}
+				e.overlaps = true
+				for _, col := range overlapColumns {
+					if !slices.Contains(e.columns, col) {
+						e.columns = append(e.columns, col)
+					}
+				}
+				if r := (Ref{"sport_activities", "employee_id"}); !slices.Contains(e.refs, r) {
+					e.refs = append(e.refs, r)
+				}
 			case fnEmployeeExists:
 				if r := (Ref{employeesTable, employeesColumn}); !slices.Contains(e.refs, r) {
 					e.refs = append(e.refs, r)

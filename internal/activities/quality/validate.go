@@ -287,7 +287,7 @@ func (s *Suite) validateRows(ctx context.Context, db *sql.DB, table string, f Fi
 		for _, e := range rules {
 			r := results[e]
 			r.Evaluated++
-			ok, msg, err := e.evalRow(row, now, l)
+			ok, msg, err := e.evalRow(row, now, s.policy(), l)
 			if err != nil {
 				return err
 			}

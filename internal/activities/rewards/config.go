@@ -17,6 +17,9 @@ const (
 	KeyWellnessMinActivities = "rewards.wellness_min_activities"
 	KeyWellnessDays          = "rewards.wellness_days"
 	KeyWellnessYear          = "rewards.wellness_year"
+	// KeyIndoor says what the data-quality rules do with activities on a
+	// training machine (trainer, virtual sports): count, flag or hold.
+	KeyIndoor = "rewards.indoor_activities"
 )
 
 // The values of KeyWellnessYear.
@@ -51,6 +54,8 @@ func Settings() []config.Setting {
 		{Key: KeyWellnessDays, Default: "5", Kind: config.KindInt, Usage: "wellness days earned"},
 		{Key: KeyWellnessYear, Default: CalendarYear, Allowed: []string{CalendarYear, RollingYear},
 			Usage: "the year the wellness activities are counted in: calendar, or rolling (the last twelve months)"},
+		{Key: KeyIndoor, Default: "flag", Allowed: []string{"count", "flag", "hold"},
+			Usage: "activities on a training machine (trainer, virtual rides and runs): count them, flag them (counted, shown in review), or hold them for review"},
 	}
 }
 
