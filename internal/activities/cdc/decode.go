@@ -305,7 +305,7 @@ func decodeRow(raw json.RawMessage, units map[string]timeUnit) (a *activities.Ac
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, false, nil, nil
 	}
-	if err := json.Unmarshal(raw, &cols); err != nil {
+	if cols, err = rowColumns(raw); err != nil {
 		return nil, false, nil, err
 	}
 	a = &activities.Activity{}
@@ -352,6 +352,22 @@ func decodeRow(raw json.RawMessage, units map[string]timeUnit) (a *activities.Ac
 		keyOnly = false
 	}
 	return a, keyOnly, cols, nil
+}
+
+// rowColumns splits a row image (one valid JSON value) into its columns:
+// a flat object by scanFlat, anything else by encoding/json.
+func rowColumns(raw json.RawMessage) (map[string]json.RawMessage, error) {
+	fields, err := scanFlat(string(raw), make([]field, 0, 12))
+	if err != nil {
+		var cols map[string]json.RawMessage
+		err := json.Unmarshal(raw, &cols)
+		return cols, err
+	}
+	cols := make(map[string]json.RawMessage, len(fields))
+	for _, f := range fields {
+		cols[f.key] = json.RawMessage(f.raw)
+	}
+	return cols, nil
 }
 
 // zeroValue reports whether v is the zero value of its JSON type, which

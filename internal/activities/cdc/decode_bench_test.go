@@ -1,6 +1,10 @@
 package cdc
 
-import "testing"
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
 
 // BenchmarkDecode decodes a change event as podium's captures write it:
 // an update of sport_activities, before and after images, no schema part.
@@ -24,4 +28,34 @@ func BenchmarkDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzDecodeFastPaths checks Decode's fast paths against encoding/json's
+// general decoding: the top level read in one pass against field by field
+// (decodeFields), and a row split by scanFlat against a map.
+func FuzzDecodeFastPaths(f *testing.F) {
+	f.Add([]byte(`{"op":"c","after":{"id":1,"employee_id":"E\"1","x":null},"source":{"lsn":"5"}}`))
+	f.Add([]byte(`{"schema":{"fields":[]},"payload":{"op":"d","before":{"id":2}}}`))
+	f.Add([]byte(`{"payload":null,"schema":null}`))
+	f.Add([]byte(`{"op":null,"payload":{"op":"c"}}`))
+	f.Add([]byte(`{"id":7,"id":8,"sport_type":"Run","a":{"b":1}}`))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if !json.Valid(v) {
+			return
+		}
+		ev, units, tomb, fastErr := decodeTop(v)
+		ev2, units2, tomb2, slowErr := decodeFields(v)
+		if (fastErr == nil) != (slowErr == nil) {
+			t.Fatalf("decodeTop error %v, decodeFields error %v", fastErr, slowErr)
+		}
+		if fastErr == nil && (!reflect.DeepEqual(ev, ev2) || !reflect.DeepEqual(units, units2) || tomb != tomb2) {
+			t.Fatalf("decodeTop %+v %v %v\ndecodeFields %+v %v %v", ev, units, tomb, ev2, units2, tomb2)
+		}
+		cols, err := rowColumns(v)
+		var want map[string]json.RawMessage
+		wantErr := json.Unmarshal(v, &want)
+		if (err == nil) != (wantErr == nil) || (err == nil && !reflect.DeepEqual(cols, want)) {
+			t.Fatalf("rowColumns %v, %v; want %v, %v", cols, err, want, wantErr)
+		}
+	})
 }
