@@ -75,7 +75,8 @@ var commands = []func(*app) *cobra.Command{
 	newServeCmd, newWorkerCmd, newDemoCmd,
 	newF1Cmd, newActivitiesCmd,
 	newTopicsCmd, newDLQCmd, newRebuildCmd, newResetCmd,
-	newConfigCmd, newVersionCmd,
+	newConfigCmd, newVersionCmd, newHealthCmd,
+	newBenchCmd,
 }
 
 // skipConfigAnnotation on a command makes a broken configuration no error

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -121,7 +121,10 @@ func (a *app) serve(ctx context.Context, command string, dashboard bool, only []
 		}
 	}
 
-	srv := web.New(web.Config{Gatherer: p.Registry, Ready: p.Ready, Logger: a.logger, Hub: p.Hub})
+	// Ready: the bus and the store answer, and every stage of this
+	// process runs and commits.
+	ready := func(ctx context.Context) error { return errors.Join(p.Ready(ctx), p.Metrics.StagesReady(sp)) }
+	srv := web.New(web.Config{Gatherer: p.Registry, Registerer: p.Registry, Ready: ready, Logger: a.logger, Hub: p.Hub})
 	if dashboard {
 		home := false
 		for _, pl := range pipelines {
@@ -177,10 +180,6 @@ func (a *app) serve(ctx context.Context, command string, dashboard bool, only []
 }
 
 func (a *app) banner(command string, p *platform.App, addr string, sp []stream.Spec) {
-	host, port, _ := net.SplitHostPort(addr)
-	if host == "" || host == "::" || host == "0.0.0.0" {
-		host = "localhost"
-	}
 	busDesc := "embedded NATS JetStream in " + a.cfg.DataDir
 	if a.cfg.Bus != "" {
 		busDesc = config.MaskURL(a.cfg.Bus)
@@ -193,5 +192,5 @@ func (a *app) banner(command string, p *platform.App, addr string, sp []stream.S
 		}
 	}
 	fmt.Fprintf(a.stderr, "podium %s: http://%s\n  bus:        %s\n  store:      %s\n  processors: %s\n  stop with Ctrl-C\n",
-		command, net.JoinHostPort(host, port), busDesc, p.Store, names)
+		command, dialAddr(addr), busDesc, p.Store, names)
 }

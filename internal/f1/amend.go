@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/stream"
 )
 
@@ -100,7 +101,7 @@ func recordAmendments(ctx context.Context, tx *sql.Tx, season int, before, after
 			}
 		}
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO f1_amendments (season, version, round, session, car_number, field,
+	if err := store.InsertRows(ctx, tx, `INSERT INTO f1_amendments (season, version, round, session, car_number, field,
 		old_value, new_value, grand_prix, driver_id, driver_name, amended_at, source)`, rows, ""); err != nil {
 		return fmt.Errorf("record the amendments of %d: %w", season, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/podiumhq/podium/internal/store"
 )
 
 // SeasonDriver is a driver of a season as the results have them: one row
@@ -69,7 +71,7 @@ func writeDrivers(ctx context.Context, tx *sql.Tx, season int, ds []SeasonDriver
 		rows[i] = []any{d.Season, d.DriverID, d.CarNumber, d.DriverCode, d.DriverName, d.TeamID, d.TeamName,
 			d.TeamColour, d.HeadshotURL, d.LastRound}
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO f1_drivers (`+driverColumns+`)`, rows, ""); err != nil {
+	if err := store.InsertRows(ctx, tx, `INSERT INTO f1_drivers (`+driverColumns+`)`, rows, ""); err != nil {
 		return fmt.Errorf("write the drivers of %d: %w", season, err)
 	}
 	return nil

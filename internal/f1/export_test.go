@@ -5,5 +5,4 @@ package f1
 var (
 	HandleResults = handleResults
 	Migrations    = migrations
-	InsertRows    = insertRows
 )

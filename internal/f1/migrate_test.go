@@ -198,7 +198,7 @@ func copyTable(t *testing.T, src *sql.DB, dst *store.Store, table string) {
 		t.Fatal(err)
 	}
 	if err := dst.InTx(ctx, func(tx *sql.Tx) error {
-		return f1.InsertRows(ctx, tx, `INSERT INTO `+table+` (`+strings.Join(common, ", ")+`)`, all, "")
+		return store.InsertRows(ctx, tx, `INSERT INTO `+table+` (`+strings.Join(common, ", ")+`)`, all, "")
 	}); err != nil {
 		t.Fatalf("copy %s: %v", table, err)
 	}

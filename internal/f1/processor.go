@@ -247,7 +247,7 @@ func handleResults(ctx context.Context, tx *sql.Tx, batch []stream.Record[Result
 		}
 		before[season] = rs
 	}
-	if err := insertRows(ctx, tx, upsertResultsHead, rows, upsertResultsTail); err != nil {
+	if err := store.InsertRows(ctx, tx, upsertResultsHead, rows, upsertResultsTail); err != nil {
 		return fmt.Errorf("upsert %d results: %w", len(rows), err)
 	}
 	for _, season := range seasons {
@@ -512,7 +512,7 @@ func writeStandings(ctx context.Context, tx *sql.Tx, season, from int, ds []Driv
 				d.SprintWins, d.DriverCode, d.DriverName, d.TeamID, d.TeamName, d.TeamColour})
 		}
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO f1_driver_standings (season, round, driver_id, position, points,
+	if err := store.InsertRows(ctx, tx, `INSERT INTO f1_driver_standings (season, round, driver_id, position, points,
 		round_points, wins, podiums, sprint_wins, driver_code, driver_name, team_id, team_name, team_colour)`, rows, ""); err != nil {
 		return fmt.Errorf("write the drivers' standings of %d: %w", season, err)
 	}
@@ -523,7 +523,7 @@ func writeStandings(ctx context.Context, tx *sql.Tx, season, from int, ds []Driv
 				c.SprintWins, c.TeamName, c.TeamColour})
 		}
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO f1_constructor_standings (season, round, team_id, position, points,
+	if err := store.InsertRows(ctx, tx, `INSERT INTO f1_constructor_standings (season, round, team_id, position, points,
 		round_points, wins, podiums, sprint_wins, team_name, team_colour)`, rows, ""); err != nil {
 		return fmt.Errorf("write the constructors' standings of %d: %w", season, err)
 	}
@@ -595,10 +595,10 @@ func writeRounds(ctx context.Context, tx *sql.Tx, season, from int, results []Sc
 		s[7] = rules.hasFastestLapPoint(r.Session, r.PointsScale) && !fastestKnown[j] &&
 			(s[7].(bool) || !r.FastestLapOfficial)
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO f1_rounds (season, round, grand_prix, race_date, has_sprint)`, rounds, ""); err != nil {
+	if err := store.InsertRows(ctx, tx, `INSERT INTO f1_rounds (season, round, grand_prix, race_date, has_sprint)`, rounds, ""); err != nil {
 		return 0, fmt.Errorf("write the rounds of %d: %w", season, err)
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO f1_sessions (season, round, session, session_key, points_scale,
+	if err := store.InsertRows(ctx, tx, `INSERT INTO f1_sessions (season, round, session, session_key, points_scale,
 		cars, received, provisional)`, sessions, ""); err != nil {
 		return 0, fmt.Errorf("write the sessions of %d: %w", season, err)
 	}
@@ -625,30 +625,4 @@ func intPtr(n sql.NullInt64) *int {
 	}
 	v := int(n.Int64)
 	return &v
-}
-
-// maxParams bounds the parameters of one multi-row statement. SQLite (the
-// modernc driver) resolves each $N parameter by a linear search when it
-// prepares and binds a statement, so a statement's cost grows with the
-// square of its parameters: store.InsertRows's 500 rows of 25 columns made
-// the replay of all seasons 7 times slower on SQLite than 20-row
-// statements. PostgreSQL, for which round trips count, loses little at
-// this size (BenchmarkReplayAllSeasons: 250 or 1000 are within 15% on both).
-const maxParams = 500
-
-// insertRows writes rows with store.InsertRows, at most maxParams values
-// per statement.
-func insertRows(ctx context.Context, tx *sql.Tx, head string, rows [][]any, tail string) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	per := max(1, maxParams/len(rows[0]))
-	for len(rows) > 0 {
-		n := min(per, len(rows))
-		if err := store.InsertRows(ctx, tx, head, rows[:n], tail); err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
 }

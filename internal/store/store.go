@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -48,6 +49,9 @@ type Store struct {
 	// in SQLite's busy handler sleeps while a busy one takes the lock again
 	// and again: a bulk load would starve the processors.
 	writes chan struct{}
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // InsertRows's prepared statements (SQLite)
 }
 
 // connectTimeout bounds the wait for the database's first answer: a
@@ -237,6 +241,12 @@ func (s *Store) Close() error {
 		close(s.stop)
 		<-s.done
 	}
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		_ = st.Close()
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
 	return s.db.Close()
 }
 
@@ -306,12 +316,12 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	defer unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return err
 	}
+	defer end()
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {

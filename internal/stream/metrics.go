@@ -19,10 +19,16 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	calls    *prometheus.CounterVec
 	callTime *prometheus.HistogramVec
+	// running and lastCommit tell whether each stage of this process
+	// works: for alerts (a consumer group without a member, a stage not
+	// committing) and /readyz (stages).
+	running    *prometheus.GaugeVec
+	lastCommit *prometheus.GaugeVec
 
 	mu     sync.Mutex
 	recent []Batch
 	dead   []DeadLetter
+	stages map[string]*stageHealth
 }
 
 // DeadLetter describes a message a processor sent to the dead-letter topic.
@@ -85,9 +91,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "podium_effect_call_duration_seconds", Help: "Time an effect stage's call to its outside service took.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
 		}, []string{"processor"}),
+		running: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "podium_stage_running", Help: "1 while the stage runs in this process (its consumer is open: a member of the stage's consumer group), 0 while it is restarted after a failure.",
+		}, labels),
+		lastCommit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "podium_stage_last_commit_timestamp_seconds", Help: "When this process last committed a batch of the stage (Unix time).",
+		}, labels),
 	}
 	if reg != nil {
-		reg.MustRegister(m.in, m.out, m.failed, m.retries, m.batch, m.handle, m.duration, m.calls, m.callTime)
+		reg.MustRegister(m.in, m.out, m.failed, m.retries, m.batch, m.handle, m.duration, m.calls, m.callTime, m.running, m.lastCommit)
 	}
 	return m
 }
@@ -158,6 +170,8 @@ type procMetrics struct {
 	handle, duration prometheus.Observer
 	failedByStage    map[string]prometheus.Counter
 	callDuration     prometheus.Observer
+	running          prometheus.Gauge
+	lastCommit       prometheus.Gauge
 }
 
 // For returns the series of one processor.
@@ -178,6 +192,8 @@ func (m *Metrics) For(processor, topic string) *procMetrics {
 			"handle": m.failed.WithLabelValues(processor, topic, "handle"),
 		},
 		callDuration: m.callTime.WithLabelValues(processor),
+		running:      m.running.WithLabelValues(processor, topic),
+		lastCommit:   m.lastCommit.WithLabelValues(processor, topic),
 	}
 }
 

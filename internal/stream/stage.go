@@ -233,6 +233,7 @@ func (r *run[T]) loop(ctx context.Context) error {
 	}
 	defer func() { _ = c.Close() }()
 	r.log.Info("stage started", "kind", r.st.spec.Kind)
+	r.m.started()
 	for {
 		if ctx.Err() != nil {
 			// Stop after the batch in hand, not after the messages the
@@ -340,6 +341,7 @@ func (r *run[T]) batch(ctx, bctx context.Context, c bus.Consumer, msgs []*bus.Me
 			return err
 		default:
 			r.m.retries.Inc()
+			r.m.batchFailed(err)
 			wait := batchBackoff.Delay(attempt)
 			r.log.Error("batch failed; retrying", "err", err, "messages", len(fresh), "backoff", wait)
 			if retry.Sleep(ctx, wait) != nil {
@@ -358,6 +360,7 @@ func (r *run[T]) batch(ctx, bctx context.Context, c bus.Consumer, msgs []*bus.Me
 		h.AfterCommit(fresh)
 	}
 	r.committed = time.Now()
+	r.m.committed(r.committed)
 	r.m.out.Add(float64(len(recs)))
 	r.m.observe(len(fresh), time.Since(start))
 	if len(recs) > 0 {

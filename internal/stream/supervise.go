@@ -23,7 +23,14 @@ func Supervise(ctx context.Context, env Env, stages []Runnable) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			Restart(ctx, log, "stage "+s.Spec().Name, func(ctx context.Context) error { return s.Run(ctx, env) })
+			sp := s.Spec()
+			Restart(ctx, log, "stage "+sp.Name, func(ctx context.Context) error {
+				err := s.Run(ctx, env)
+				if ctx.Err() == nil {
+					env.Metrics.stopped(sp.Name, sp.Topic, err)
+				}
+				return err
+			})
 		}()
 	}
 	wg.Wait()

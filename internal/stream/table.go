@@ -117,11 +117,11 @@ func inTx[T any](ctx context.Context, r *run[T], msgs []*bus.Message, prev, next
 		return err
 	}
 	defer unlock()
-	tx, err := r.env.Store.DB().BeginTx(ctx, nil)
+	tx, end, err := r.env.Store.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return err
 	}
-	defer func() { _ = tx.Rollback() }()
+	defer end()
 	if err := fn(tx); err != nil {
 		return err
 	}

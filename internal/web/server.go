@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,10 @@ import (
 type Config struct {
 	// Gatherer serves /metrics; nil serves an empty page.
 	Gatherer prometheus.Gatherer
+	// Registerer, if set, gets the server's own series: request durations
+	// by route and status (podium_http_request_duration_seconds) and the
+	// browsers connected to /events (podium_sse_clients).
+	Registerer prometheus.Registerer
 	// Ready reports whether the process can do its work (bus and store
 	// reachable); nil means always ready. /readyz answers 503 with a line
 	// per line of its error.
@@ -44,6 +49,7 @@ type Server struct {
 	nav       []NavItem
 	errorTmpl *template.Template
 	bg        []func(ctx context.Context)
+	requests  *prometheus.HistogramVec
 }
 
 // New returns a server with /healthz, /readyz and /metrics.
@@ -69,7 +75,59 @@ func New(cfg Config) *Server {
 		g = prometheus.NewRegistry()
 	}
 	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slogPrinter{s.log}}))
+	if cfg.Registerer != nil {
+		s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "podium_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route (the pattern it matched) and status code; the event stream /events is counted in podium_sse_clients instead.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "code"})
+		cfg.Registerer.MustRegister(s.requests, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "podium_sse_clients", Help: "Browsers connected to the live-update stream /events.",
+		}, func() float64 { return float64(s.Hub.Clients()) }))
+	}
 	return s
+}
+
+// instrument times each request of h into podium_http_request_duration_seconds.
+func (s *Server) instrument(h http.Handler) http.Handler {
+	if s.requests == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		route := r.Pattern // set by the ServeMux when a pattern matched
+		if route == "" {
+			route = "unmatched"
+		}
+		if route == "GET /events" {
+			return // a stream, as long as the browser stays
+		}
+		s.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+	})
+}
+
+// statusWriter remembers the status code a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes,
+// deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush lets the event stream flush through the wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -120,7 +178,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		bg.Go(func() { fn(bgCtx) })
 	}
 	srv := &http.Server{
-		Handler:           s.Mux,
+		Handler:           s.instrument(s.Mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),

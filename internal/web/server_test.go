@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestProbes(t *testing.T) {
@@ -162,5 +164,90 @@ func TestDurationFunc(t *testing.T) {
 		if got := f(d); got != want {
 			t.Errorf("duration(%d) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestServerMetrics serves through Serve and checks the server's own
+// series: request durations by route and status, and SSE clients.
+func TestServerMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := New(Config{Gatherer: reg, Registerer: reg})
+	s.Mux.HandleFunc("GET /drivers/{id}", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	ln, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	base := "http://" + ln.Addr().String()
+	get := func(path string) string {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	sse, cancelSSE := context.WithCancel(context.Background())
+	defer cancelSSE()
+	req, _ := http.NewRequestWithContext(sse, "GET", base+"/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+		t.Fatalf("event stream through the instrumented server: %v", err)
+	}
+	get("/healthz")
+	get("/drivers/max-verstappen")
+	get("/drivers/lewis-hamilton")
+	get("/nope")
+	page := get("/metrics")
+	for _, want := range []string{
+		`podium_http_request_duration_seconds_count{code="200",route="GET /healthz"} 1`,
+		`podium_http_request_duration_seconds_count{code="418",route="GET /drivers/{id}"} 2`,
+		`podium_http_request_duration_seconds_count{code="404",route="unmatched"} 1`,
+		"podium_sse_clients 1",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, `route="GET /events"`) {
+		t.Error("the event stream is timed as a request")
+	}
+}
+
+func TestProbe(t *testing.T) {
+	var ready error
+	s := New(Config{Ready: func(context.Context) error { return ready }})
+	srv := httptest.NewServer(s.Mux)
+	defer srv.Close()
+	ctx := context.Background()
+	if err := Probe(ctx, srv.URL+"/readyz"); err != nil {
+		t.Errorf("ready: %v", err)
+	}
+	ready = errors.Join(errors.New("store postgres://u:****@db/podium: connection refused"), errors.New("stage f1-results: not started yet"))
+	err := Probe(ctx, srv.URL+"/readyz")
+	if err == nil || !strings.Contains(err.Error(), "503 Service Unavailable") ||
+		!strings.Contains(err.Error(), "not ready: store postgres://u:****@db/podium: connection refused\nnot ready: stage f1-results: not started yet") {
+		t.Errorf("not ready: %v", err)
+	}
+	if err := Probe(ctx, srv.URL+"/healthz"); err != nil {
+		t.Errorf("alive while not ready: %v", err)
+	}
+	srv.Close()
+	if err := Probe(ctx, srv.URL+"/healthz"); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("nobody listening: %v", err)
 	}
 }

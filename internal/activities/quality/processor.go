@@ -121,6 +121,11 @@ func Processor(cfg Config) stream.Runnable {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	// Every rule's series exists from the start, at 0: alerts and
+	// dashboards see a rule's first failure as an increase.
+	for _, e := range cfg.Suite.RowRules(activities.Table) {
+		cfg.Metrics.failures.WithLabelValues(e.Name, string(e.Severity))
+	}
 	return runnable{cfg}
 }
 

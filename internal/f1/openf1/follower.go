@@ -377,6 +377,7 @@ func (f *Follower) newFollow(ctx context.Context, b bus.Bus, boot bootstrap) (*f
 	if key == 0 {
 		return nil, fmt.Errorf("openf1: session %q has no session_key", f.Session)
 	}
+	st.m.session(st.session.DateStart.Time, st.session.DateEnd.Time)
 	for _, d := range boot.drivers {
 		st.drivers[d.DriverNumber] = d
 	}

@@ -3,6 +3,7 @@ package openf1
 import (
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -15,6 +16,9 @@ type metrics struct {
 	fallbacks prometheus.Counter
 	rows      *prometheus.CounterVec
 	rejects   *prometheus.CounterVec
+	// lastRow, sessionStart and sessionEnd tell an alert that the
+	// source went quiet while the session runs.
+	lastRow, sessionStart, sessionEnd prometheus.Gauge
 }
 
 // sources are the values of the source label.
@@ -31,6 +35,12 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 			Help: "New or changed OpenF1 rows handled, by endpoint and source."}, []string{"endpoint", "source"}),
 		rejects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "podium_openf1_rows_rejected_total",
 			Help: "OpenF1 rows that could not be decoded, by endpoint."}, []string{"endpoint"}),
+		lastRow: prometheus.NewGauge(prometheus.GaugeOpts{Name: "podium_openf1_last_row_timestamp_seconds",
+			Help: "When the OpenF1 follower last handled a new or changed row (Unix time; 0 before the first)."}),
+		sessionStart: prometheus.NewGauge(prometheus.GaugeOpts{Name: "podium_openf1_session_start_timestamp_seconds",
+			Help: "When the session the OpenF1 follower follows starts (Unix time, OpenF1's date_start)."}),
+		sessionEnd: prometheus.NewGauge(prometheus.GaugeOpts{Name: "podium_openf1_session_end_timestamp_seconds",
+			Help: "When the session the OpenF1 follower follows ends (Unix time, OpenF1's date_end)."}),
 	}
 	if reg == nil {
 		return m
@@ -39,6 +49,9 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 	m.fallbacks = register(reg, m.fallbacks, log)
 	m.rows = register(reg, m.rows, log)
 	m.rejects = register(reg, m.rejects, log)
+	m.lastRow = register(reg, m.lastRow, log)
+	m.sessionStart = register(reg, m.sessionStart, log)
+	m.sessionEnd = register(reg, m.sessionEnd, log)
 	return m
 }
 
@@ -68,6 +81,19 @@ func (m *metrics) setSource(source string) {
 	}
 }
 
-func (m *metrics) row(endpoint, source string) { m.rows.WithLabelValues(endpoint, source).Inc() }
+func (m *metrics) row(endpoint, source string) {
+	m.rows.WithLabelValues(endpoint, source).Inc()
+	m.lastRow.SetToCurrentTime()
+}
+
+// session records the time window of the session followed.
+func (m *metrics) session(start, end time.Time) {
+	if !start.IsZero() {
+		m.sessionStart.Set(float64(start.Unix()))
+	}
+	if !end.IsZero() {
+		m.sessionEnd.Set(float64(end.Unix()))
+	}
+}
 
 func (m *metrics) rejected(endpoint string) { m.rejects.WithLabelValues(endpoint).Inc() }

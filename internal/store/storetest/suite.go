@@ -31,6 +31,7 @@ func Run(t *testing.T, d store.Dialect, open func(t *testing.T) *store.Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"TimeRoundTrip", testTimeRoundTrip},
 		{"InsertRows", testInsertRows},
+		{"InsertRowsUpsert", testInsertRowsUpsert},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -298,5 +299,141 @@ func testInsertRows(t *testing.T, s *store.Store) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "row has 2 values, want 3") {
 		t.Fatalf("ragged rows: %v", err)
+	}
+}
+
+// testInsertRowsUpsert checks InsertRows's upsert semantics on every path
+// it takes: small and large batches (COPY through a staging table on
+// PostgreSQL from 64 rows), a transaction of InTx or Begin (the fast
+// paths) or of database/sql directly (portable statements), twice in one
+// transaction, NULLs, conflicts that update and conflicts that do nothing.
+func testInsertRowsUpsert(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	if err := s.Migrate(ctx, "bulk2", fstest.MapFS{"0001_bulk.sql": {Data: []byte(
+		`CREATE TABLE bulk2 (id BIGINT PRIMARY KEY, name TEXT, score DOUBLE PRECISION, at TIMESTAMPTZ, n INTEGER NOT NULL DEFAULT 0)`)}}); err != nil {
+		t.Fatal(err)
+	}
+	const head = "INSERT INTO bulk2 (id, name, score, at)"
+	const update = "ON CONFLICT (id) DO UPDATE SET name = excluded.name, score = excluded.score, at = excluded.at, n = bulk2.n + 1"
+	base := time.Date(2025, 3, 1, 8, 30, 0, 0, time.UTC)
+	type row struct {
+		name  sql.NullString
+		score sql.NullFloat64
+		at    sql.NullTime
+		n     int
+	}
+	want := map[int64]row{}
+	gen := func(first, count int, tag string) [][]any {
+		rows := make([][]any, count)
+		for i := range rows {
+			id := int64(first + i)
+			r := []any{id, fmt.Sprintf("%s %d", tag, id), float64(id) / 4, base.Add(time.Duration(id) * time.Minute)}
+			if id%5 == 0 { // NULLs in every nullable column
+				r[1], r[2], r[3] = nil, nil, nil
+			}
+			rows[i] = r
+		}
+		return rows
+	}
+	apply := func(rows [][]any, doNothing bool) {
+		for _, r := range rows {
+			id := r[0].(int64)
+			old, seen := want[id]
+			if seen && doNothing {
+				continue
+			}
+			var nr row
+			if r[1] != nil {
+				nr = row{name: sql.NullString{String: r[1].(string), Valid: true}, score: sql.NullFloat64{Float64: r[2].(float64), Valid: true},
+					at: sql.NullTime{Time: r[3].(time.Time), Valid: true}}
+			}
+			if seen {
+				nr.n = old.n + 1
+			}
+			want[id] = nr
+		}
+	}
+	begins := map[string]func(fn func(tx *sql.Tx) error) error{
+		"InTx": func(fn func(tx *sql.Tx) error) error { return s.InTx(ctx, fn) },
+		"database/sql": func(fn func(tx *sql.Tx) error) error {
+			unlock, err := s.LockWrites(ctx)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			tx, err := s.DB().BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = tx.Rollback() }()
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return tx.Commit()
+		},
+	}
+	first := 1
+	for _, how := range []string{"InTx", "database/sql"} {
+		for _, count := range []int{1, 63, 64, 300, 1234} {
+			// New rows, then the same rows again (each conflicts), then a
+			// second batch in the same transaction, overlapping the first.
+			fresh := gen(first, count, how)
+			again := gen(first, count, how+" again")
+			more := gen(first+count/2, count, how+" more")
+			err := begins[how](func(tx *sql.Tx) error {
+				return store.InsertRows(ctx, tx, head, fresh, update)
+			})
+			if err != nil {
+				t.Fatalf("%s, %d new rows: %v", how, count, err)
+			}
+			apply(fresh, false)
+			err = begins[how](func(tx *sql.Tx) error {
+				if err := store.InsertRows(ctx, tx, head, again, update); err != nil {
+					return err
+				}
+				return store.InsertRows(ctx, tx, head, more, update)
+			})
+			if err != nil {
+				t.Fatalf("%s, %d conflicting rows: %v", how, count, err)
+			}
+			apply(again, false)
+			apply(more, false)
+			// DO NOTHING keeps what is there and adds what is not.
+			ignored := gen(first, 2*count, how+" ignored")
+			err = begins[how](func(tx *sql.Tx) error {
+				return store.InsertRows(ctx, tx, head, ignored, "ON CONFLICT (id) DO NOTHING")
+			})
+			if err != nil {
+				t.Fatalf("%s, %d rows, do nothing: %v", how, count, err)
+			}
+			apply(ignored, true)
+			first += 2 * count
+		}
+	}
+	rows, err := s.DB().QueryContext(ctx, `SELECT id, name, score, at, n FROM bulk2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[int64]row{}
+	for rows.Next() {
+		var id int64
+		var r row
+		if err := rows.Scan(&id, &r.name, &r.score, &r.at, &r.n); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d", len(got), len(want))
+	}
+	for id, w := range want {
+		g := got[id]
+		if g.name != w.name || g.score != w.score || g.n != w.n || g.at.Valid != w.at.Valid || !g.at.Time.Equal(w.at.Time) {
+			t.Fatalf("row %d = %+v, want %+v", id, g, w)
+		}
 	}
 }
