@@ -31,8 +31,13 @@ import (
 // into the silver and gold tables by the rewards processor. One iteration
 // is the whole year; it reports the activities and the seconds from the
 // first write until the gold table counts every activity.
+// BENCH_EMPLOYEES sets another number of employees (for profiles on a
+// busy machine); BENCH_MAXBATCH the processors' batch limit.
 func BenchmarkYearToGold(b *testing.B) {
-	const employees = 10_000
+	employees := 10_000
+	if n, err := strconv.Atoi(os.Getenv("BENCH_EMPLOYEES")); err == nil && n > 0 {
+		employees = n
+	}
 	reg := bigRegister(b, employees)
 	var emps []generate.Employee
 	for _, e := range reg.Employees {

@@ -32,7 +32,6 @@ import (
 	"github.com/apache/iceberg-go/catalog"
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	icebergio "github.com/apache/iceberg-go/io"
-	_ "github.com/apache/iceberg-go/io/gocloud/s3" // registers s3:// (and s3a://, s3n://) file IO
 	"github.com/apache/iceberg-go/table"
 )
 
@@ -52,7 +51,9 @@ type Config struct {
 	// S3Region is the region; empty takes AWS_REGION, else us-east-1.
 	S3Region string
 	// S3AccessKeyID and S3SecretAccessKey are static credentials; empty
-	// takes the AWS default chain (AWS_ACCESS_KEY_ID, profiles, roles).
+	// takes AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN
+	// from the environment (podium's S3 client, s3.go, reads no profiles
+	// or instance roles).
 	S3AccessKeyID     string
 	S3SecretAccessKey string
 	// CatalogName defaults to CatalogName.

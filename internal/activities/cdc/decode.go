@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/bus"
@@ -92,34 +93,20 @@ func Decode(value []byte) (c Change, err error) {
 	if len(v) == 0 || string(v) == "null" {
 		return Change{Tombstone: true}, nil
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(v, &top); err != nil {
-		return Change{}, fmt.Errorf("not a change event: %w", err)
-	}
-	var units map[string]timeUnit
-	if payload, ok := top["payload"]; ok && top["op"] == nil {
-		// The JSON converter's {"schema": ..., "payload": ...} wrapper.
-		var err error
-		if units, err = schemaUnits(top["schema"]); err != nil {
-			return Change{}, fmt.Errorf("change event schema: %w", err)
-		}
-		v = bytes.TrimSpace(payload)
-		if len(v) == 0 || string(v) == "null" {
-			return Change{Tombstone: true}, nil
-		}
-		top = nil
-		if err := json.Unmarshal(v, &top); err != nil {
-			return Change{}, fmt.Errorf("not a change event: payload: %w", err)
-		}
-	}
-	if top["op"] == nil && top["before"] == nil && top["after"] == nil {
+	ev, units, tombstone, err := decodeTop(v)
+	if err != nil || (!tombstone && ev.Op == "" && ev.Before == nil && ev.After == nil) {
 		// No envelope: a row flattened by Debezium's ExtractNewRecordState
-		// (whose columns may include one named source).
-		return decodeUnwrapped(top)
+		// (whose columns may include one named source, which the envelope's
+		// decoding refuses).
+		if top, ok := unwrappedRow(v); ok {
+			return decodeUnwrapped(top)
+		}
+		if err != nil {
+			return Change{}, err
+		}
 	}
-	var ev Event
-	if err := json.Unmarshal(v, &ev); err != nil {
-		return Change{}, fmt.Errorf("not a change event: %w", err)
+	if tombstone {
+		return Change{Tombstone: true}, nil
 	}
 	if !ev.Op.valid() {
 		return Change{}, fmt.Errorf("change event op %q: want one of c, u, d, r, t, m", ev.Op)
@@ -145,6 +132,84 @@ func Decode(value []byte) (c Change, err error) {
 	}
 	c.EventID = sourceEventID(&c)
 	return c, nil
+}
+
+// decodeTop decodes the event in v (not empty, not null): in one pass
+// over its fields and those of the JSON converter's {"schema": ...,
+// "payload": ...} wrapper (a wrapper has a payload and no op); when that
+// fails, field by field as the wrapper's parts allow (the wrapper's other
+// fields are ignored). tombstone reports a wrapper with a null payload.
+func decodeTop(v []byte) (ev Event, units map[string]timeUnit, tombstone bool, err error) {
+	var top struct {
+		Event
+		Op      json.RawMessage `json:"op"` // shadows Event.Op: nil when absent
+		Payload json.RawMessage `json:"payload"`
+		Schema  json.RawMessage `json:"schema"`
+	}
+	if json.Unmarshal(v, &top) != nil {
+		return decodeFields(v)
+	}
+	if top.Payload == nil || top.Op != nil {
+		ev = top.Event
+		if top.Op != nil {
+			if err := json.Unmarshal(top.Op, &ev.Op); err != nil {
+				return Event{}, nil, false, fmt.Errorf("not a change event: %w", err)
+			}
+		}
+		return ev, nil, false, nil
+	}
+	return decodePayload(top.Schema, top.Payload)
+}
+
+// decodeFields is decodeTop by a map of the top-level fields.
+func decodeFields(v []byte) (ev Event, units map[string]timeUnit, tombstone bool, err error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(v, &top); err != nil {
+		return Event{}, nil, false, fmt.Errorf("not a change event: %w", err)
+	}
+	if payload, ok := top["payload"]; ok && top["op"] == nil {
+		return decodePayload(top["schema"], payload)
+	}
+	if err := json.Unmarshal(v, &ev); err != nil {
+		return Event{}, nil, false, fmt.Errorf("not a change event: %w", err)
+	}
+	return ev, nil, false, nil
+}
+
+// unwrappedRow returns the fields of v when it is a row flattened by
+// ExtractNewRecordState (a JSON object without op, before and after),
+// bare or in the JSON converter's wrapper.
+func unwrappedRow(v []byte) (map[string]json.RawMessage, bool) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(v, &top) != nil {
+		return nil, false
+	}
+	if payload, ok := top["payload"]; ok && top["op"] == nil {
+		top = nil
+		if json.Unmarshal(payload, &top) != nil {
+			return nil, false
+		}
+	}
+	if top == nil || top["op"] != nil || top["before"] != nil || top["after"] != nil {
+		return nil, false
+	}
+	return top, true
+}
+
+// decodePayload decodes the payload of the JSON converter's wrapper, with
+// the time units its schema gives.
+func decodePayload(schema, payload json.RawMessage) (ev Event, units map[string]timeUnit, tombstone bool, err error) {
+	if units, err = schemaUnits(schema); err != nil {
+		return Event{}, nil, false, fmt.Errorf("change event schema: %w", err)
+	}
+	v := bytes.TrimSpace(payload)
+	if len(v) == 0 || string(v) == "null" {
+		return Event{}, nil, true, nil
+	}
+	if err := json.Unmarshal(v, &ev); err != nil {
+		return Event{}, nil, false, fmt.Errorf("not a change event: %w", err)
+	}
+	return ev, units, false, nil
 }
 
 // DecodeMessage decodes a change event read from the bus: Decode, plus the
@@ -273,7 +338,7 @@ func decodeRow(raw json.RawMessage, units map[string]timeUnit) (a *activities.Ac
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, false, nil, nil
 	}
-	if err := json.Unmarshal(raw, &cols); err != nil {
+	if cols, err = rowColumns(raw); err != nil {
 		return nil, false, nil, err
 	}
 	a, keyOnly, err = decodeColumns(cols, units)
@@ -298,7 +363,7 @@ func decodeColumns(cols map[string]json.RawMessage, units map[string]timeUnit) (
 		switch name {
 		case "id":
 			var n flexInt
-			err = json.Unmarshal(v, &n)
+			err = n.UnmarshalJSON(v) // v is one valid JSON value
 			a.ID = int64(n)
 		case "employee_id":
 			a.EmployeeID, err = text(v)
@@ -312,11 +377,11 @@ func decodeColumns(cols map[string]json.RawMessage, units map[string]timeUnit) (
 			a.DistanceM, err = number(v)
 		case "elapsed_s":
 			var n flexInt
-			err = json.Unmarshal(v, &n)
+			err = n.UnmarshalJSON(v)
 			a.ElapsedS = int(n)
 		case "moving_s":
 			var n flexInt
-			err = json.Unmarshal(v, &n)
+			err = n.UnmarshalJSON(v)
 			a.MovingS = int(n)
 		case "manual":
 			a.Manual, err = flag(v)
@@ -337,6 +402,22 @@ func decodeColumns(cols map[string]json.RawMessage, units map[string]timeUnit) (
 		keyOnly = false
 	}
 	return a, keyOnly, nil
+}
+
+// rowColumns splits a row image (one valid JSON value) into its columns:
+// a flat object by scanFlat, anything else by encoding/json.
+func rowColumns(raw json.RawMessage) (map[string]json.RawMessage, error) {
+	fields, err := scanFlat(string(raw), make([]field, 0, 12))
+	if err != nil {
+		var cols map[string]json.RawMessage
+		err := json.Unmarshal(raw, &cols)
+		return cols, err
+	}
+	cols := make(map[string]json.RawMessage, len(fields))
+	for _, f := range fields {
+		cols[f.key] = json.RawMessage(f.raw)
+	}
+	return cols, nil
 }
 
 // zeroValue reports whether v is the zero value of its JSON type, which
@@ -368,6 +449,15 @@ func text(v json.RawMessage) (string, error) {
 			return "", fmt.Errorf("want a string, got %s", v)
 		}
 		return string(v), nil
+	}
+	return unquote(v)
+}
+
+// unquote decodes a JSON string (one valid JSON value): without escapes
+// and in valid UTF-8 it is its bytes, else what encoding/json makes of it.
+func unquote(v json.RawMessage) (string, error) {
+	if inner := v[1 : len(v)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), nil
 	}
 	var s string
 	err := json.Unmarshal(v, &s)
@@ -412,8 +502,8 @@ func number(v json.RawMessage) (float64, error) {
 // epoch.
 func timestamp(v json.RawMessage, unit timeUnit) (time.Time, error) {
 	if v[0] == '"' {
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
+		s, err := unquote(v)
+		if err != nil {
 			return time.Time{}, err
 		}
 		t, err := parseTime(s)
