@@ -395,7 +395,11 @@ func newCDCCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cdc",
 		Short: "The change-data-capture of sport_activities: its state",
-		Args:  cobra.NoArgs,
+		Long: `Inspect the change-data-capture that turns writes of sport_activities into
+Debezium-compatible change events on sportsdata.public.sport_activities
+(serve, demo and activities capture run it).`,
+		Example: `  podium activities cdc status`,
+		Args:    cobra.NoArgs,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "status",

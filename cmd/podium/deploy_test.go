@@ -32,6 +32,10 @@ const deployDir = "../../deploy"
 var notFromPodium = map[string]string{
 	// Prometheus adds it to every scrape target.
 	"up": "Prometheus",
+	// Served by a capture on PostgreSQL only (the WAL a replication slot
+	// retains); this test's demo runs on SQLite. TestPostgresHeartbeat
+	// (internal/activities/cdc) checks that the capture exposes it.
+	"podium_cdc_wal_retained_bytes": "a capture on PostgreSQL",
 }
 
 // TestDeployQueriesUseExposedMetrics reads every PromQL expression of the
