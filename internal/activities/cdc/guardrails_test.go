@@ -77,10 +77,10 @@ func TestPostgresLogicalMessages(t *testing.T) {
 	if _, err := e.st.DB().ExecContext(ctx, `SELECT pg_logical_emit_message(false, 'audit', 'on its own')`); err != nil {
 		t.Fatal(err)
 	}
-	got := r.until(3, c, time.Minute)
+	r.until(3, c, time.Minute)
 	time.Sleep(300 * time.Millisecond)
 	r.fetch(300 * time.Millisecond)
-	got = r.events()
+	got := r.events()
 	if len(got) != 3 {
 		t.Fatalf("%d events, want the transactional message, the insert and the other message (heartbeats are not published):\n%s",
 			len(got), strings.Join(lines(got), "\n"))
