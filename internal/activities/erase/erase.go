@@ -276,15 +276,19 @@ var storeDeletes = []struct{ table, where string }{
 	{"hr_employee_sports", "employee_id = $1"},
 	{"hr_employees", "employee_id = $1"},
 	{"bi_employee_keys", "employee_id = $1"},
+	{"activities_flags", "employee_id = $1"},
+	{"activities_reviews", "employee_id = $1"},
 }
 
 // eraseStore deletes the employee's rows from the store's tables in one
 // transaction.
 func eraseStore(ctx context.Context, s *store.Store, employee string, ids []int64, r *Report) error {
 	exists := map[string]bool{}
-	for _, t := range []string{activities.Table, "sport_activities_changes", "activities_quarantine", "podium_effects",
-		"activities_current", "activities_sport_years", "activities_gold", "commute_distances", "strava_events",
-		"strava_athletes", "hr_employee_sports", "hr_employees", "bi_employee_keys"} {
+	tables := []string{activities.Table, "sport_activities_changes", "activities_quarantine", "podium_effects"}
+	for _, d := range storeDeletes {
+		tables = append(tables, d.table)
+	}
+	for _, t := range tables {
 		rows, err := s.DB().QueryContext(ctx, "SELECT 1 FROM "+t+" WHERE 1 = 0")
 		if err == nil {
 			_ = rows.Close()
