@@ -18,11 +18,6 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/activities/erase"
 	"github.com/podiumhq/podium/internal/activities/lake"
@@ -31,6 +26,7 @@ import (
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/datadir"
 	"github.com/podiumhq/podium/internal/lakehouse"
+	"github.com/podiumhq/podium/internal/lakehouse/lakehousetest"
 	"github.com/podiumhq/podium/internal/store"
 )
 
@@ -480,42 +476,14 @@ func erasure(t *testing.T, f *payrollFixture) {
 // at path, read with arrow-go's Parquet reader.
 func parquetStrings(t *testing.T, path string) []string {
 	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	pr, err := file.NewParquetReader(fh)
-	if err != nil {
-		t.Fatalf("parquet %s: %v", path, err)
-	}
-	defer pr.Close()
-	fr, err := pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatalf("parquet %s: %v", path, err)
-	}
-	defer tbl.Release()
 	var out []string
-	for c := 0; c < int(tbl.NumCols()); c++ {
-		for _, chunk := range tbl.Column(c).Data().Chunks() {
-			for i := 0; i < chunk.Len(); i++ {
-				if chunk.IsNull(i) {
-					continue
-				}
-				switch a := chunk.(type) {
-				case *array.String:
-					out = append(out, a.Value(i))
-				case *array.LargeString:
-					out = append(out, a.Value(i))
-				case *array.Binary:
-					out = append(out, string(a.Value(i)))
-				case *array.LargeBinary:
-					out = append(out, string(a.Value(i)))
-				}
+	for _, row := range lakehousetest.ReadParquet(t, path) {
+		for _, v := range row {
+			switch v := v.(type) {
+			case string:
+				out = append(out, v)
+			case []byte:
+				out = append(out, string(v))
 			}
 		}
 	}

@@ -18,83 +18,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/activities/lake"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/lakehouse"
+	"github.com/podiumhq/podium/internal/lakehouse/lakehousetest"
 	"github.com/podiumhq/podium/internal/store"
 )
-
-// readParquet reads every row of the Parquet file at path with arrow-go's
-// reader: column name to value (int64, int32, float64, string, bool,
-// time.Time, []byte, int64 for decimals: the unscaled value; nil for null).
-func readParquet(t *testing.T, path string) []map[string]any {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pr, err := file.NewParquetReader(f)
-	if err != nil {
-		t.Fatalf("parquet %s: %v", path, err)
-	}
-	defer pr.Close()
-	fr, err := pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatalf("parquet %s: %v", path, err)
-	}
-	defer tbl.Release()
-	rows := make([]map[string]any, tbl.NumRows())
-	for i := range rows {
-		rows[i] = map[string]any{}
-	}
-	for c := 0; c < int(tbl.NumCols()); c++ {
-		col := tbl.Column(c)
-		name := col.Name()
-		r := 0
-		for _, chunk := range col.Data().Chunks() {
-			for i := 0; i < chunk.Len(); i, r = i+1, r+1 {
-				if chunk.IsNull(i) {
-					rows[r][name] = nil
-					continue
-				}
-				switch a := chunk.(type) {
-				case *array.Int64:
-					rows[r][name] = a.Value(i)
-				case *array.Int32:
-					rows[r][name] = a.Value(i)
-				case *array.Float64:
-					rows[r][name] = a.Value(i)
-				case *array.String:
-					rows[r][name] = a.Value(i)
-				case *array.Boolean:
-					rows[r][name] = a.Value(i)
-				case *array.Timestamp:
-					rows[r][name] = a.Value(i).ToTime(a.DataType().(*arrow.TimestampType).Unit).UTC()
-				case *array.Binary:
-					rows[r][name] = slices.Clone(a.Value(i))
-				case *array.Decimal128:
-					rows[r][name] = int64(a.Value(i).LowBits())
-				default:
-					t.Fatalf("parquet %s: column %s: type %s not handled", path, name, chunk.DataType())
-				}
-			}
-		}
-	}
-	return rows
-}
 
 // localPath turns a file:// location into a path.
 func localPath(t *testing.T, loc string) string {
@@ -126,7 +57,7 @@ func independentRows(t *testing.T, l *lakehouse.Lake, name string) []map[string]
 		case lakehouse.EqualityDeletesContent:
 			t.Fatalf("%s: equality delete file %s: the independent reader does not apply them", name, f.Path)
 		case lakehouse.PositionDeletesContent:
-			for _, d := range readParquet(t, localPath(t, f.Path)) {
+			for _, d := range lakehousetest.ReadParquet(t, localPath(t, f.Path)) {
 				p := d["file_path"].(string)
 				if deleted[p] == nil {
 					deleted[p] = map[int64]bool{}
@@ -140,7 +71,7 @@ func independentRows(t *testing.T, l *lakehouse.Lake, name string) []map[string]
 		if f.Content != lakehouse.DataContent {
 			continue
 		}
-		rows := readParquet(t, localPath(t, f.Path))
+		rows := lakehousetest.ReadParquet(t, localPath(t, f.Path))
 		if int64(len(rows)) != f.Records {
 			t.Errorf("%s: data file %s has %d rows, its manifest entry says %d", name, f.Path, len(rows), f.Records)
 		}
