@@ -161,14 +161,20 @@ func decodeTop(v []byte) (ev Event, units map[string]timeUnit, tombstone bool, e
 	return decodePayload(top.Schema, top.Payload)
 }
 
-// decodeFields is decodeTop by a map of the top-level fields.
+// decodeFields is decodeTop field by field: the wrapper's parts first,
+// matched as encoding/json matches names (case-insensitively, so that
+// both paths agree on {"Payload": null}), then the event.
 func decodeFields(v []byte) (ev Event, units map[string]timeUnit, tombstone bool, err error) {
-	var top map[string]json.RawMessage
+	var top struct {
+		Op      json.RawMessage `json:"op"`
+		Payload json.RawMessage `json:"payload"`
+		Schema  json.RawMessage `json:"schema"`
+	}
 	if err := json.Unmarshal(v, &top); err != nil {
 		return Event{}, nil, false, fmt.Errorf("not a change event: %w", err)
 	}
-	if payload, ok := top["payload"]; ok && top["op"] == nil {
-		return decodePayload(top["schema"], payload)
+	if top.Payload != nil && top.Op == nil {
+		return decodePayload(top.Schema, top.Payload)
 	}
 	if err := json.Unmarshal(v, &ev); err != nil {
 		return Event{}, nil, false, fmt.Errorf("not a change event: %w", err)

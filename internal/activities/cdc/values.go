@@ -261,7 +261,7 @@ func scanFlat(src string, fields []field) ([]field, error) {
 			return fields, errNotFlat
 		}
 		key := src[i+1 : end-1]
-		if strings.IndexByte(key, '\\') >= 0 {
+		if strings.IndexByte(key, '\\') >= 0 || !utf8.ValidString(key) {
 			if err := json.Unmarshal([]byte(src[i:end]), &key); err != nil {
 				return fields, errNotFlat
 			}
