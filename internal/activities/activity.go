@@ -86,53 +86,58 @@ func (a *Activity) Scan(row interface{ Scan(...any) error }) error {
 		&a.UpdatedAt, &a.MovingS, &a.Manual, &a.Trainer, &a.Commute)
 }
 
-// upsertChunk is the number of rows per INSERT statement: 13 parameters a
-// row stay far below both databases' limits.
+// upsertChunk is the number of ids per DELETE statement: far below both
+// databases' parameter limits.
 const upsertChunk = 200
 
-// Upsert inserts acts into Table, or updates the rows that have their ids.
-// Times are stored in UTC, truncated to microseconds (PostgreSQL's
-// precision); a zero UpdatedAt is set to the current time.
+// upsertTail makes Upsert's INSERT update the row that has the id.
+const upsertTail = `ON CONFLICT (id) DO UPDATE SET employee_id = excluded.employee_id,
+	start_time = excluded.start_time, sport_type = excluded.sport_type,
+	distance_m = excluded.distance_m, elapsed_s = excluded.elapsed_s, comment = excluded.comment,
+	source = excluded.source, updated_at = excluded.updated_at, moving_s = excluded.moving_s,
+	manual = excluded.manual, trainer = excluded.trainer, commute = excluded.commute`
+
+// Upsert inserts acts into Table, or updates the rows that have their ids,
+// with store.InsertRows (COPY on PostgreSQL, prepared ? statements on
+// SQLite) in the transaction db, or in a transaction of its own when db is
+// a *sql.DB. acts must not repeat an id. Times are stored in UTC,
+// truncated to microseconds (PostgreSQL's precision); a zero UpdatedAt is
+// set to the current time.
 func Upsert(ctx context.Context, db Execer, acts ...Activity) error {
 	now := time.Now()
-	for start := 0; start < len(acts); start += upsertChunk {
-		chunk := acts[start:min(start+upsertChunk, len(acts))]
-		var q strings.Builder
-		q.WriteString("INSERT INTO " + Table + " (" + columns + ") VALUES ")
-		args := make([]any, 0, 13*len(chunk))
-		for i, a := range chunk {
-			if a.Source == "" {
-				return fmt.Errorf("upsert activity %d: source is empty (want %s, %s or %s)", a.ID, SourceGenerator, SourceAPI, SourceStrava)
-			}
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			n := len(args)
-			q.WriteString("(")
-			for k := range 13 {
-				if k > 0 {
-					q.WriteString(", ")
-				}
-				fmt.Fprintf(&q, "$%d", n+k+1)
-			}
-			q.WriteString(")")
-			updated := a.UpdatedAt
-			if updated.IsZero() {
-				updated = now
-			}
-			args = append(args, a.ID, a.EmployeeID, dbTime(a.StartTime), a.SportType, a.DistanceM, a.ElapsedS,
-				a.Comment, a.Source, dbTime(updated), a.MovingS, a.Manual, a.Trainer, a.Commute)
+	rows := make([][]any, len(acts))
+	for i, a := range acts {
+		if a.Source == "" {
+			return fmt.Errorf("upsert activity %d: source is empty (want %s, %s or %s)", a.ID, SourceGenerator, SourceAPI, SourceStrava)
 		}
-		q.WriteString(` ON CONFLICT (id) DO UPDATE SET employee_id = excluded.employee_id,
-			start_time = excluded.start_time, sport_type = excluded.sport_type,
-			distance_m = excluded.distance_m, elapsed_s = excluded.elapsed_s, comment = excluded.comment,
-			source = excluded.source, updated_at = excluded.updated_at, moving_s = excluded.moving_s,
-			manual = excluded.manual, trainer = excluded.trainer, commute = excluded.commute`)
-		if _, err := db.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("upsert %d activities into %s: %w", len(chunk), Table, err)
+		updated := a.UpdatedAt
+		if updated.IsZero() {
+			updated = now
 		}
+		rows[i] = []any{a.ID, a.EmployeeID, dbTime(a.StartTime), a.SportType, a.DistanceM, a.ElapsedS,
+			a.Comment, a.Source, dbTime(updated), a.MovingS, a.Manual, a.Trainer, a.Commute}
 	}
-	return nil
+	write := func(tx *sql.Tx) error {
+		if err := store.InsertRows(ctx, tx, "INSERT INTO "+Table+" ("+columns+")", rows, upsertTail); err != nil {
+			return fmt.Errorf("upsert %d activities into %s: %w", len(acts), Table, err)
+		}
+		return nil
+	}
+	switch db := db.(type) {
+	case *sql.Tx:
+		return write(db)
+	case *sql.DB:
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("upsert %d activities into %s: %w", len(acts), Table, err)
+		}
+		defer func() { _ = tx.Rollback() }() // a no-op after Commit
+		if err := write(tx); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	return fmt.Errorf("upsert activities: want a *sql.Tx or a *sql.DB, got %T", db)
 }
 
 // Delete deletes the activities with the given ids; missing ones are

@@ -13,6 +13,7 @@ import (
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/interpreter"
 )
 
 // Querier runs the lookups of the cross-table functions: a *sql.DB or a
@@ -287,18 +288,25 @@ type Failure struct {
 // errLookup marks an evaluation that a database error interrupted.
 var errLookup = errors.New("lookup failed")
 
-// evalRow evaluates a row rule on row. ok is false when the row fails; msg
-// says how. err is set only when a database lookup failed (no verdict).
-func (e *Expectation) evalRow(row Row, now time.Time, policy map[string]any, l *Lookup) (ok bool, msg string, err error) {
-	return e.eval(map[string]any{"row": map[string]any(row), "now": now, "policy": policy}, l)
+// rowVars is the activation of the row rules for row: built once per row
+// and shared by its rules.
+func rowVars(row Row, now time.Time, policy map[string]any, l *Lookup) (interpreter.Activation, error) {
+	return vars(map[string]any{"row": map[string]any(row), "now": now, "policy": policy}, l)
 }
 
-// eval runs e's program on vars.
-func (e *Expectation) eval(vars map[string]any, l *Lookup) (ok bool, msg string, err error) {
-	act, err := cel.FunctionVars(vars, l.functions())
+// vars is an activation of the variables in m and the cross-table
+// functions of l.
+func vars(m map[string]any, l *Lookup) (interpreter.Activation, error) {
+	act, err := cel.FunctionVars(m, l.functions())
 	if err != nil {
-		return false, "", fmt.Errorf("quality: %s: %w", e.Name, err)
+		return nil, fmt.Errorf("quality: %w", err)
 	}
+	return act, nil
+}
+
+// eval runs e's program on act. ok is false when the rule fails; msg says
+// how. err is set only when a database lookup failed (no verdict).
+func (e *Expectation) eval(act interpreter.Activation, l *Lookup) (ok bool, msg string, err error) {
 	out, _, evalErr := e.prg.Eval(act)
 	if l != nil && l.err != nil {
 		return false, "", fmt.Errorf("%w: %w", errLookup, l.err)
@@ -322,8 +330,16 @@ func (e *Expectation) eval(vars map[string]any, l *Lookup) (ok bool, msg string,
 // has no verdict and should be checked again.
 func (s *Suite) CheckRow(table string, row Row, now time.Time, l *Lookup) ([]Failure, error) {
 	var errs, warns []Failure
-	for _, e := range s.RowRules(table) {
-		ok, msg, err := e.evalRow(row, now, s.policy(), l)
+	rules := s.RowRules(table)
+	if len(rules) == 0 {
+		return nil, nil
+	}
+	act, err := rowVars(row, now, s.policy(), l)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range rules {
+		ok, msg, err := e.eval(act, l)
 		if err != nil {
 			return nil, err
 		}

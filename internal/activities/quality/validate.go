@@ -284,10 +284,14 @@ func (s *Suite) validateRows(ctx context.Context, db *sql.DB, table string, f Fi
 			}
 			row[c.name] = v
 		}
+		act, err := rowVars(row, now, s.policy(), l)
+		if err != nil {
+			return err
+		}
 		for _, e := range rules {
 			r := results[e]
 			r.Evaluated++
-			ok, msg, err := e.evalRow(row, now, s.policy(), l)
+			ok, msg, err := e.eval(act, l)
 			if err != nil {
 				return err
 			}
@@ -392,7 +396,11 @@ func (e *Expectation) validateTable(ctx context.Context, db *sql.DB, now time.Ti
 			table[kind] = map[string]any{}
 		}
 	}
-	ok, msg, err := e.eval(map[string]any{"table": table, "now": now}, l)
+	act, err := vars(map[string]any{"table": table, "now": now}, l)
+	if err != nil {
+		return err
+	}
+	ok, msg, err := e.eval(act, l)
 	if err != nil {
 		if errors.Is(err, errLookup) {
 			return fmt.Errorf("quality: %s: %w", e.Name, err)
