@@ -107,7 +107,9 @@ func (a *app) activitiesPipeline(p *platform.App) platform.Pipeline {
 				reviews.Run(ctx, review.DefaultReleaseInterval)
 				return nil
 			}},
-			{Name: "BI reporting schema", Run: func(ctx context.Context) error {
+			// Once: on SQLite, or without bi.key_secret, it has nothing to
+			// do and returns at once; on PostgreSQL it runs until ctx ends.
+			{Name: "BI reporting schema", Once: true, Run: func(ctx context.Context) error {
 				biSchema(ctx, p)
 				return nil
 			}},
