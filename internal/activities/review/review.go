@@ -419,6 +419,7 @@ func (q *Queue) Release(ctx context.Context) (int, error) {
 	rows, err := db.QueryContext(ctx, `SELECT q.event_id FROM `+quality.TableQuarantine+` q
 		JOIN `+quality.TableReviews+` r ON r.event_id = q.event_id
 		WHERE q.status = $1 AND r.decision = $1 AND q.released_at IS NULL
+			AND r.rule = q.rule -- a row a rebuilt stage held by another rule is not this approval's
 		ORDER BY r.decided_at, q.event_id`, quality.StatusApproved)
 	if err != nil {
 		return 0, fmt.Errorf("read the approvals to release: %w", err)
