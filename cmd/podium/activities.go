@@ -75,6 +75,7 @@ func (a *app) activitiesPipeline(p *platform.App) platform.Pipeline {
 		stages = append(stages, lake.Runnable(cfg))
 	}
 	strava := ingest.NewStrava(p.Store, ingest.StravaConfigFrom(p.Config, p.Log))
+	reviews := &review.Queue{Store: p.Store, Bus: p.Bus, Log: p.Log}
 	return platform.Pipeline{
 		Name:   "activities",
 		Stages: stages,
@@ -83,7 +84,7 @@ func (a *app) activitiesPipeline(p *platform.App) platform.Pipeline {
 			ingest.NewAPI(p.Store, ingest.APIConfigFrom(p.Config, p.Log)).Register(srv.Mux)
 			strava.Register(srv.Mux)
 			review.Handle(srv, review.PageConfig{Token: p.Config.Get(ingest.KeyAPIToken).String(),
-				Queue: &review.Queue{Store: p.Store, Bus: p.Bus}, Log: p.Log})
+				Queue: reviews, Log: p.Log})
 		},
 		Sources: []platform.Service{
 			{Name: "change-data capture of sport_activities", Run: func(ctx context.Context) error {
@@ -100,7 +101,15 @@ func (a *app) activitiesPipeline(p *platform.App) platform.Pipeline {
 				strava.Run(ctx)
 				return nil
 			}},
-			{Name: "BI reporting schema", Run: func(ctx context.Context) error {
+			{Name: "review releases", Run: func(ctx context.Context) error {
+				// Approvals the bus refused reach rewards and the lake
+				// once it is back.
+				reviews.Run(ctx, review.DefaultReleaseInterval)
+				return nil
+			}},
+			// Once: on SQLite, or without bi.key_secret, it has nothing to
+			// do and returns at once; on PostgreSQL it runs until ctx ends.
+			{Name: "BI reporting schema", Once: true, Run: func(ctx context.Context) error {
 				biSchema(ctx, p)
 				return nil
 			}},

@@ -147,9 +147,10 @@ func newEraseCmd(a *app) *cobra.Command {
                 strava_athletes (tokens) and strava_events
   the topics    the change events, the validated stream and their dead
                 letters, by the keys of the employee's activities: deleted on
-                JetStream; on Kafka a tombstone per key (removed at compaction
-                on a compacted topic; otherwise the records stay until
-                retention, which the report says)
+                JetStream; on Kafka a tombstone per key: the report reads
+                each topic's cleanup.policy and says whether compaction
+                removes the records or how long retention.ms keeps them,
+                with the command that makes the topic compacted
   the lake      the bronze, silver and gold Iceberg tables: the data files
                 holding the rows rewritten without them, the manifests
                 rewritten, every other snapshot expired (and the payroll tags

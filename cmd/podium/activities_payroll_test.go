@@ -65,8 +65,14 @@ func newPayrollFixture(t *testing.T) *payrollFixture {
 	}()
 	t.Cleanup(func() {
 		stop()
-		if r := <-served; r.code != 0 {
+		r := <-served
+		switch {
+		case r.code != 0:
 			t.Errorf("serve: %+v", r)
+		case strings.Contains(r.stderr, "failed; restarting"):
+			// A source with nothing to do (the BI schema on SQLite) must
+			// not be restarted over and over.
+			t.Errorf("serve restarted a service:\n%s", r.stderr)
 		}
 	})
 	waitFor(t, "serve to start", func() bool {

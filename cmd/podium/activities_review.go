@@ -100,7 +100,7 @@ func printHeld(w io.Writer, held []review.Held) error {
 			decision = fmt.Sprintf("%s by %s %s: %s", d.Decision, d.By, d.At.UTC().Format(time.RFC3339), d.Reason)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%.3f\t%s\t%s\t%.1f\t%s\t%s\t%s\n", h.ActivityID, h.EmployeeID, sport, h.DistanceKm(),
-			h.Elapsed(), h.Moving(), h.SpeedKmh(), h.Rule, h.Status, decision)
+			h.Elapsed(), h.Moving(), h.SpeedKmh(), h.Rule, h.StatusText(), decision)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

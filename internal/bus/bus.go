@@ -98,6 +98,15 @@ type Purged struct {
 	Removed int64
 	// Tombstones is the number of tombstones published (Kafka).
 	Tombstones int64
+	// CleanupPolicy is the topic's cleanup.policy where the engine writes
+	// tombstones instead of deleting (Kafka), "" elsewhere.
+	CleanupPolicy string
+	// Compacted says the tombstones remove the records: cleanup.policy
+	// includes compact.
+	Compacted bool
+	// Retention is how long the records stay on a topic that is not
+	// compacted (retention.ms; 0 is forever).
+	Retention time.Duration
 	// Note says what stays and why, "" when nothing does.
 	Note string
 }
@@ -120,6 +129,18 @@ type TopicConfig struct {
 	// MaxBytes drops the oldest messages once the topic holds more than this
 	// (per partition on Kafka); zero means no limit.
 	MaxBytes int64
+}
+
+// FormatAge writes a retention age as podium shows it: whole days as
+// "7d", "forever" for zero (kept forever), else Go's duration.
+func FormatAge(d time.Duration) string {
+	if d == 0 {
+		return "forever"
+	}
+	if d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return d.String()
 }
 
 // Start says where a consumer starts when it has no position.

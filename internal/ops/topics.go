@@ -12,7 +12,6 @@ import (
 	"io"
 	"strconv"
 	"text/tabwriter"
-	"time"
 
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/store"
@@ -75,7 +74,7 @@ func Topics(ctx context.Context, b bus.Bus, store *store.Store, specs []stream.S
 	rows := make([]TopicRow, 0, len(infos))
 	for _, ti := range infos {
 		r := TopicRow{Topic: ti.Name, Partitions: len(ti.Partitions), Messages: ti.Messages, Bytes: ti.Bytes,
-			MaxAge: age(ti.MaxAge), MaxBytes: ti.MaxBytes, Offsets: ti.Partitions, Consumers: []ConsumerRow{}}
+			MaxAge: bus.FormatAge(ti.MaxAge), MaxBytes: ti.MaxBytes, Offsets: ti.Partitions, Consumers: []ConsumerRow{}}
 		for _, l := range lags {
 			if l.Topic == ti.Name {
 				r.Consumers = append(r.Consumers, ConsumerRow{Processor: l.Processor, Lag: l.Lag})
@@ -84,16 +83,6 @@ func Topics(ctx context.Context, b bus.Bus, store *store.Store, specs []stream.S
 		rows = append(rows, r)
 	}
 	return rows, nil
-}
-
-func age(d time.Duration) string {
-	if d == 0 {
-		return "forever"
-	}
-	if d%(24*time.Hour) == 0 {
-		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
-	}
-	return d.String()
 }
 
 // WriteTopics prints rows in format f.

@@ -61,6 +61,21 @@ type TopicPurge struct {
 	bus.Purged
 }
 
+// Fate says in a few words what becomes of the topic's erased records:
+// deleted (JetStream), removed at compaction (a compacted Kafka topic), or
+// how long they stay (any other Kafka topic; Note says what to do).
+func (t TopicPurge) Fate() string {
+	switch {
+	case t.CleanupPolicy == "":
+		return "deleted"
+	case t.Compacted:
+		return "removed at compaction (cleanup.policy=" + t.CleanupPolicy + ")"
+	case t.Retention == 0:
+		return "stay forever (cleanup.policy=" + t.CleanupPolicy + ", retention.ms=-1)"
+	}
+	return "stay until retention, " + bus.FormatAge(t.Retention) + " (cleanup.policy=" + t.CleanupPolicy + ")"
+}
+
 // LakeTable is what was done to an Iceberg table.
 type LakeTable struct {
 	Table string
@@ -468,9 +483,9 @@ func (r Report) Write(w io.Writer) error {
 	for _, t := range r.Tables {
 		fmt.Fprintf(tw, "%s\t%d\n", t.Table, t.Rows)
 	}
-	fmt.Fprintln(tw, "\nTOPIC\tREMOVED\tTOMBSTONES\tNOTE")
+	fmt.Fprintln(tw, "\nTOPIC\tREMOVED\tTOMBSTONES\tTHE ERASED RECORDS")
 	for _, t := range r.Topics {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", t.Topic, t.Removed, t.Tombstones, t.Note)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", t.Topic, t.Removed, t.Tombstones, t.Fate())
 	}
 	fmt.Fprintln(tw, "\nLAKE TABLE\tROWS DELETED\tSNAPSHOTS EXPIRED\tORPHAN FILES\tTAGS REMOVED")
 	for _, t := range r.Lake {
@@ -490,6 +505,11 @@ func (r Report) Write(w io.Writer) error {
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(tw, "\nnote: %s\n", n)
+	}
+	for _, t := range r.Topics {
+		if t.Note != "" {
+			fmt.Fprintf(tw, "\nnote: topic %s: %s\n", t.Topic, t.Note)
+		}
 	}
 	for _, t := range r.Lake {
 		if len(t.TagsRemoved) > 0 {

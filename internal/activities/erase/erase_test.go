@@ -2,9 +2,15 @@ package erase_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/activities/cdc"
@@ -14,6 +20,8 @@ import (
 	"github.com/podiumhq/podium/internal/activities/migrations"
 	"github.com/podiumhq/podium/internal/activities/quality"
 	"github.com/podiumhq/podium/internal/activities/rewards"
+	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/store/storetest"
 	"github.com/podiumhq/podium/internal/stream"
@@ -114,4 +122,108 @@ func TestEraseStore(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEraseKafka erases an employee on Kafka (kfake): the change-event
+// topic made compacted by its operator, the validated topic with a 7-day
+// retention. Each of the employee's keys ends with a tombstone on both,
+// the other employee's messages stay, and the report says per topic that
+// compaction removes the records, or that they stay 7 days and how to make
+// the topic compacted.
+func TestEraseKafka(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s := storetest.Open(t, store.SQLite)
+	if err := activities.Migrate(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	cluster := enginetest.Start(t, enginetest.Kafka)
+	b, err := cluster.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, 3, 1, map[string]*string{"cleanup.policy": kmsg.StringPtr("compact,delete")},
+		activities.TopicActivities)
+	if err != nil || resp.Err != nil {
+		t.Fatalf("create the compacted topic: %v %v", err, resp.Err)
+	}
+	if err := b.EnsureTopic(ctx, bus.TopicConfig{Name: activities.TopicValidated, Partitions: 3, MaxAge: 7 * 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	var msgs []*bus.Message
+	for i, emp := range []string{"1001", "1002"} {
+		for j := range 3 {
+			a := activities.Activity{ID: int64(100*(i+1) + j), EmployeeID: emp, StartTime: now.Add(-time.Duration(j) * time.Hour),
+				SportType: "Run", DistanceM: 5000, ElapsedS: 1800, Source: activities.SourceAPI}
+			if err := activities.Upsert(ctx, s.DB(), a); err != nil {
+				t.Fatal(err)
+			}
+			for _, topic := range []string{activities.TopicActivities, activities.TopicValidated} {
+				msgs = append(msgs, &bus.Message{Topic: topic, Key: erase.Key(a.ID),
+					Value: fmt.Appendf(nil, `{"after":{"id":%d,"employee_id":"%s"},"op":"c"}`, a.ID, emp)})
+			}
+		}
+	}
+	if err := b.Publish(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+
+	rep, err := erase.Erase(ctx, "1001", erase.Options{Store: s, Bus: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Topics) != 2 {
+		t.Fatalf("topics purged: %+v, want the two that exist", rep.Topics)
+	}
+	for _, tp := range rep.Topics {
+		if tp.Tombstones != 3 {
+			t.Errorf("%s: %d tombstones, want 3", tp.Topic, tp.Tombstones)
+		}
+		cons, err := b.Consume(ctx, bus.ConsumerConfig{Topic: tp.Topic, Start: bus.Earliest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := map[string]*bus.Message{}
+		for n := 0; n < 9; {
+			ms, err := cons.Fetch(ctx, 100)
+			if err != nil {
+				t.Fatalf("read %s: %v", tp.Topic, err)
+			}
+			for _, m := range ms {
+				last[m.Key] = m
+			}
+			n += len(ms)
+		}
+		_ = cons.Close()
+		for id := range int64(3) {
+			if m := last[erase.Key(100+id)]; m == nil || m.Value != nil {
+				t.Errorf("%s: activity %d of the erased employee ends with %+v, want a tombstone", tp.Topic, 100+id, m)
+			}
+			if m := last[erase.Key(200+id)]; m == nil || m.Value == nil {
+				t.Errorf("%s: activity %d of the other employee ends with %+v, want its message", tp.Topic, 200+id, m)
+			}
+		}
+	}
+	var out strings.Builder
+	if err := rep.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{
+		"removed at compaction (cleanup.policy=compact,delete)",
+		"stay until retention, 7d (cleanup.policy=delete)",
+		"note: topic " + activities.TopicValidated + ": cleanup.policy=delete: the records stay until retention drops them, after retention.ms=604800000 (7d)",
+		"--entity-name " + activities.TopicValidated + " --add-config 'cleanup.policy=[compact,delete]'",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report does not say %q:\n%s", want, text)
+		}
+	}
 }

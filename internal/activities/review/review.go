@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -83,6 +84,19 @@ func (h Held) Moving() string {
 		return ""
 	}
 	return clock(h.Activity.MovingS)
+}
+
+// Unreleased reports whether h is approved but not yet published (the bus
+// refused it: Release tries again).
+func (h Held) Unreleased() bool { return h.Status == quality.StatusApproved && h.ReleasedAt.IsZero() }
+
+// StatusText is h's status, "approved, waiting for the bus" while
+// Unreleased.
+func (h Held) StatusText() string {
+	if h.Unreleased() {
+		return h.Status + ", waiting for the bus"
+	}
+	return h.Status
 }
 
 func clock(s int) string { return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60) }
@@ -223,11 +237,14 @@ func Flags(ctx context.Context, db *sql.DB, employee string, limit int) ([]Flag,
 // ErrNotFound is an id that names no held event.
 var ErrNotFound = errors.New("no held activity with that id")
 
+// rowQuerier is a *sql.DB or a *sql.Tx.
+type rowQuerier interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
 // find returns the quarantined event id names: an event id, or an activity
 // id (its newest held event).
-func find(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, id string) (Held, error) {
+func find(ctx context.Context, q rowQuerier, id string) (Held, error) {
 	h, err := scanHeld(q.QueryRowContext(ctx, `SELECT `+heldColumns+` FROM `+quality.TableQuarantine+` q
 		LEFT JOIN `+quality.TableReviews+` r ON r.event_id = q.event_id WHERE q.event_id = $1`, id))
 	if err == nil {
@@ -258,21 +275,38 @@ type Queue struct {
 	Bus bus.Bus
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Log receives the releases Run makes and the approvals it finds
+	// superseded; nil discards.
+	Log *slog.Logger
 }
+
+// DefaultReleaseInterval is how often Run retries the releases that
+// failed.
+const DefaultReleaseInterval = 10 * time.Second
 
 // Approve records the approval of the held event id (an event id or an
 // activity id) by who, for reason, then releases it: the event, unchanged,
 // on the validated topic with its event id as message id — the id it would
 // have had had it passed — so that rewards and the lake count it once
 // (JetStream drops a repeated publish, the sinks are idempotent per
-// activity and the lake's bronze per event id). An approval whose release
-// failed is released again by the next Approve of the same id.
+// activity and the lake's bronze per event id).
+//
+// The approval is durable before the publish: the decision and the
+// quarantine's status approved with released_at unset — the queue's
+// outbox mark, "to be published" — land in one transaction, and Release
+// publishes the marked events. Approve runs it (releasing any earlier
+// approval still waiting too); when the bus refuses, the error says so, the
+// approval stands, and the next Approve or Run (podium serve, at start and
+// every DefaultReleaseInterval) releases it once the bus is back.
 func (q *Queue) Approve(ctx context.Context, id, who, reason string) (Held, error) {
 	h, err := q.decide(ctx, id, quality.StatusApproved, who, reason)
 	if err != nil {
 		return h, err
 	}
-	return h, q.release(ctx, h)
+	if _, err := q.Release(ctx); err != nil {
+		return h, fmt.Errorf("the approval is recorded, but releasing the activity failed; podium serve releases it once the bus is back (or approve it again): %w", err)
+	}
+	return h, nil
 }
 
 // Reject records the rejection of the held event id by who, for reason:
@@ -349,7 +383,7 @@ func (q *Queue) decide(ctx context.Context, id, decision, who, reason string) (H
 // current checks that the held event is still the activity's current
 // version: a later change of the activity went through the rules on its own
 // and releasing an older version would undo it.
-func current(ctx context.Context, tx *sql.Tx, h Held) error {
+func current(ctx context.Context, tx rowQuerier, h Held) error {
 	if h.Activity == nil {
 		return errors.New("the held event has no activity to release")
 	}
@@ -367,27 +401,128 @@ func current(ctx context.Context, tx *sql.Tx, h Held) error {
 	return nil
 }
 
-// release publishes an approved event on the validated topic and records
-// when.
-func (q *Queue) release(ctx context.Context, h Held) error {
-	var key, event string
-	if err := q.Store.DB().QueryRowContext(ctx, `SELECT message_key, event FROM `+quality.TableQuarantine+` WHERE event_id = $1`,
-		h.EventID).Scan(&key, &event); err != nil {
-		return fmt.Errorf("read the held event: %w", err)
+// Release publishes the approved events not released yet (status
+// approved, released_at unset: the mark the decision's transaction set),
+// oldest decision first, each then marked released, and returns how many it
+// published. It stops at the first publish that fails (the bus is down):
+// the rest wait for the next call. An event whose activity changed or was
+// deleted since it was approved is not published — the newer version went
+// through the rules on its own (and the approved rule no longer holds it);
+// the old one would undo it — and is marked released, with a log line.
+// Two releases of one event (two processes, or a crash before the mark)
+// publish the same message, which rewards and the lake count once.
+func (q *Queue) Release(ctx context.Context) (int, error) {
+	if err := Migrate(ctx, q.Store); err != nil {
+		return 0, err
 	}
-	if q.Bus == nil {
-		return errors.New("no bus to release the approved event on")
+	db := q.Store.DB()
+	rows, err := db.QueryContext(ctx, `SELECT q.event_id FROM `+quality.TableQuarantine+` q
+		JOIN `+quality.TableReviews+` r ON r.event_id = q.event_id
+		WHERE q.status = $1 AND r.decision = $1 AND q.released_at IS NULL
+			AND r.rule = q.rule -- a row a rebuilt stage held by another rule is not this approval's
+		ORDER BY r.decided_at, q.event_id`, quality.StatusApproved)
+	if err != nil {
+		return 0, fmt.Errorf("read the approvals to release: %w", err)
 	}
-	m := &bus.Message{Topic: activities.TopicValidated, Key: key, Value: []byte(event), ID: h.EventID,
-		Headers: map[string]string{"podium-review": "approved"}}
-	if err := q.Bus.Publish(ctx, m); err != nil {
-		return fmt.Errorf("the approval is recorded, but releasing the activity failed (approve it again to retry): %w", err)
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("read the approvals to release: %w", err)
+		}
+		ids = append(ids, id)
 	}
-	if _, err := q.Store.DB().ExecContext(ctx, `UPDATE `+quality.TableQuarantine+` SET released_at = $1 WHERE event_id = $2`,
+	if err := rows.Close(); err != nil {
+		return 0, fmt.Errorf("read the approvals to release: %w", err)
+	}
+	if len(ids) > 0 && q.Bus == nil {
+		return 0, errors.New("no bus to release the approved events on")
+	}
+	n := 0
+	for _, id := range ids {
+		published, err := q.release(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		if published {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// release publishes the approved event id on the validated topic, unless
+// its activity changed since, and records the release.
+func (q *Queue) release(ctx context.Context, id string) (bool, error) {
+	db := q.Store.DB()
+	h, err := find(ctx, db, id)
+	if err != nil {
+		return false, err
+	}
+	publish := true
+	if err := current(ctx, db, h); err != nil {
+		publish = false
+		q.log().Warn("review: an approved activity changed since its approval: not released, its newer version counts",
+			"activity", h.ActivityID, "event", h.EventID, "why", err.Error())
+	}
+	if publish {
+		var key, event string
+		if err := db.QueryRowContext(ctx, `SELECT message_key, event FROM `+quality.TableQuarantine+` WHERE event_id = $1`,
+			h.EventID).Scan(&key, &event); err != nil {
+			return false, fmt.Errorf("read the held event: %w", err)
+		}
+		m := &bus.Message{Topic: activities.TopicValidated, Key: key, Value: []byte(event), ID: h.EventID,
+			Headers: map[string]string{"podium-review": "approved"}}
+		if err := q.Bus.Publish(ctx, m); err != nil {
+			return false, fmt.Errorf("release activity %d: %w", h.ActivityID, err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE `+quality.TableQuarantine+` SET released_at = $1 WHERE event_id = $2`,
 		q.now().UTC(), h.EventID); err != nil {
-		return fmt.Errorf("record the release: %w", err)
+		return publish, fmt.Errorf("record the release: %w", err)
 	}
-	return nil
+	return publish, nil
+}
+
+// Run releases the approved events waiting for the bus (Release) at once,
+// then every interval (DefaultReleaseInterval when 0), until ctx ends:
+// podium serve runs it, so that an approval made while the bus was down
+// reaches rewards and the lake when it is back.
+func (q *Queue) Run(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = DefaultReleaseInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	failing := false
+	for {
+		n, err := q.Release(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			if !failing {
+				q.log().Warn("review: approved activities wait for the bus", "err", err)
+			}
+			failing = true
+		case err == nil:
+			if failing || n > 0 {
+				q.log().Info("review: approved activities released", "released", n)
+			}
+			failing = false
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (q *Queue) log() *slog.Logger {
+	if q.Log != nil {
+		return q.Log
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 // History is an employee's record in review: their held activities with
