@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/store/storetest"
@@ -397,6 +399,95 @@ func TestPostgresSlotInvalidated(t *testing.T) {
 	if len(read) == 0 {
 		t.Error("no snapshot after the loss")
 	}
+}
+
+// TestPostgresSlotInvalidatedWhileStreaming: a capture that streams but
+// cannot publish (the bus stalls) holds its slot's WAL until the server
+// invalidates the slot at a checkpoint and ends the capture's replication
+// connection. Supervised as serve runs it, the capture starts again, finds
+// the slot lost (one line, one count) and, once the bus is back, has
+// published a new snapshot and the changes after it: nothing lost.
+func TestPostgresSlotInvalidatedWhileStreaming(t *testing.T) {
+	url := storetest.Cluster(t, storetest.ClusterConfig{
+		InitDB: []string{"--wal-segsize=1"},
+		Settings: []string{"wal_level = logical", "max_slot_wal_keep_size = '1MB'", "wal_keep_size = 0",
+			"max_wal_senders = 10", "max_replication_slots = 10"},
+	})
+	e := openEnv(t, store.Postgres, url, uniqueName())
+	b := &stallingBus{Bus: enginetest.Open(t, enginetest.JetStream), resume: make(chan struct{})}
+	r := newReader(t, b, activities.TopicActivities)
+	w := newWriter(t, e.st, 14)
+	w.initial(10)
+	var logs logBuffer
+	cfg := e.cfg
+	cfg.Logger = logs.logger()
+	cfg.Metrics = NewMetrics(prometheus.NewRegistry())
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &running{cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		Supervise(ctx, e.capture(t, cfg), b, cfg.Logger)
+		c.done <- nil
+	}()
+	t.Cleanup(func() { _ = c.stop() })
+	e.waitReady(t, c)
+	for range 5 {
+		w.tx()
+	}
+	settle(t, c, r, w)
+
+	b.stalled.Store(true)
+	for range 10 { // received, never published nor confirmed
+		w.tx()
+	}
+	db := e.st.DB()
+	if _, err := db.Exec(`CREATE TABLE filler (id BIGSERIAL PRIMARY KEY, v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; len(logs.lines("replication slot lost")) == 0; i++ {
+		if i == 100 {
+			t.Fatalf("no loss logged after %d WAL switches of 1 MB with max_slot_wal_keep_size = 1MB", i)
+		}
+		for _, q := range []string{`INSERT INTO filler (v) SELECT repeat(md5(g::text), 30) FROM generate_series(1, 500) g`,
+			`SELECT pg_switch_wal()`, `CHECKPOINT`} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.stalled.Store(false)
+	close(b.resume)
+	for range 5 {
+		w.tx()
+	}
+	settle(t, c, r, w)
+	e.waitReady(t, c)
+	lost := logs.lines("replication slot lost")
+	t.Logf("the log lines:\n%s", strings.Join(logs.lines("level=WARN"), "\n")+"\n"+strings.Join(logs.lines("level=ERROR"), "\n"))
+	if len(lost) != 1 || !strings.Contains(lost[0], "invalidated") {
+		t.Errorf("want one log line saying the slot was invalidated, got:\n%s", strings.Join(lost, "\n"))
+	}
+	if v := testutil.ToFloat64(cfg.Metrics.losses.WithLabelValues(cfg.Slot())); v != 1 {
+		t.Errorf("podium_cdc_slot_losses_total = %g, want 1", v)
+	}
+}
+
+// stallingBus holds every publish while stalled, until resume is closed.
+type stallingBus struct {
+	bus.Bus
+	stalled atomic.Bool
+	resume  chan struct{}
+}
+
+func (s *stallingBus) Publish(ctx context.Context, msgs ...*bus.Message) error {
+	if s.stalled.Load() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.resume:
+		}
+	}
+	return s.Bus.Publish(ctx, msgs...)
 }
 
 // dropSlotWhenFree drops the replication slot as an operator does, once
