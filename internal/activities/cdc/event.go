@@ -25,8 +25,9 @@
 // out); on PostgreSQL, pg_logical_emit_message gives op "m" events, and the
 // capture's own heartbeats (HeartbeatPrefix) keep its slot's confirmed
 // position moving while the table is quiet. A lost slot is taken again
-// with a truncate event and a new snapshot; Metrics holds the slot's WAL
-// gauges and WriteStatus describes it.
+// with a truncate event and a new snapshot, logged and counted once per
+// loss; Metrics holds the slot's WAL gauges and losses, and WriteStatus
+// describes it.
 //
 // Decode and DecodeMessage read these events, and those of a real Debezium
 // PostgreSQL connector: with or without the schema part, tombstones, a

@@ -3,10 +3,12 @@ package cdc
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,8 +16,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/store"
+	"github.com/podiumhq/podium/internal/store/storetest"
 )
 
 // logBuffer is a log destination tests read.
@@ -211,8 +215,10 @@ func TestPostgresSlotLost(t *testing.T) {
 	w := newWriter(t, e.st, 11)
 	w.initial(10)
 	var logs logBuffer
+	reg := prometheus.NewRegistry()
 	cfg := e.cfg
 	cfg.Logger = logs.logger()
+	cfg.Metrics = NewMetrics(reg)
 	c := run(t, e.capture(t, cfg), b)
 	e.waitReady(t, c)
 	for range 20 {
@@ -221,22 +227,7 @@ func TestPostgresSlotLost(t *testing.T) {
 	if err := c.stop(); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	drop := func() {
-		// A capture just stopped holds its slot until the server notices.
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			_, err := e.st.DB().ExecContext(ctx, `SELECT pg_drop_replication_slot($1)`, cfg.Slot())
-			if err == nil {
-				return
-			}
-			if !isCode(err, "55006") || time.Now().After(deadline) {
-				t.Errorf("drop the slot: %v", err)
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	drop := func() { dropSlotWhenFree(t, e.st.DB(), cfg.Slot()) }
 	drop()
 	for range 25 { // changes no slot records: deletes among them
 		w.tx()
@@ -245,36 +236,11 @@ func TestPostgresSlotLost(t *testing.T) {
 	for range 10 {
 		w.tx()
 	}
-	settle := func() {
-		t.Helper()
-		want := map[int64]activities.Activity{}
-		for id, a := range w.rows {
-			want[id] = a
-		}
-		deadline := time.Now().Add(2 * time.Minute)
-		for {
-			if err := c.failed(); err != nil {
-				t.Fatal(err)
-			}
-			r.fetch(300 * time.Millisecond)
-			// The consumer's view: every event folded in order (Final
-			// starts again at a truncate).
-			final, _ := Final(r.events())
-			state := map[int64]activities.Activity{}
-			for id, a := range final {
-				if a != nil {
-					state[id] = *a
-				}
-			}
-			if sameRows(state, want) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the folded events hold %d activities, the table %d: a change was lost", len(state), len(want))
-			}
-		}
-	}
-	settle()
+	settle(t, c, r, w)
+	// Stopped once its snapshot is recorded as done: a capture stopped
+	// before takes that snapshot again when it starts (a second truncate),
+	// which is not a second loss.
+	e.waitReady(t, c)
 	if err := c.stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -294,27 +260,363 @@ func TestPostgresSlotLost(t *testing.T) {
 	for range 10 {
 		w.tx()
 	}
-	settle()
-	// One line per loss; under -race in CI a third line was seen once
-	// (a stream refused right after its slot was made), each loss still
-	// taken again with its truncate and no change lost (settle above).
-	// Not yet explained: allowed here, named in the closing note.
+	settle(t, c, r, w)
+	// One line per loss, each saying why, one truncate before each new
+	// snapshot, one count per loss.
 	lost := logs.lines("replication slot lost")
-	if len(lost) < 2 || len(lost) > 3 {
+	if len(lost) != 2 {
 		t.Errorf("%d log lines say the slot was lost, want one per loss (2):\n%s", len(lost), strings.Join(lost, "\n"))
 	}
-	truncates := 0
-	for _, ch := range r.events() {
-		if ch.Op == OpTruncate {
-			truncates++
+	for _, l := range lost {
+		if !strings.Contains(l, "dropped") {
+			t.Errorf("the log line does not say why: %s", l)
 		}
 	}
-	if truncates < 2 || truncates > len(lost) {
-		t.Errorf("%d truncate events, want one before each new snapshot (2)", truncates)
+	if n := truncates(r.events()); n != 2 {
+		t.Errorf("%d truncate events, want one before each new snapshot (2)", n)
 	}
-	if !strings.Contains(strings.Join(lost, "\n"), "dropped") {
-		t.Errorf("the log lines do not say why: %v", lost)
+	if v := testutil.ToFloat64(cfg.Metrics.losses.WithLabelValues(cfg.Slot())); v != 2 {
+		t.Errorf("podium_cdc_slot_losses_total = %g, want 2", v)
 	}
+}
+
+// TestPostgresSlotInvalidated: on a private cluster (1 MB WAL segments,
+// max_slot_wal_keep_size = 1MB), the WAL written while the capture is
+// stopped makes the server invalidate its slot (wal_status 'lost'), as a
+// stalled capture does in production. `cdc status` shows it; the capture
+// started again says so in one log line naming max_slot_wal_keep_size,
+// counts it in podium_cdc_slot_losses_total, re-creates the slot and takes
+// the table again (a truncate, then every row once), so that a consumer
+// folding the events ends with the table as it is — the changes the lost
+// slot held included, no row twice — and streams on.
+func TestPostgresSlotInvalidated(t *testing.T) {
+	url := storetest.Cluster(t, storetest.ClusterConfig{
+		InitDB: []string{"--wal-segsize=1"},
+		Settings: []string{"wal_level = logical", "max_slot_wal_keep_size = '1MB'", "wal_keep_size = 0",
+			"max_wal_senders = 10", "max_replication_slots = 10"},
+	})
+	e := openEnv(t, store.Postgres, url, uniqueName())
+	b := enginetest.Open(t, enginetest.JetStream)
+	r := newReader(t, b, activities.TopicActivities)
+	w := newWriter(t, e.st, 12)
+	w.initial(10)
+	var logs logBuffer
+	reg := prometheus.NewRegistry()
+	cfg := e.cfg
+	cfg.Logger = logs.logger()
+	cfg.Metrics = NewMetrics(reg)
+	c := run(t, e.capture(t, cfg), b)
+	e.waitReady(t, c)
+	for range 10 {
+		w.tx()
+	}
+	settle(t, c, r, w)
+	if err := c.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := context.Background()
+	db := e.st.DB()
+	for range 20 { // changes only the lost slot had: deletes among them
+		w.tx()
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE filler (id BIGSERIAL PRIMARY KEY, v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	walStatus := func() string {
+		t.Helper()
+		var s *string
+		if err := db.QueryRowContext(ctx, `SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1`, cfg.Slot()).Scan(&s); err != nil {
+			t.Fatalf("read the slot's wal_status: %v", err)
+		}
+		if s == nil {
+			return "(null)"
+		}
+		return *s
+	}
+	// The checkpoint after WAL beyond max_slot_wal_keep_size invalidates
+	// the slot.
+	for i := 0; ; i++ {
+		st := walStatus()
+		if st == "lost" {
+			t.Logf("wal_status lost after %d WAL switches", i)
+			break
+		}
+		if i == 50 {
+			t.Fatalf("wal_status %s after %d WAL switches of 1 MB with max_slot_wal_keep_size = 1MB", st, i)
+		}
+		for _, q := range []string{`INSERT INTO filler (v) SELECT repeat(md5(g::text), 30) FROM generate_series(1, 500) g`,
+			`SELECT pg_switch_wal()`, `CHECKPOINT`} {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	var out bytes.Buffer
+	if err := WriteStatus(ctx, &out, e.st, cfg, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"wal_status lost", "max_slot_wal_keep_size", "new snapshot"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("cdc status of the invalidated slot lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	before := len(r.events())
+	c = run(t, e.capture(t, cfg), b)
+	for range 10 {
+		w.tx()
+	}
+	settle(t, c, r, w)
+	e.waitReady(t, c)
+	if st := walStatus(); st == "lost" {
+		t.Errorf("the capture streams on, its slot's wal_status is still %s", st)
+	}
+
+	lost := logs.lines("replication slot lost")
+	if len(lost) != 1 || !strings.Contains(lost[0], "invalidated") || !strings.Contains(lost[0], "max_slot_wal_keep_size") {
+		t.Errorf("want one log line saying the slot was invalidated beyond max_slot_wal_keep_size, got:\n%s", strings.Join(lost, "\n"))
+	}
+	t.Logf("the log line: %s", strings.Join(lost, "\n"))
+	if v := testutil.ToFloat64(cfg.Metrics.losses.WithLabelValues(cfg.Slot())); v != 1 {
+		t.Errorf("podium_cdc_slot_losses_total = %g, want 1", v)
+	}
+	after := r.events()[before:]
+	if len(after) == 0 || after[0].Op != OpTruncate || truncates(after) != 1 {
+		t.Fatalf("after the loss: %d events, want a truncate first and only one", len(after))
+	}
+	read := map[int64]int{}
+	for _, ch := range after {
+		if ch.Op == OpRead {
+			read[ch.ID]++
+		}
+	}
+	for id, n := range read {
+		if n != 1 {
+			t.Errorf("the new snapshot read activity %d %d times", id, n)
+		}
+	}
+	if len(read) == 0 {
+		t.Error("no snapshot after the loss")
+	}
+}
+
+// TestPostgresSlotInvalidatedWhileStreaming: a capture that streams but
+// cannot publish (the bus stalls) holds its slot's WAL until the server
+// invalidates the slot at a checkpoint and ends the capture's replication
+// connection. Supervised as serve runs it, the capture starts again, finds
+// the slot lost (one line, one count) and, once the bus is back, has
+// published a new snapshot and the changes after it: nothing lost.
+func TestPostgresSlotInvalidatedWhileStreaming(t *testing.T) {
+	url := storetest.Cluster(t, storetest.ClusterConfig{
+		InitDB: []string{"--wal-segsize=1"},
+		Settings: []string{"wal_level = logical", "max_slot_wal_keep_size = '1MB'", "wal_keep_size = 0",
+			"max_wal_senders = 10", "max_replication_slots = 10"},
+	})
+	e := openEnv(t, store.Postgres, url, uniqueName())
+	b := &stallingBus{Bus: enginetest.Open(t, enginetest.JetStream), resume: make(chan struct{})}
+	r := newReader(t, b, activities.TopicActivities)
+	w := newWriter(t, e.st, 14)
+	w.initial(10)
+	var logs logBuffer
+	cfg := e.cfg
+	cfg.Logger = logs.logger()
+	cfg.Metrics = NewMetrics(prometheus.NewRegistry())
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &running{cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		Supervise(ctx, e.capture(t, cfg), b, cfg.Logger)
+		c.done <- nil
+	}()
+	t.Cleanup(func() { _ = c.stop() })
+	e.waitReady(t, c)
+	for range 5 {
+		w.tx()
+	}
+	settle(t, c, r, w)
+
+	b.stalled.Store(true)
+	for range 10 { // received, never published nor confirmed
+		w.tx()
+	}
+	db := e.st.DB()
+	if _, err := db.Exec(`CREATE TABLE filler (id BIGSERIAL PRIMARY KEY, v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; len(logs.lines("replication slot lost")) == 0; i++ {
+		if i == 100 {
+			t.Fatalf("no loss logged after %d WAL switches of 1 MB with max_slot_wal_keep_size = 1MB", i)
+		}
+		for _, q := range []string{`INSERT INTO filler (v) SELECT repeat(md5(g::text), 30) FROM generate_series(1, 500) g`,
+			`SELECT pg_switch_wal()`, `CHECKPOINT`} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.stalled.Store(false)
+	close(b.resume)
+	for range 5 {
+		w.tx()
+	}
+	settle(t, c, r, w)
+	e.waitReady(t, c)
+	lost := logs.lines("replication slot lost")
+	t.Logf("the log lines:\n%s", strings.Join(logs.lines("level=WARN"), "\n")+"\n"+strings.Join(logs.lines("level=ERROR"), "\n"))
+	if len(lost) != 1 || !strings.Contains(lost[0], "invalidated") {
+		t.Errorf("want one log line saying the slot was invalidated, got:\n%s", strings.Join(lost, "\n"))
+	}
+	if v := testutil.ToFloat64(cfg.Metrics.losses.WithLabelValues(cfg.Slot())); v != 1 {
+		t.Errorf("podium_cdc_slot_losses_total = %g, want 1", v)
+	}
+}
+
+// stallingBus holds every publish while stalled, until resume is closed.
+type stallingBus struct {
+	bus.Bus
+	stalled atomic.Bool
+	resume  chan struct{}
+}
+
+func (s *stallingBus) Publish(ctx context.Context, msgs ...*bus.Message) error {
+	if s.stalled.Load() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.resume:
+		}
+	}
+	return s.Bus.Publish(ctx, msgs...)
+}
+
+// dropSlotWhenFree drops the replication slot as an operator does, once
+// the server has noticed that the capture using it stopped.
+func dropSlotWhenFree(t *testing.T, db *sql.DB, slot string) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := db.Exec(`SELECT pg_drop_replication_slot($1)`, slot)
+		if err == nil {
+			return
+		}
+		if !isCode(err, "55006") || time.Now().After(deadline) {
+			t.Errorf("drop the slot: %v", err)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestPostgresSlotLostSnapshotInterrupted: the snapshot taken after a
+// loss, interrupted (the capture stopped in its middle), is taken again in
+// full at the next start, truncate first — without a second "slot lost"
+// line: one loss, one line and one count. (Logged as a loss each time the
+// capture prepared its slot, it gave TestPostgresSlotLost a third line
+// under -race, saying wrongly that the server refused to stream.)
+func TestPostgresSlotLostSnapshotInterrupted(t *testing.T) {
+	e := newEnv(t, store.Postgres)
+	b := enginetest.Open(t, enginetest.JetStream)
+	r := newReader(t, b, activities.TopicActivities)
+	w := newWriter(t, e.st, 13)
+	w.initial(20)
+	var logs logBuffer
+	cfg := e.cfg
+	cfg.Logger = logs.logger()
+	cfg.Metrics = NewMetrics(prometheus.NewRegistry())
+	cfg.MaxBatch = 5
+	c := run(t, e.capture(t, cfg), b)
+	e.waitReady(t, c)
+	if err := c.stop(); err != nil {
+		t.Fatal(err)
+	}
+	dropSlotWhenFree(t, e.st.DB(), cfg.Slot())
+	for range 10 {
+		w.tx()
+	}
+	// The new snapshot stops after its first batch.
+	p, err := NewPostgres(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	p.hooks = &hooks{published: func(snapshot bool, _ int) {
+		if snapshot {
+			once.Do(func() {
+				close(stopped)
+				<-release
+			})
+		}
+	}}
+	c = run(t, p, b)
+	<-stopped
+	c.cancel()
+	close(release)
+	if err := c.stop(); err != nil {
+		t.Fatal(err)
+	}
+	var state string
+	if err := e.st.DB().QueryRow(`SELECT snapshot FROM podium_cdc_state WHERE name = $1`, cfg.Slot()).Scan(&state); err != nil || state != "lost" {
+		t.Fatalf("after the interrupted snapshot the state is %q (%v), want lost", state, err)
+	}
+
+	c = run(t, e.capture(t, cfg), b)
+	for range 5 {
+		w.tx()
+	}
+	settle(t, c, r, w)
+	e.waitReady(t, c)
+	lost := logs.lines("replication slot lost")
+	if len(lost) != 1 || !strings.Contains(lost[0], "dropped") {
+		t.Errorf("want one line saying the slot was lost because it was dropped, got:\n%s", strings.Join(lost, "\n"))
+	}
+	if v := testutil.ToFloat64(cfg.Metrics.losses.WithLabelValues(cfg.Slot())); v != 1 {
+		t.Errorf("podium_cdc_slot_losses_total = %g, want 1", v)
+	}
+	if n := truncates(r.events()); n != 2 {
+		t.Errorf("%d truncate events, want 2: the interrupted snapshot's, then the one taken again in full", n)
+	}
+}
+
+// settle waits until the events r read, folded in order as a consumer
+// does (Final starts again at a truncate), hold the rows w wrote: no
+// change lost, no row deleted meanwhile left.
+func settle(t *testing.T, c *running, r *reader, w *writer) {
+	t.Helper()
+	want := map[int64]activities.Activity{}
+	for id, a := range w.rows {
+		want[id] = a
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if err := c.failed(); err != nil {
+			t.Fatal(err)
+		}
+		r.fetch(300 * time.Millisecond)
+		final, _ := Final(r.events())
+		state := map[int64]activities.Activity{}
+		for id, a := range final {
+			if a != nil {
+				state[id] = *a
+			}
+		}
+		if sameRows(state, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the folded events hold %d activities, the table %d: a change was lost", len(state), len(want))
+		}
+	}
+}
+
+func truncates(events []Change) int {
+	n := 0
+	for _, ch := range events {
+		if ch.Op == OpTruncate {
+			n++
+		}
+	}
+	return n
 }
 
 func sameRows(a, b map[int64]activities.Activity) bool {

@@ -18,6 +18,9 @@ type Metrics struct {
 	// heartbeat is when the capture last received its own heartbeat back
 	// through the slot, Unix seconds.
 	heartbeat *prometheus.GaugeVec
+	// losses counts the times the capture found its slot lost (dropped,
+	// or invalidated by the server) and took a new snapshot.
+	losses *prometheus.CounterVec
 }
 
 // NewMetrics creates the series and registers them with reg (if not nil);
@@ -33,9 +36,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		heartbeat: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "podium_cdc_last_heartbeat_timestamp_seconds",
 			Help: "When the change-data-capture last received its heartbeat back through its replication slot, Unix seconds."},
 			[]string{"slot"}),
+		losses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "podium_cdc_slot_losses_total",
+			Help: "Times the change-data-capture found its replication slot lost (dropped, or invalidated by the server beyond max_slot_wal_keep_size) and took a new snapshot of the table."},
+			[]string{"slot"}),
 	}
 	if reg == nil {
 		return m
+	}
+	if err := reg.Register(m.losses); err != nil {
+		are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err)
+		if !ok {
+			panic(err)
+		}
+		m.losses = are.ExistingCollector.(*prometheus.CounterVec)
 	}
 	for _, g := range []**prometheus.GaugeVec{&m.walRetained, &m.lag, &m.heartbeat} {
 		if err := reg.Register(*g); err != nil {
@@ -59,6 +72,13 @@ func (m *Metrics) slotFigures(slot string, f SlotStatus) {
 	}
 	if f.Lag != nil {
 		m.lag.WithLabelValues(slot).Set(float64(*f.Lag))
+	}
+}
+
+// slotLoss counts a loss of slot.
+func (m *Metrics) slotLoss(slot string) {
+	if m != nil {
+		m.losses.WithLabelValues(slot).Inc()
 	}
 }
 

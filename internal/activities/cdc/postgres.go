@@ -333,10 +333,12 @@ func (p *Postgres) ensurePublication(ctx context.Context, conn *pgx.Conn, t pgTa
 // the slot exists with its snapshot complete. A slot that was lost — dropped
 // while its state says it had been created, invalidated by the server
 // (wal_status 'lost', beyond max_slot_wal_keep_size), or refused by
-// START_REPLICATION — is created again and the table taken again: a
-// truncate event, then every row as a read event, so that consumers end
-// with the table as it is, deletes made meanwhile included. One log line
-// says so.
+// START_REPLICATION (recorded as 'lost' by stream) — is created again and
+// the table taken again: a truncate event, then every row as a read event,
+// so that consumers end with the table as it is, deletes made meanwhile
+// included. The loss is logged and counted once, where it is found
+// (reportLoss): taking the snapshot again after an interruption is not a new
+// loss.
 func (p *Postgres) prepareSlot(ctx context.Context, db *sql.DB, conn *pgx.Conn, rconn *pgconn.PgConn, t pgTable, b bus.Bus, epoch string) error {
 	slot := p.cfg.Slot()
 	var plugin, database string
@@ -358,22 +360,21 @@ func (p *Postgres) prepareSlot(ctx context.Context, db *sql.DB, conn *pgx.Conn, 
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("change-data-capture: read the state of %s: %w", slot, err)
 	}
-	lost := ""
+	// again: the slot was lost, now or before (state 'lost': the loss was
+	// logged when it was recorded, and the snapshot after it is not
+	// complete yet).
+	again := state == "lost"
 	switch {
-	case state == "lost" && !exists:
-		lost = "it was dropped"
-	case state == "lost":
-		lost = "the server refused to stream from it"
+	case again:
+		p.log.Info("taking a new snapshot after the loss of the replication slot", "slot", slot)
 	case !exists && state == "done":
-		lost = "it was dropped"
+		p.reportLoss("it was dropped")
+		again = true
 	case exists && walStatus != nil && *walStatus == "lost":
-		lost = "the server invalidated it (wal_status lost: it held more WAL than max_slot_wal_keep_size)"
+		p.reportLoss("the server invalidated it (wal_status lost: it held more WAL than max_slot_wal_keep_size)")
+		again = true
 	}
-	if lost != "" {
-		p.log.Warn("replication slot lost: taking a new snapshot (a truncate event, then every row), so that no change is lost",
-			"slot", slot, "why", lost)
-	}
-	if exists && (state == "pending" || lost != "") {
+	if exists && (state == "pending" || again) {
 		if state == "pending" {
 			p.log.Warn("the initial snapshot of the slot was interrupted: dropping the slot to take the snapshot again", "slot", slot)
 		}
@@ -387,8 +388,8 @@ func (p *Postgres) prepareSlot(ctx context.Context, db *sql.DB, conn *pgx.Conn, 
 		return nil
 	}
 
-	snapshot := !p.cfg.SkipSnapshot || lost != ""
-	setState := func(s string) error {
+	snapshot := !p.cfg.SkipSnapshot || again
+	setState := func(ctx context.Context, s string) error {
 		_, err := db.ExecContext(ctx, `INSERT INTO podium_cdc_state (name, epoch, snapshot, updated_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (name) DO UPDATE SET epoch = excluded.epoch, snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
 			slot, epoch, s, time.Now().UTC())
@@ -401,13 +402,13 @@ func (p *Postgres) prepareSlot(ctx context.Context, db *sql.DB, conn *pgx.Conn, 
 	action := "NOEXPORT_SNAPSHOT"
 	if snapshot {
 		state, action = "pending", "EXPORT_SNAPSHOT"
-		if lost != "" {
+		if again {
 			// Interrupted, this snapshot is taken again in full, truncate
 			// event first: a lost slot is not forgotten.
 			state = "lost"
 		}
 	}
-	if err := setState(state); err != nil {
+	if err := setState(ctx, state); err != nil {
 		return err
 	}
 	res, err := pglogrepl.CreateReplicationSlot(ctx, rconn, slot, "pgoutput",
@@ -423,10 +424,14 @@ func (p *Postgres) prepareSlot(ctx context.Context, db *sql.DB, conn *pgx.Conn, 
 	if !snapshot {
 		return nil
 	}
-	if err := p.snapshot(ctx, conn, t, res.SnapshotName, lsn, b, epoch, lost != ""); err != nil {
+	if err := p.snapshot(ctx, conn, t, res.SnapshotName, lsn, b, epoch, again); err != nil {
 		return err
 	}
-	return setState("done")
+	// Published in full: recorded even if the capture is being stopped,
+	// else its next start would take the snapshot again for nothing.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return setState(dctx, "done")
 }
 
 // dropSlot drops a replication slot, waiting for its consumer to stop.
@@ -736,13 +741,30 @@ func slotGone(err error) bool {
 }
 
 // slotLost records that the slot is lost, so that the next preparation
-// (in this run, or the next if this one ends first) takes a new snapshot.
+// (in this run, or the next if this one ends first) takes a new snapshot,
+// and logs and counts the loss.
 func (p *Postgres) slotLost(ctx context.Context, db *sql.DB, cause error) error {
 	slot := p.cfg.Slot()
 	if _, err := db.ExecContext(ctx, `UPDATE podium_cdc_state SET snapshot = 'lost', updated_at = $2 WHERE name = $1`, slot, time.Now().UTC()); err != nil {
 		return fmt.Errorf("change-data-capture: record that slot %s is lost (%v): %w", slot, cause, err)
 	}
+	why := "it was dropped"
+	if pgErr, ok := errors.AsType[*pgconn.PgError](cause); ok && !errors.Is(cause, errNoSlot) {
+		why = "the server refused to stream from it: " + pgErr.Message
+		if pgErr.Detail != "" {
+			why += " (" + pgErr.Detail + ")"
+		}
+	}
+	p.reportLoss(why)
 	return fmt.Errorf("%w: %s: %v", errSlotLost, slot, cause)
+}
+
+// reportLoss logs, once per loss, that the slot was lost and why, and counts
+// it in podium_cdc_slot_losses_total.
+func (p *Postgres) reportLoss(why string) {
+	p.log.Warn("replication slot lost: taking a new snapshot (a truncate event, then every row), so that no change is lost",
+		"slot", p.cfg.Slot(), "why", why)
+	p.cfg.Metrics.slotLoss(p.cfg.Slot())
 }
 
 // heartbeatLoop writes a heartbeat into the WAL every HeartbeatInterval

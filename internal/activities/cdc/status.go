@@ -56,8 +56,13 @@ func WriteStatus(ctx context.Context, w io.Writer, s *store.Store, cfg Config, n
 			beat = now.Sub(st.LastHeartbeat).Round(time.Second).String() + " ago (" + st.LastHeartbeat.UTC().Format(time.RFC3339) + ")"
 		}
 		row("last heartbeat", beat)
-		if !st.SlotExists && st.Snapshot == "done" {
+		switch {
+		case st.SlotExists && st.WALStatus == "lost":
+			row("note", "the server invalidated the slot (it held more WAL than max_slot_wal_keep_size): the capture takes a new snapshot when it starts")
+		case !st.SlotExists && st.Snapshot == "done":
 			row("note", "the slot is gone: the next capture takes a new snapshot")
+		case st.Snapshot == "lost":
+			row("note", "the slot was lost: the capture is taking a new snapshot")
 		}
 	case store.SQLite:
 		row("capture", cfg.Name+" (SQLite triggers into "+ChangesTable+")")
