@@ -36,6 +36,9 @@ var notFromPodium = map[string]string{
 	// retains); this test's demo runs on SQLite. TestPostgresHeartbeat
 	// (internal/activities/cdc) checks that the capture exposes it.
 	"podium_cdc_wal_retained_bytes": "a capture on PostgreSQL",
+	// Counted when a PostgreSQL capture finds its slot lost;
+	// TestPostgresSlotLost checks it.
+	"podium_cdc_slot_losses_total": "a capture on PostgreSQL that lost its slot",
 }
 
 // TestDeployQueriesUseExposedMetrics reads every PromQL expression of the
