@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/activities/commute"
@@ -749,6 +750,22 @@ func TestBrowser(t *testing.T) {
 					t.Errorf("%s at %s: %s", p.path, device, problem)
 				}
 			}
+		}
+		// The phone's open menu closes on Escape, back to its button, and
+		// on a click outside it.
+		menuOpen := `document.getElementById("menu").open`
+		br.do("open the menu", chromedp.Click(chromedp.CSS(menuButton)))
+		br.do("press Escape", chromedp.KeyEvent(kb.Escape))
+		if eval[bool](br, menuOpen) || !eval[bool](br, `document.activeElement === document.querySelector("`+menuButton+`")`) {
+			t.Error("Escape does not close the menu, back to its button")
+		}
+		if !eval[bool](br, menuOpen) {
+			br.do("open the menu", chromedp.Click(chromedp.CSS(menuButton)))
+		}
+		// (Dispatched: the open menu covers the top of the page.)
+		eval[chromedp.Void](br, `document.querySelector("footer.foot").dispatchEvent(new MouseEvent("click", {bubbles: true}))`)
+		if eval[bool](br, menuOpen) {
+			t.Error("a click outside the menu does not close it")
 		}
 		br.viewport(false)
 		br.media(true)
