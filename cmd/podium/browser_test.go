@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/activities/commute"
@@ -151,9 +152,30 @@ type keyColumn struct {
 	Header string `json:"header"`
 }
 
+// jsInView defines, for the scripts of layoutProblems, navProblems and
+// chartProblems, inView(what, el, out, whole): el is shown and within the
+// viewport's width (and its height too if whole), and nothing covers its
+// middle; else a line in out.
+const jsInView = `const vw = document.documentElement.clientWidth, vh = document.documentElement.clientHeight;
+	// (A closed <details> keeps its content's boxes: checkVisibility tells.)
+	const shown = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && el.checkVisibility({visibilityProperty: true}); };
+	const inView = (what, el, out, whole) => {
+		const r = el.getBoundingClientRect();
+		if (!shown(el)) { out.push(what + " is not shown"); return; }
+		if (r.left < -0.5 || r.right > vw + 0.5) { out.push(what + " is outside the viewport: " + Math.round(r.left) + " to " + Math.round(r.right) + " of " + vw + " px"); return; }
+		if (!whole) return;
+		if (r.top < -0.5 || r.bottom > vh + 0.5) { out.push(what + " is below or above the viewport: " + Math.round(r.top) + " to " + Math.round(r.bottom) + " of " + vh + " px"); return; }
+		const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+		if (!top || !(el === top || el.contains(top))) out.push(what + " is covered by " + (top ? top.outerHTML.slice(0, 80) : "nothing"));
+	};
+	const overflow = out => {
+		const sw = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
+		if (sw > vw + 1) out.push("the page scrolls sideways: " + sw + " px wide in a " + vw + " px viewport");
+	};`
+
 // layoutProblems returns what does not fit the viewport on the open page:
-// the body scrolling sideways, a navigation link or a key column outside
-// the viewport (or not shown at all).
+// the body scrolling sideways, a key column outside the viewport (or not
+// shown at all).
 func (b *browser) layoutProblems(keys []keyColumn) []string {
 	b.t.Helper()
 	if keys == nil {
@@ -164,23 +186,115 @@ func (b *browser) layoutProblems(keys []keyColumn) []string {
 		b.t.Fatal(err)
 	}
 	return eval[[]string](b, `(() => {
-		const vw = document.documentElement.clientWidth, out = [];
-		const sw = Math.max(document.documentElement.scrollWidth, document.body.scrollWidth);
-		if (sw > vw + 1) out.push("the page scrolls sideways: " + sw + " px wide in a " + vw + " px viewport");
-		const inView = (what, el) => {
-			const r = el.getBoundingClientRect();
-			if (r.width === 0 || r.height === 0) out.push(what + " is not shown");
-			else if (r.left < -0.5 || r.right > vw + 0.5) out.push(what + " is outside the viewport: " + Math.round(r.left) + " to " + Math.round(r.right) + " of " + vw);
-		};
-		const nav = document.querySelectorAll("header.top nav a");
-		if (nav.length === 0) out.push("no navigation link");
-		nav.forEach(a => inView("navigation link " + JSON.stringify(a.textContent.trim()), a));
+		`+jsInView+`
+		const out = [];
+		overflow(out);
 		for (const k of `+string(js)+`) {
 			const t = document.querySelector(k.table);
 			if (!t) { out.push("no table " + k.table); continue; }
 			const th = [...t.querySelectorAll("thead th")].find(h => h.textContent.trim() === k.header);
 			if (!th) { out.push("table " + k.table + " has no column " + JSON.stringify(k.header)); continue; }
-			inView("column " + JSON.stringify(k.header) + " of " + k.table, th);
+			inView("column " + JSON.stringify(k.header) + " of " + k.table, th, out, false);
+		}
+		return out;
+	})()`)
+}
+
+// The main navigation: its menu button, its links.
+const (
+	menuButton = "header.top details.menu > summary"
+	navLinks   = "header.top nav a"
+)
+
+// navProblems returns what keeps a link of the main navigation out of reach
+// on the open page. On a phone the links are behind the menu button, which
+// is in view; a click on it shows every link in the viewport, uncovered; a
+// second click hides them again (a screenshot of the open menu is saved as
+// name.png). On a desktop every link is in view without a click, on one
+// row, and there is no menu button. The body never scrolls sideways.
+func (b *browser) navProblems(phone bool, name string) []string {
+	b.t.Helper()
+	links := `(out, whole) => {
+		const nav = document.querySelectorAll("` + navLinks + `");
+		if (nav.length === 0) out.push("no navigation link");
+		nav.forEach(a => inView("navigation link " + JSON.stringify(a.textContent.trim()), a, out, whole));
+		return nav;
+	}`
+	if !phone {
+		return eval[[]string](b, `(() => {
+			`+jsInView+`
+			const out = [], nav = (`+links+`)(out, true);
+			overflow(out);
+			if (shown(document.querySelector("`+menuButton+`"))) out.push("the menu button shows on a desktop");
+			const tops = new Set([...nav].map(a => Math.round(a.getBoundingClientRect().top)));
+			if (tops.size > 1) out.push("the navigation takes " + tops.size + " rows");
+			return out;
+		})()`)
+	}
+	out := eval[[]string](b, `(() => {
+		`+jsInView+`
+		const out = [];
+		overflow(out);
+		inView("the menu button", document.querySelector("`+menuButton+`"), out, true);
+		document.querySelectorAll("`+navLinks+`").forEach(a => {
+			if (shown(a)) out.push("navigation link " + JSON.stringify(a.textContent.trim()) + " shows before the menu is opened");
+		});
+		return out;
+	})()`)
+	if len(out) > 0 {
+		return out
+	}
+	b.do("open the menu", chromedp.Click(chromedp.CSS(menuButton)))
+	out = eval[[]string](b, `(() => {
+		`+jsInView+`
+		const out = [];
+		overflow(out);
+		(`+links+`)(out, true);
+		return out;
+	})()`)
+	b.shot(name, false)
+	b.do("close the menu", chromedp.Click(chromedp.CSS(menuButton)))
+	if n := eval[int](b, `(() => { `+jsInView+` return [...document.querySelectorAll("`+navLinks+`")].filter(shown).length; })()`); n > 0 {
+		out = append(out, fmt.Sprintf("%d navigation links still show after a second click on the menu button", n))
+	}
+	return out
+}
+
+// chartProblems returns what is wrong with the charts shown on the open
+// page (want is how many there must be): a chart without an axis line, a
+// name of its values (their unit) or graduated axes; a text label outside
+// its chart's box, overlapping another (axis ticks included) or too small
+// to read.
+func (b *browser) chartProblems(want int) []string {
+	b.t.Helper()
+	return eval[[]string](b, `(() => {
+		const out = [], shown = [...document.querySelectorAll("main figure.chart svg")].filter(s => s.getBoundingClientRect().width > 0);
+		if (shown.length !== `+strconv.Itoa(want)+`) out.push(shown.length + " charts shown, want `+strconv.Itoa(want)+`");
+		for (const svg of shown) {
+			const name = "chart #" + svg.id, s = svg.getBoundingClientRect();
+			if (!svg.querySelector(".axis")) out.push(name + " has no axis line");
+			if (!svg.querySelector("text.axis-name.y")) out.push(name + " does not name its values");
+			// (A season of one round has one x tick.)
+			for (const [axis, least] of [["x", 1], ["y", 2]]) {
+				if (svg.querySelectorAll(".ticks." + axis + " text").length < least) out.push(name + " has no scale on its " + axis + " axis");
+			}
+			const scale = s.width / svg.viewBox.baseVal.width;
+			const labels = [...svg.querySelectorAll("text")].filter(t => t.textContent.trim() !== "").map(t => ({t, what: JSON.stringify(t.textContent.trim()), r: t.getBoundingClientRect()}));
+			for (const l of labels) {
+				const px = parseFloat(getComputedStyle(l.t).fontSize) * scale;
+				if (px < 10) out.push(name + ": label " + l.what + " is " + px.toFixed(1) + " px high");
+				if (l.r.left < s.left - 0.5 || l.r.right > s.right + 0.5 || l.r.top < s.top - 0.5 || l.r.bottom > s.bottom + 0.5) {
+					out.push(name + ": label " + l.what + " sticks out of the chart: " + [l.r.left - s.left, l.r.top - s.top, l.r.right - s.left, l.r.bottom - s.top].map(Math.round) + " in " + Math.round(s.width) + "×" + Math.round(s.height));
+				}
+			}
+			for (let i = 0; i < labels.length; i++) {
+				for (let j = i + 1; j < labels.length; j++) {
+					const a = labels[i].r, c = labels[j].r;
+					if (Math.min(a.right, c.right) - Math.max(a.left, c.left) > 0.5 && Math.min(a.bottom, c.bottom) - Math.max(a.top, c.top) > 0.5) {
+						out.push(name + ": labels " + labels[i].what + " and " + labels[j].what + " overlap");
+					}
+				}
+			}
 		}
 		return out;
 	})()`)
@@ -587,25 +701,34 @@ func TestBrowser(t *testing.T) {
 		// initials behind it.
 		br.do("open the driver", chromedp.Navigate(base+"/drivers/"+fallbackDriver), chromedp.WaitVisible(chromedp.ID("initials")))
 		br.shot("driver-nojs-desktop", false)
+		// The phone's menu needs no script.
+		br.viewport(true)
+		defer br.viewport(false)
+		br.do("open the overview", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("leaders-drivers")))
+		for _, problem := range br.navProblems(true, "overview-nojs-phone-menu") {
+			t.Errorf("without JavaScript: %s", problem)
+		}
 	})
 
 	t.Run("screenshots", func(t *testing.T) {
 		br.t = t
 		// Every page at both widths, with the columns that must stay in
-		// view (the first, that names the row, and the one that matters).
+		// view (the first, that names the row, and the one that matters)
+		// and how many charts it shows.
 		pages := []struct {
 			name, path string
 			keys       []keyColumn
+			charts     int
 		}{
-			{"overview", "/", []keyColumn{{"#latest-classification", "Driver"}, {"#latest-classification", "Points"}}},
-			{"race-live", "/race?season=2023&round=2&session=RACE", []keyColumn{{"#running-order", "Driver"}, {"#running-order", "Gap"}}},
-			{"race", "/race?season=2023&round=1&session=RACE", []keyColumn{{"#classification", "Driver"}, {"#classification", "Points"}}},
-			{"championship", "/championship?season=2021", []keyColumn{{"table.standings", "Driver"}, {"table.standings", "Points"}}},
-			{"driver", "/drivers/" + fallbackDriver, []keyColumn{{"#driver-results", "Grand Prix"}, {"#driver-results", "Points"}}},
-			{"driver-champion", "/drivers/max-verstappen?season=2021", []keyColumn{{"#driver-results", "Grand Prix"}, {"#driver-results", "Points"}}},
-			{"pipeline", "/pipeline", []keyColumn{{"#processors", "Stage"}, {"#processors", "Lag"}, {"#topics", "Topic"}, {"#topics", "Messages"}}},
-			{"activities", "/activities?year=2025", []keyColumn{{"#business-units", "Unit"}, {"#business-units", "Bonus €"}}},
-			{"not-found", "/no-such-page", nil},
+			{"overview", "/", []keyColumn{{"#latest-classification", "Driver"}, {"#latest-classification", "Points"}}, 0},
+			{"race-live", "/race?season=2023&round=2&session=RACE", []keyColumn{{"#running-order", "Driver"}, {"#running-order", "Gap"}}, 0},
+			{"race", "/race?season=2023&round=1&session=RACE", []keyColumn{{"#classification", "Driver"}, {"#classification", "Points"}}, 0},
+			{"championship", "/championship?season=2021", []keyColumn{{"table.standings", "Driver"}, {"table.standings", "Points"}}, 2},
+			{"driver", "/drivers/" + fallbackDriver, []keyColumn{{"#driver-results", "Grand Prix"}, {"#driver-results", "Points"}}, 1},
+			{"driver-champion", "/drivers/max-verstappen?season=2021", []keyColumn{{"#driver-results", "Grand Prix"}, {"#driver-results", "Points"}}, 1},
+			{"pipeline", "/pipeline", []keyColumn{{"#processors", "Stage"}, {"#processors", "Lag"}, {"#topics", "Topic"}, {"#topics", "Messages"}}, 0},
+			{"activities", "/activities?year=2025", []keyColumn{{"#business-units", "Unit"}, {"#business-units", "Bonus €"}}, 1},
+			{"not-found", "/no-such-page", nil, 0},
 		}
 		var paths []string
 		for _, phone := range []bool{false, true} {
@@ -621,10 +744,28 @@ func TestBrowser(t *testing.T) {
 					br.open(p.path)
 				}
 				paths = append(paths, br.shot(p.name+"-"+device, true))
-				for _, problem := range br.layoutProblems(p.keys) {
+				problems := append(br.layoutProblems(p.keys), br.chartProblems(p.charts)...)
+				problems = append(problems, br.navProblems(phone, p.name+"-"+device+"-menu")...)
+				for _, problem := range problems {
 					t.Errorf("%s at %s: %s", p.path, device, problem)
 				}
 			}
+		}
+		// The phone's open menu closes on Escape, back to its button, and
+		// on a click outside it.
+		menuOpen := `document.getElementById("menu").open`
+		br.do("open the menu", chromedp.Click(chromedp.CSS(menuButton)))
+		br.do("press Escape", chromedp.KeyEvent(kb.Escape))
+		if eval[bool](br, menuOpen) || !eval[bool](br, `document.activeElement === document.querySelector("`+menuButton+`")`) {
+			t.Error("Escape does not close the menu, back to its button")
+		}
+		if !eval[bool](br, menuOpen) {
+			br.do("open the menu", chromedp.Click(chromedp.CSS(menuButton)))
+		}
+		// (Dispatched: the open menu covers the top of the page.)
+		eval[chromedp.Void](br, `document.querySelector("footer.foot").dispatchEvent(new MouseEvent("click", {bubbles: true}))`)
+		if eval[bool](br, menuOpen) {
+			t.Error("a click outside the menu does not close it")
 		}
 		br.viewport(false)
 		br.media(true)

@@ -23,7 +23,7 @@ const reviewToken = "review-token-0123456789abcdef"
 // to sign in (and refuses a wrong token), lists the held activities with
 // their rule and numbers, approves one through the form, which then counts
 // in the rewards; a Bearer request sees the page too. Screenshots at 390
-// and 1440 px wide.
+// and 1440 px wide, with the navigation in reach and no sideways scroll.
 func TestReviewPage(t *testing.T) {
 	bin := chromium(t)
 	if testing.Short() {
@@ -129,19 +129,15 @@ func TestReviewPage(t *testing.T) {
 		t.Errorf("held-12 rule %q", got)
 	}
 	for _, phone := range []bool{false, true} {
-		if phone {
-			br.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
-		} else {
-			br.do("desktop viewport", chromedp.EmulateViewport(1440, 900))
-		}
+		br.viewport(phone)
 		name := map[bool]string{false: "review-1440", true: "review-390"}[phone]
 		path := br.shot(name, true)
 		t.Logf("screenshot %s", path)
-		if w := eval[int](br, `document.documentElement.scrollWidth`); w > map[bool]int{false: 1440, true: 390}[phone] {
-			t.Errorf("%s: the page is %d px wide: it scrolls sideways", name, w)
+		for _, problem := range br.navProblems(phone, name+"-menu") {
+			t.Errorf("%s: %s", name, problem)
 		}
 	}
-	br.do("desktop viewport", chromedp.EmulateViewport(1440, 900))
+	br.viewport(false)
 
 	// Approve the run through the form: it counts in the rewards.
 	br.do("approve",

@@ -40,22 +40,41 @@ type FeedItem struct {
 	BusinessUnit string
 }
 
-// Bar is a bar of the monthly chart, in SVG units.
+// Bar is a bar of the monthly chart, in SVG units: the bar, and its
+// month's label centred under it at LabelX.
 type Bar struct {
 	X, Y, W, H float64
-	Month      string
-	Activities int
-	DistanceKm float64
+	LabelX     float64
+	// Label is the month's label on the axis, Month its name.
+	Label, Month string
+	Activities   int
+	DistanceKm   float64
+}
+
+// MonthlyChart is the monthly bar chart laid out for one width, in SVG
+// units: the plot between Left, Top, Right and Bottom, the vertical scale
+// left of it, the month labels under it, the name of the values above it.
+type MonthlyChart struct {
+	ID                       string
+	Year                     int
+	Width, Height            float64
+	Left, Top, Right, Bottom float64
+	// TickX is where the scale's labels end, MonthY the month labels'
+	// baseline, NameY the values' name's.
+	TickX, MonthY, NameY float64
+	Bars                 []Bar
+	Ticks                []Tick
+	// Max is the busiest month's number of activities.
+	Max int
 }
 
 type pageData struct {
 	Summary Summary
 	Years   []int
 	Feed    []FeedItem
-	Bars    []Bar
-	MaxBar  int
-	// Ticks are the monthly chart's scale: values and their heights.
-	Ticks []Tick
+	// Wide and Narrow are the monthly chart for wide screens and for
+	// phones (the page shows one of them).
+	Wide, Narrow MonthlyChart
 	// Zone names the time zone of the times shown without JavaScript (the
 	// company's); the page's script shows them in the viewer's.
 	Zone  string
@@ -117,8 +136,8 @@ func load(ctx context.Context, db Querier, loc *time.Location, yearParam string,
 	if d.Summary, err = Report(ctx, db, year); err != nil {
 		return err
 	}
-	d.Bars, d.MaxBar = bars(d.Summary.Monthly)
-	d.Ticks = ticks(d.MaxBar)
+	d.Wide = monthlyChart("monthly-chart", year, d.Summary.Monthly, chartWide, false)
+	d.Narrow = monthlyChart("monthly-chart-narrow", year, d.Summary.Monthly, chartNarrow, true)
 	d.Zone = loc.String()
 	// The latest activities of the year shown, as the year runs in the
 	// company's zone.
@@ -148,43 +167,55 @@ func load(ctx context.Context, db Querier, loc *time.Location, yearParam string,
 	return nil
 }
 
-// The monthly chart's geometry, in SVG units.
+// The monthly chart's geometry, in SVG units (CSS pixels at the natural
+// size, where its 13-unit labels read well): two widths, for wide screens
+// and for phones.
 const (
-	chartW, chartH = 600.0, 200.0
-	chartLeft      = 40.0 // room for the scale
-	chartBottom    = 20.0 // room for the month labels
+	chartWide, chartNarrow = 600.0, 340.0
+	chartH                 = 220.0
+	chartLeft              = 40.0 // room for the scale
+	chartTop               = 28.0 // room for the name of the values
+	chartBottom            = 24.0 // room for the month labels
+	chartRight             = 4.0
 )
 
-// ticks returns the vertical scale of the monthly chart for a busiest
-// month of most activities: 0, half and the top, at their heights.
-func ticks(most int) []Tick {
-	if most <= 0 {
-		return []Tick{{Y: chartH - chartBottom, Value: 0}}
-	}
-	top := chartH - chartBottom - 10
-	var out []Tick
-	for _, v := range []int{0, most / 2, most} {
-		out = append(out, Tick{Y: chartH - chartBottom - top*float64(v)/float64(most), Value: v})
-	}
-	return out
-}
-
-// bars lays out the monthly chart: one bar per month, heights relative to
-// the busiest month.
-func bars(months []Month) ([]Bar, int) {
-	most := 0
+// monthlyChart lays out the chart of the months of year in a width-wide viewBox: a bar
+// per month, heights relative to the busiest month, with a scale of 0,
+// half and the busiest. short labels the months by their initial (their
+// names are in the bars' titles), for narrow charts.
+func monthlyChart(id string, year int, months []Month, width float64, short bool) MonthlyChart {
+	c := MonthlyChart{ID: id, Year: year, Width: width, Height: chartH, Left: chartLeft, Top: chartTop,
+		Right: width - chartRight, Bottom: chartH - chartBottom}
+	c.TickX, c.MonthY, c.NameY = c.Left-6, c.Bottom+17, 14
 	for _, m := range months {
-		most = max(most, m.Activities)
+		c.Max = max(c.Max, m.Activities)
 	}
-	slot := (chartW - chartLeft) / float64(max(1, len(months)))
-	out := make([]Bar, len(months))
-	for i, m := range months {
-		h := 0.0
-		if most > 0 {
-			h = (chartH - chartBottom - 10) * float64(m.Activities) / float64(most)
+	plot := c.Bottom - c.Top
+	y := func(v int) float64 {
+		if c.Max == 0 {
+			return c.Bottom
 		}
-		out[i] = Bar{X: chartLeft + float64(i)*slot + slot*0.15, W: slot * 0.7, H: h, Y: chartH - chartBottom - h,
-			Month: time.Month(m.Month).String()[:3], Activities: m.Activities, DistanceKm: m.DistanceKm}
+		return c.Bottom - plot*float64(v)/float64(c.Max)
 	}
-	return out, most
+	c.Ticks = []Tick{{Y: c.Bottom, Value: 0}}
+	if c.Max > 0 {
+		for _, v := range []int{c.Max / 2, c.Max} {
+			if v > 0 && v != c.Ticks[len(c.Ticks)-1].Value {
+				c.Ticks = append(c.Ticks, Tick{Y: y(v), Value: v})
+			}
+		}
+	}
+	slot := (c.Right - c.Left) / float64(max(1, len(months)))
+	c.Bars = make([]Bar, len(months))
+	for i, m := range months {
+		name := time.Month(m.Month).String()
+		label := name[:3]
+		if short {
+			label = name[:1]
+		}
+		x := c.Left + float64(i)*slot
+		c.Bars[i] = Bar{X: x + slot*0.15, W: slot * 0.7, Y: y(m.Activities), H: c.Bottom - y(m.Activities),
+			LabelX: x + slot/2, Label: label, Month: name, Activities: m.Activities, DistanceKm: m.DistanceKm}
+	}
+	return c
 }

@@ -22,10 +22,11 @@ type Chart struct {
 	// XLabel and YLabel name the axes.
 	XLabel, YLabel string
 	// YTickX is where the y tick labels end, XTickY the baseline of the x
-	// tick labels, XLabelY the x axis name's baseline.
-	YTickX, XTickY, XLabelY float64
-	XTicks, YTicks          []Tick
-	Lines                   []ChartLine
+	// tick labels, XLabelY the x axis name's baseline, YLabelY the y axis
+	// name's (above the plot).
+	YTickX, XTickY, XLabelY, YLabelY float64
+	XTicks, YTicks                   []Tick
+	Lines                            []ChartLine
 }
 
 // Tick is a gridline or an axis label at Pos (x for the x axis, y for the
@@ -73,11 +74,21 @@ const (
 	narrowWidth  = 360
 	narrowHeight = 260
 	marginLeft   = 44
-	marginRight  = 76 // room for the end labels
-	marginTop    = 12
+	marginTop    = 32 // room for the y axis name
 	marginBot    = 44
-	labelGap     = 14 // minimal vertical distance between two end labels
+	labelGap     = 16 // minimal vertical distance between two end labels: a 13-unit label's box is about 15 high
+	endLabelX    = 8  // from a line's last point to its end label
+	endLabelChar = 10 // the widest character of an end label (bold, 13 units), for the room on the right
 )
+
+// marginRight returns the room right of the plot for the end labels of ss.
+func marginRight(ss []series) float64 {
+	most := 0
+	for _, s := range ss {
+		most = max(most, len([]rune(s.label)))
+	}
+	return endLabelX + float64(endLabelChar*most) + 4
+}
 
 // lineCharts lays out series over the x labels xs (one per value), for
 // wide and narrow screens.
@@ -92,9 +103,9 @@ func lineCharts(id, title, desc, xLabel, yLabel string, xs []string, ss []series
 // width × height viewBox.
 func lineChart(id, title, desc, xLabel, yLabel string, xs []string, ss []series, width, height int) Chart {
 	c := Chart{ID: id, Title: title, Desc: desc, Width: width, Height: height,
-		Left: marginLeft, Top: marginTop, Right: float64(width - marginRight), Bottom: float64(height - marginBot),
+		Left: marginLeft, Top: marginTop, Right: float64(width) - marginRight(ss), Bottom: float64(height - marginBot),
 		XLabel: xLabel, YLabel: yLabel}
-	c.YTickX, c.XTickY, c.XLabelY = c.Left-6, c.Bottom+18, c.Bottom+36
+	c.YTickX, c.XTickY, c.XLabelY, c.YLabelY = c.Left-6, c.Bottom+18, c.Bottom+36, 14
 	n := len(xs)
 	if n == 0 {
 		return c
@@ -142,9 +153,9 @@ func lineChart(id, title, desc, xLabel, yLabel string, xs []string, ss []series,
 		}
 		c.Lines = append(c.Lines, ChartLine{Label: s.label, Name: s.name, Colour: s.colour, Dashed: s.dashed,
 			Points: b.String(), DotX: round1(x(len(s.values) - 1)), DotY: round1(y(last)),
-			EndX: round1(x(len(s.values)-1) + 8), EndY: y(last) + 4, Value: formatPoints(last)})
+			EndX: round1(x(len(s.values)-1) + endLabelX), EndY: y(last) + 4, Value: formatPoints(last)})
 	}
-	spreadLabels(c.Lines, c.Top+4, c.Bottom+4)
+	spreadLabels(c.Lines, c.Top+4, c.Bottom)
 	return c
 }
 

@@ -33,8 +33,13 @@ func TestLineChart(t *testing.T) {
 	if len(c.Lines) != 3 || len(c.XTicks) != 3 {
 		t.Fatalf("lines %d, x ticks %d; want 3 and 3", len(c.Lines), len(c.XTicks))
 	}
-	if got := c.Lines[0].Points; got != "44,179.8 264,124.9 484,45.5" {
+	if got := c.Lines[0].Points; got != "44,186 281,135.6 518,62.8" {
 		t.Errorf("points of VER = %q", got)
+	}
+	// Room on the right for the longest end label, and no more.
+	long := lineChart("c", "t", "d", "Round", "Points", []string{"1"}, []series{{label: "Mercedes", values: []float64{1}}}, 560, 300)
+	if room := float64(long.Width) - long.Right; room != endLabelX+8*endLabelChar+4 || c.Right <= long.Right {
+		t.Errorf("room for the end labels: %v for Mercedes, %v for VER", room, float64(c.Width)-c.Right)
 	}
 	if c.YTicks[0].Label != "0" || c.YTicks[len(c.YTicks)-1].Label != "80" {
 		t.Errorf("y ticks %v: want 0 to 80", c.YTicks)

@@ -49,6 +49,18 @@
     f.submit();
   });
 
+  // The navigation menu (a <details>, which works without script) closes
+  // on Escape, back to its button, and on a click outside it.
+  var menu = document.getElementById("menu");
+  if (menu) {
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && menu.open) { menu.open = false; menu.querySelector("summary").focus(); }
+    });
+    document.addEventListener("click", function (e) {
+      if (menu.open && !menu.contains(e.target)) menu.open = false;
+    });
+  }
+
   if (!main || !window.EventSource) return;
   var wanted = (main.dataset.live || "").split(/\s+/).filter(Boolean);
   var inFlight = false, dirty = false;
