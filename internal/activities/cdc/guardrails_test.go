@@ -50,6 +50,16 @@ func (l *logBuffer) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
+// observed is e's capture configuration with its logs kept in logs and
+// metrics of its own (cfg.Metrics).
+func (e *testEnv) observed() (cfg Config, logs *logBuffer) {
+	logs = &logBuffer{}
+	cfg = e.cfg
+	cfg.Logger = logs.logger()
+	cfg.Metrics = NewMetrics(prometheus.NewRegistry())
+	return cfg, logs
+}
+
 // TestPostgresLogicalMessages: pg_logical_emit_message, transactional or
 // not, gives op "m" events shaped as Debezium's (key {"prefix":…}, message
 // block with the content in base64, empty schema and table, txId only for
@@ -214,11 +224,7 @@ func TestPostgresSlotLost(t *testing.T) {
 	r := newReader(t, b, activities.TopicActivities)
 	w := newWriter(t, e.st, 11)
 	w.initial(10)
-	var logs logBuffer
-	reg := prometheus.NewRegistry()
-	cfg := e.cfg
-	cfg.Logger = logs.logger()
-	cfg.Metrics = NewMetrics(reg)
+	cfg, logs := e.observed()
 	c := run(t, e.capture(t, cfg), b)
 	e.waitReady(t, c)
 	for range 20 {
@@ -300,11 +306,7 @@ func TestPostgresSlotInvalidated(t *testing.T) {
 	r := newReader(t, b, activities.TopicActivities)
 	w := newWriter(t, e.st, 12)
 	w.initial(10)
-	var logs logBuffer
-	reg := prometheus.NewRegistry()
-	cfg := e.cfg
-	cfg.Logger = logs.logger()
-	cfg.Metrics = NewMetrics(reg)
+	cfg, logs := e.observed()
 	c := run(t, e.capture(t, cfg), b)
 	e.waitReady(t, c)
 	for range 10 {
@@ -418,10 +420,7 @@ func TestPostgresSlotInvalidatedWhileStreaming(t *testing.T) {
 	r := newReader(t, b, activities.TopicActivities)
 	w := newWriter(t, e.st, 14)
 	w.initial(10)
-	var logs logBuffer
-	cfg := e.cfg
-	cfg.Logger = logs.logger()
-	cfg.Metrics = NewMetrics(prometheus.NewRegistry())
+	cfg, logs := e.observed()
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &running{cancel: cancel, done: make(chan error, 1)}
 	go func() {
@@ -519,10 +518,7 @@ func TestPostgresSlotLostSnapshotInterrupted(t *testing.T) {
 	r := newReader(t, b, activities.TopicActivities)
 	w := newWriter(t, e.st, 13)
 	w.initial(20)
-	var logs logBuffer
-	cfg := e.cfg
-	cfg.Logger = logs.logger()
-	cfg.Metrics = NewMetrics(prometheus.NewRegistry())
+	cfg, logs := e.observed()
 	cfg.MaxBatch = 5
 	c := run(t, e.capture(t, cfg), b)
 	e.waitReady(t, c)
