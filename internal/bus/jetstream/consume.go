@@ -55,19 +55,15 @@ func (b *Bus) Consume(ctx context.Context, cfg bus.ConsumerConfig) (bus.Consumer
 		if err != nil {
 			return nil, b.wrap(err, "open reader on topic %q", cfg.Topic)
 		}
-	} else {
-		if err := b.checkNoMember(ctx, stream, cfg.Topic, cfg.Group); err != nil {
-			return nil, err
-		}
-		if jc, err = b.groupConsumer(ctx, stream, cfg); err != nil {
-			return nil, err
-		}
+		return b.startConsumer(cfg, jc, nil)
 	}
-	var leave func()
-	if cfg.Group != "" {
-		if leave, err = b.answerAsMember(stream, cfg.Group); err != nil {
-			return nil, err
-		}
+	leave, err := b.claimMember(ctx, stream, cfg.Topic, cfg.Group)
+	if err != nil {
+		return nil, err
+	}
+	if jc, err = b.groupConsumer(ctx, stream, cfg); err != nil {
+		leave()
+		return nil, err
 	}
 	return b.startConsumer(cfg, jc, leave)
 }

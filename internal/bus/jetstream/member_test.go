@@ -2,7 +2,9 @@ package jetstream
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/podiumhq/podium/internal/bus"
@@ -70,5 +72,88 @@ func TestSecondGroupMemberRefused(t *testing.T) {
 	publish(1)
 	if m := fetchN(t, next, 1)[0]; m.Offset != 6 {
 		t.Fatalf("the next member read offset %d, want 6", m.Offset)
+	}
+}
+
+// TestGroupMembersStartingAtOnce: members starting at the same moment, in
+// several processes (connections) and in one, never share a group: one
+// opens it, every other is refused with ErrGroupTaken.
+func TestGroupMembersStartingAtOnce(t *testing.T) {
+	b := openEmbedded(t, t.TempDir())
+	defer b.Close()
+	buses := []*Bus{b}
+	for range 3 {
+		o, err := Open(testCtx(t), Config{URL: b.ClientURL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer o.Close()
+		buses = append(buses, o)
+	}
+	const topic = "activities"
+	for round := range 10 {
+		group := fmt.Sprintf("stage-%d", round)
+		var (
+			mu      sync.Mutex
+			opened  []bus.Consumer
+			refused int
+			wg      sync.WaitGroup
+		)
+		start := make(chan struct{})
+		for i := range 2 * len(buses) {
+			wg.Go(func() {
+				<-start
+				c, err := buses[i%len(buses)].Consume(testCtx(t), bus.ConsumerConfig{Topic: topic, Group: group})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					opened = append(opened, c)
+				case errors.Is(err, ErrGroupTaken):
+					refused++
+				default:
+					t.Errorf("round %d: %v", round, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if len(opened) != 1 || refused != 2*len(buses)-1 {
+			t.Fatalf("round %d: %d members opened the group and %d were refused, want 1 and %d", round, len(opened), refused, 2*len(buses)-1)
+		}
+		opened[0].Close()
+	}
+}
+
+// TestGroupOfAKilledMember: a member whose process died without leaving
+// (its connection gone, its claim still recorded) does not hold the group:
+// the next member takes it over at once.
+func TestGroupOfAKilledMember(t *testing.T) {
+	b := openEmbedded(t, t.TempDir())
+	defer b.Close()
+	dead, err := Open(testCtx(t), Config{URL: b.ClientURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dead.Consume(testCtx(t), bus.ConsumerConfig{Topic: "f1.results", Group: "f1-results"}); err != nil {
+		t.Fatal(err)
+	}
+	dead.nc.Close() // as kill -9 would: no consumer closed, the claim stays
+	c, err := b.Consume(testCtx(t), bus.ConsumerConfig{Topic: "f1.results", Group: "f1-results"})
+	if err != nil {
+		t.Fatalf("the group of a killed member: %v", err)
+	}
+	defer c.Close()
+	// The new member holds it now.
+	other, err := Open(testCtx(t), Config{URL: b.ClientURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if c2, err := other.Consume(testCtx(t), bus.ConsumerConfig{Topic: "f1.results", Group: "f1-results"}); !errors.Is(err, ErrGroupTaken) {
+		if err == nil {
+			c2.Close()
+		}
+		t.Fatalf("a member after the take-over: %v, want ErrGroupTaken", err)
 	}
 }
