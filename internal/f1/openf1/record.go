@@ -151,20 +151,22 @@ func ReadRecording(rd io.Reader) (*Recording, error) {
 	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 0, 64<<10), maxRecordingLine)
 	rec := &Recording{}
-	line := 0
+	line, header := 0, false
 	for sc.Scan() {
 		line++
 		b := bytes.TrimSpace(sc.Bytes())
 		if len(b) == 0 {
 			continue
 		}
-		if line == 1 {
+		if !header {
+			// The first line that is not blank.
 			if err := json.Unmarshal(b, &rec.Header); err != nil {
-				return nil, fmt.Errorf("recording line 1: not a recording header: %w", err)
+				return nil, fmt.Errorf("recording line %d: not a recording header: %w", line, err)
 			}
 			if err := rec.Header.check(); err != nil {
-				return nil, fmt.Errorf("recording line 1: %w", err)
+				return nil, fmt.Errorf("recording line %d: %w", line, err)
 			}
+			header = true
 			continue
 		}
 		var row RecordedRow
@@ -182,7 +184,7 @@ func ReadRecording(rd io.Reader) (*Recording, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("recording line %d: %w", line+1, err)
 	}
-	if line == 0 {
+	if !header {
 		return nil, errors.New("recording: the file is empty")
 	}
 	return rec, nil
