@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -84,11 +85,35 @@ run inside the process, in the data dir.`,
 	}
 }
 
+// demoMemoryLimit is `podium demo`'s soft memory limit unless memory_limit
+// or GOMEMLIMIT is set: its live heap peaks at about 80 MB while the
+// pipelines catch up, and the Go runtime's default (GOGC=100) lets the heap
+// double before collecting. BENCHMARKS.md "Point 4" has the figures.
+const demoMemoryLimit = 128 << 20
+
+// memoryLimit is the soft limit of the Go runtime's memory for serve, worker
+// or demo: the memory_limit setting, else demoMemoryLimit for the demo when
+// GOMEMLIMIT is not set; 0 leaves the runtime's own (GOMEMLIMIT or none).
+func (a *app) memoryLimit(demo bool) int64 {
+	v := a.cfg.Get(config.KeyMemoryLimit)
+	if v.Source != config.SourceDefault {
+		return v.Bytes()
+	}
+	if _, set := a.lookupEnv("GOMEMLIMIT"); set || !demo {
+		return 0
+	}
+	return demoMemoryLimit
+}
+
 // serve runs the stages (all, or those named in only) and the HTTP server
 // until ctx ends; dashboard adds the pipelines' pages and sources; demo
 // their demo feeds. Everything it starts runs in one group, joined before
 // it returns.
 func (a *app) serve(ctx context.Context, command string, dashboard bool, only []string, demo bool) error {
+	if n := a.memoryLimit(demo); n > 0 {
+		debug.SetMemoryLimit(n)
+		a.logger.Debug("memory limit set", "bytes", n)
+	}
 	p, err := platform.Open(ctx, a.cfg, a.logger, platform.Server, command)
 	if err != nil {
 		return err

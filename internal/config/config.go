@@ -117,6 +117,8 @@ var coreSettings = []Setting{
 		Usage: "default retention of new topics: maximum message age, e.g. 168h or 7d (0 keeps forever)"},
 	{Key: "retention.max_bytes", Flag: "retention-max-bytes", Env: "PODIUM_RETENTION_MAX_BYTES", Default: "1GiB", Kind: KindBytes,
 		Usage: "default retention of new topics: maximum size, e.g. 512MiB or 1GB (0 means no limit)"},
+	{Key: KeyMemoryLimit, Env: "PODIUM_MEMORY_LIMIT", Default: "0", Kind: KindBytes,
+		Usage: "soft limit of the Go runtime's memory in serve, worker and demo, e.g. 256MiB (0: none, GOMEMLIMIT applies; demo takes 128MiB unless this or GOMEMLIMIT is set)"},
 	{Key: "bus_auth.username", Env: "PODIUM_BUS_USERNAME", Usage: "bus user (NATS user, Kafka SASL user)"},
 	{Key: "bus_auth.password", Env: "PODIUM_BUS_PASSWORD", Secret: true, Usage: "bus password"},
 	{Key: "bus_auth.token", Env: "PODIUM_BUS_TOKEN", Secret: true, Usage: "NATS token"},
@@ -133,6 +135,10 @@ var coreSettings = []Setting{
 	{Key: KeyKafkaRebalanceTimeout, Env: "PODIUM_KAFKA_REBALANCE_TIMEOUT", Default: "60s", Kind: KindDuration,
 		Usage: "Kafka consumer groups: how long a rebalance waits for the workers to rejoin (a dead one is dropped after it)"},
 }
+
+// KeyMemoryLimit is the soft limit of the Go runtime's memory
+// (debug.SetMemoryLimit) of the processes that run stages.
+const KeyMemoryLimit = "memory_limit"
 
 // The settings of the Kafka consumer groups' timeouts.
 const (

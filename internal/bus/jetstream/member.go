@@ -71,7 +71,11 @@ func (b *Bus) claimMember(ctx context.Context, stream, topic, group string) (lea
 	value, _ := json.Marshal(me)
 	sub, err := b.nc.Subscribe(memberSubject(me.Token), func(m *nats.Msg) { _ = m.Respond(value) })
 	if err == nil {
-		err = b.nc.FlushWithContext(ctx) // the server knows the subject before the claim exists
+		// The server knows the subject before the claim exists; FlushWithContext
+		// needs a deadline.
+		fctx, cancel := context.WithTimeout(ctx, memberAnswerTimeout)
+		err = b.nc.FlushWithContext(fctx)
+		cancel()
 	}
 	if err != nil {
 		return nil, b.wrap(err, "answer as the member of group %q on topic %q", group, topic)
