@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -156,4 +157,16 @@ func TestGroupOfAKilledMember(t *testing.T) {
 		}
 		t.Fatalf("a member after the take-over: %v, want ErrGroupTaken", err)
 	}
+}
+
+// TestGroupWithoutDeadline: a stage consumes with a context that has no
+// deadline (its run's); claiming the group must not need one.
+func TestGroupWithoutDeadline(t *testing.T) {
+	b := openEmbedded(t, t.TempDir())
+	defer b.Close()
+	c, err := b.Consume(context.Background(), bus.ConsumerConfig{Topic: "f1.results", Group: "f1-results"})
+	if err != nil {
+		t.Fatalf("a group opened with a context without a deadline: %v", err)
+	}
+	c.Close()
 }
