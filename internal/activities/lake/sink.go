@@ -304,6 +304,15 @@ func (r *run) Commit(ctx context.Context, batch []stream.Record[decoded], _ map[
 			if err := t.load(); err != nil {
 				return err
 			}
+			if name == TableBronze {
+				// The other writer's events are not in the window: a copy
+				// of one of them published again would be taken twice.
+				recent, err := seedRecent(ctx, t)
+				if err != nil {
+					return err
+				}
+				r.recent = recent
+			}
 		}
 	}
 	r.log.Debug("lakehouse batch committed", "events", len(batch), "positions", r.applied().String())
