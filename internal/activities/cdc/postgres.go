@@ -644,6 +644,7 @@ type pgStream struct {
 	out   chan pgItem
 
 	relations  map[uint32]*pgRelation
+	rows       pgRowDecoder
 	ib         imageBuilder
 	inTx       bool
 	xid        uint32
@@ -931,16 +932,43 @@ func (w *window) stop() {
 
 // handle decodes one pgoutput message.
 func (s *pgStream) handle(ctx context.Context, xld pglogrepl.XLogData) error {
-	msg, err := pglogrepl.Parse(xld.WALData)
-	if err != nil {
-		return fmt.Errorf("change-data-capture: decode pgoutput message at %s: %w", xld.WALStart, err)
-	}
 	relation := func(id uint32) (*pgRelation, error) {
 		rel := s.relations[id]
 		if rel == nil {
 			return nil, fmt.Errorf("change-data-capture: change of relation %d before its description", id)
 		}
 		return rel, nil
+	}
+	if isRowMessage(xld.WALData) {
+		m, err := s.rows.decode(xld.WALData)
+		if err != nil {
+			return fmt.Errorf("change-data-capture: decode pgoutput message at %s: %w", xld.WALStart, err)
+		}
+		rel, err := relation(m.relation)
+		if err != nil || !rel.ours {
+			return err
+		}
+		var before, after *image
+		if m.old != nil {
+			b := s.image(rel, m.old, nil)
+			before = &b
+		}
+		if m.new != nil {
+			a := s.image(rel, m.new, m.old)
+			after = &a
+		}
+		op := OpCreate
+		switch m.kind {
+		case 'U':
+			op = OpUpdate
+		case 'D':
+			op = OpDelete
+		}
+		return s.emit(ctx, rowChange{op: op, before: before, after: after, schemas: rel.schemas}, xld.WALStart)
+	}
+	msg, err := pglogrepl.Parse(xld.WALData)
+	if err != nil {
+		return fmt.Errorf("change-data-capture: decode pgoutput message at %s: %w", xld.WALStart, err)
 	}
 	switch m := msg.(type) {
 	case *pglogrepl.RelationMessage:
@@ -954,36 +982,6 @@ func (s *pgStream) handle(ctx context.Context, xld pglogrepl.XLogData) error {
 		s.relations[m.RelationID] = rel
 	case *pglogrepl.BeginMessage:
 		s.inTx, s.xid, s.commitLSN, s.commitTime, s.idx, s.idPrefix = true, m.Xid, m.FinalLSN, m.CommitTime, 0, ""
-	case *pglogrepl.InsertMessage:
-		rel, err := relation(m.RelationID)
-		if err != nil || !rel.ours {
-			return err
-		}
-		after := s.image(rel, m.Tuple, nil)
-		return s.emit(ctx, rowChange{op: OpCreate, after: &after, schemas: rel.schemas}, xld.WALStart)
-	case *pglogrepl.UpdateMessage:
-		rel, err := relation(m.RelationID)
-		if err != nil || !rel.ours {
-			return err
-		}
-		var before *image
-		if m.OldTuple != nil {
-			b := s.image(rel, m.OldTuple, nil)
-			before = &b
-		}
-		after := s.image(rel, m.NewTuple, m.OldTuple)
-		return s.emit(ctx, rowChange{op: OpUpdate, before: before, after: &after, schemas: rel.schemas}, xld.WALStart)
-	case *pglogrepl.DeleteMessage:
-		rel, err := relation(m.RelationID)
-		if err != nil || !rel.ours {
-			return err
-		}
-		var before *image
-		if m.OldTuple != nil {
-			b := s.image(rel, m.OldTuple, nil)
-			before = &b
-		}
-		return s.emit(ctx, rowChange{op: OpDelete, before: before, schemas: rel.schemas}, xld.WALStart)
 	case *pglogrepl.TruncateMessage:
 		for _, id := range m.RelationIDs {
 			if rel, err := relation(id); err == nil && rel.ours {
@@ -1012,25 +1010,24 @@ func (s *pgStream) handle(ctx context.Context, xld pglogrepl.XLogData) error {
 
 // image converts a pgoutput tuple into a row image. Unchanged TOASTed
 // values of an update come from the old tuple when it has them.
-func (s *pgStream) image(rel *pgRelation, t, old *pglogrepl.TupleData) image {
+func (s *pgStream) image(rel *pgRelation, t, old *pgTuple) image {
 	s.ib.start()
 	for i, c := range rel.cols {
 		from := s.ib.field(c.name)
-		var col *pglogrepl.TupleDataColumn
-		if t != nil && i < len(t.Columns) {
-			col = t.Columns[i]
+		col := pgCol{kind: pgColNull}
+		if i < len(t.cols) {
+			col = t.cols[i]
 		}
-		if col != nil && col.DataType == pglogrepl.TupleDataTypeToast && old != nil && i < len(old.Columns) &&
-			old.Columns[i].DataType == pglogrepl.TupleDataTypeText {
-			col = old.Columns[i]
+		if col.kind == pgColToast && old != nil && i < len(old.cols) && old.cols[i].kind == pgColText {
+			col = old.cols[i]
 		}
-		switch {
-		case col == nil || col.DataType == pglogrepl.TupleDataTypeNull:
+		switch col.kind {
+		case pgColNull:
 			s.ib.row = append(s.ib.row, "null"...)
-		case col.DataType == pglogrepl.TupleDataTypeToast:
+		case pgColToast:
 			s.ib.row = appendString(s.ib.row, unavailable)
 		default:
-			s.ib.row = appendPGText(s.ib.row, c.kind, col.Data)
+			s.ib.row = appendPGText(s.ib.row, c.kind, col.data)
 		}
 		s.ib.done(c, from)
 	}
