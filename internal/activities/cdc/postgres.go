@@ -645,7 +645,8 @@ type pgStream struct {
 
 	relations  map[uint32]*pgRelation
 	rows       pgRowDecoder
-	ib         imageBuilder
+	ibOld      imageBuilder // of the row before a change
+	ibNew      imageBuilder // of the row after a change
 	inTx       bool
 	xid        uint32
 	commitLSN  pglogrepl.LSN // of the transaction being received
@@ -948,13 +949,15 @@ func (s *pgStream) handle(ctx context.Context, xld pglogrepl.XLogData) error {
 		if err != nil || !rel.ours {
 			return err
 		}
+		// The images are the builders' own: messages copies them into
+		// the events.
 		var before, after *image
 		if m.old != nil {
-			b := s.image(rel, m.old, nil)
+			b := s.image(&s.ibOld, rel, m.old, nil)
 			before = &b
 		}
 		if m.new != nil {
-			a := s.image(rel, m.new, m.old)
+			a := s.image(&s.ibNew, rel, m.new, m.old)
 			after = &a
 		}
 		op := OpCreate
@@ -1008,12 +1011,13 @@ func (s *pgStream) handle(ctx context.Context, xld pglogrepl.XLogData) error {
 	return nil
 }
 
-// image converts a pgoutput tuple into a row image. Unchanged TOASTed
-// values of an update come from the old tuple when it has them.
-func (s *pgStream) image(rel *pgRelation, t, old *pgTuple) image {
-	s.ib.start()
+// image converts a pgoutput tuple into a row image, in ib's slices.
+// Unchanged TOASTed values of an update come from the old tuple when it has
+// them.
+func (s *pgStream) image(ib *imageBuilder, rel *pgRelation, t, old *pgTuple) image {
+	ib.start()
 	for i, c := range rel.cols {
-		from := s.ib.field(c.name)
+		from := ib.field(c.name)
 		col := pgCol{kind: pgColNull}
 		if i < len(t.cols) {
 			col = t.cols[i]
@@ -1023,15 +1027,15 @@ func (s *pgStream) image(rel *pgRelation, t, old *pgTuple) image {
 		}
 		switch col.kind {
 		case pgColNull:
-			s.ib.row = append(s.ib.row, "null"...)
+			ib.row = append(ib.row, "null"...)
 		case pgColToast:
-			s.ib.row = appendString(s.ib.row, unavailable)
+			ib.row = appendString(ib.row, unavailable)
 		default:
-			s.ib.row = appendPGText(s.ib.row, c.kind, col.data)
+			ib.row = appendPGText(ib.row, c.kind, col.data)
 		}
-		s.ib.done(c, from)
+		ib.done(c, from)
 	}
-	return s.ib.finish()
+	return ib.finishShared()
 }
 
 // emit turns a change into events of the current transaction. The events
@@ -1040,7 +1044,8 @@ func (s *pgStream) emit(ctx context.Context, ch rowChange, lsn pglogrepl.LSN) er
 	src := Source{Version: SourceVersion, Connector: "postgresql", Name: s.p.cfg.ServerName, Snapshot: SnapshotFalse,
 		DB: s.t.db, Schema: s.t.schema, Table: s.t.name}
 	sourceTimes(&src, s.commitTime)
-	buf := make([]byte, 0, 48)
+	var a [64]byte
+	buf := a[:0]
 	if s.lastCommit != 0 {
 		buf = append(buf, `["`...)
 		buf = strconv.AppendUint(buf, uint64(s.lastCommit), 10)
@@ -1050,14 +1055,17 @@ func (s *pgStream) emit(ctx context.Context, ch rowChange, lsn pglogrepl.LSN) er
 	}
 	buf = strconv.AppendUint(buf, uint64(lsn), 10)
 	buf = append(buf, `"]`...)
-	seq := string(buf)
-	xid, l := int64(s.xid), int64(lsn)
-	src.Sequence, src.TxID, src.LSN = &seq, &xid, &l
+	// One allocation for the three fields the event points to.
+	f := &struct {
+		seq      string
+		xid, lsn int64
+	}{string(buf), int64(s.xid), int64(lsn)}
+	src.Sequence, src.TxID, src.LSN = &f.seq, &f.xid, &f.lsn
 	if s.idPrefix == "" {
 		s.idPrefix = s.epoch + "-" + s.commitLSN.String() + "-"
 	}
 	msgs := s.p.cfg.messages(ch, src, func(n int) string {
-		return s.idPrefix + strconv.Itoa(s.idx+n)
+		return string(strconv.AppendInt(append(a[:0], s.idPrefix...), int64(s.idx+n), 10))
 	})
 	s.idx += len(msgs)
 	s.pending = append(s.pending, msgs...)
