@@ -843,6 +843,12 @@ func (s *pgStream) sendStatus(lsn pglogrepl.LSN) error {
 // receiveLoop reads the replication stream. It owns the connection: it
 // also reports the acknowledged position, at most every 100 ms while it
 // moves and every StatusInterval otherwise, and whenever the server asks.
+//
+// Receives wait at most 200 ms, so that the receiver gets to report
+// positions, through a read deadline on the connection rather than a
+// context per receive: pgconn watches a receive's context with a
+// context.AfterFunc and a channel, four allocations per message. The end
+// of ctx moves the deadline to now.
 func (s *pgStream) receiveLoop(ctx context.Context) error {
 	const tick = 200 * time.Millisecond
 	var (
@@ -850,9 +856,14 @@ func (s *pgStream) receiveLoop(ctx context.Context) error {
 		lastStatus time.Time
 		force      bool
 	)
-	w := &window{parent: ctx, d: tick}
-	w.renew()
-	defer w.stop()
+	nc := s.conn.Conn()
+	renew := func() { _ = nc.SetReadDeadline(time.Now().Add(tick)) }
+	renew()
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetReadDeadline(time.Now()) })
+	defer func() {
+		stop()
+		_ = nc.SetReadDeadline(time.Time{})
+	}()
 	for {
 		now := time.Now()
 		if a := s.ackedLSN(); force || (a > sent && now.Sub(lastStatus) >= 100*time.Millisecond) || now.Sub(lastStatus) >= s.p.cfg.StatusInterval {
@@ -861,13 +872,16 @@ func (s *pgStream) receiveLoop(ctx context.Context) error {
 			}
 			sent, lastStatus, force = a, now, false
 		}
-		msg, err := s.conn.ReceiveMessage(w.ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		msg, err := s.conn.ReceiveMessage(context.Background())
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			if pgconn.Timeout(err) {
-				w.renew()
+				renew()
 				continue
 			}
 			return fmt.Errorf("change-data-capture: receive from replication slot %s: %w", s.p.cfg.Slot(), err)
@@ -908,26 +922,6 @@ func (s *pgStream) receiveLoop(ctx context.Context) error {
 		case *pgproto3.CopyDone:
 			return fmt.Errorf("change-data-capture: the server ended the replication of slot %s", s.p.cfg.Slot())
 		}
-	}
-}
-
-// window is a context that ends after d: receives wait no longer, so that
-// the receiver gets to report positions. One window serves many receives.
-type window struct {
-	parent context.Context
-	d      time.Duration
-	ctx    context.Context
-	cancel context.CancelFunc
-}
-
-func (w *window) renew() {
-	w.stop()
-	w.ctx, w.cancel = context.WithTimeout(w.parent, w.d)
-}
-
-func (w *window) stop() {
-	if w.cancel != nil {
-		w.cancel()
 	}
 }
 
