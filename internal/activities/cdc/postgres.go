@@ -644,7 +644,9 @@ type pgStream struct {
 	out   chan pgItem
 
 	relations  map[uint32]*pgRelation
-	ib         imageBuilder
+	rows       pgRowDecoder
+	ibOld      imageBuilder // of the row before a change
+	ibNew      imageBuilder // of the row after a change
 	inTx       bool
 	xid        uint32
 	commitLSN  pglogrepl.LSN // of the transaction being received
@@ -841,6 +843,12 @@ func (s *pgStream) sendStatus(lsn pglogrepl.LSN) error {
 // receiveLoop reads the replication stream. It owns the connection: it
 // also reports the acknowledged position, at most every 100 ms while it
 // moves and every StatusInterval otherwise, and whenever the server asks.
+//
+// Receives wait at most 200 ms, so that the receiver gets to report
+// positions, through a read deadline on the connection rather than a
+// context per receive: pgconn watches a receive's context with a
+// context.AfterFunc and a channel, four allocations per message. The end
+// of ctx moves the deadline to now.
 func (s *pgStream) receiveLoop(ctx context.Context) error {
 	const tick = 200 * time.Millisecond
 	var (
@@ -848,9 +856,14 @@ func (s *pgStream) receiveLoop(ctx context.Context) error {
 		lastStatus time.Time
 		force      bool
 	)
-	w := &window{parent: ctx, d: tick}
-	w.renew()
-	defer w.stop()
+	nc := s.conn.Conn()
+	renew := func() { _ = nc.SetReadDeadline(time.Now().Add(tick)) }
+	renew()
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetReadDeadline(time.Now()) })
+	defer func() {
+		stop()
+		_ = nc.SetReadDeadline(time.Time{})
+	}()
 	for {
 		now := time.Now()
 		if a := s.ackedLSN(); force || (a > sent && now.Sub(lastStatus) >= 100*time.Millisecond) || now.Sub(lastStatus) >= s.p.cfg.StatusInterval {
@@ -859,13 +872,16 @@ func (s *pgStream) receiveLoop(ctx context.Context) error {
 			}
 			sent, lastStatus, force = a, now, false
 		}
-		msg, err := s.conn.ReceiveMessage(w.ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		msg, err := s.conn.ReceiveMessage(context.Background())
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			if pgconn.Timeout(err) {
-				w.renew()
+				renew()
 				continue
 			}
 			return fmt.Errorf("change-data-capture: receive from replication slot %s: %w", s.p.cfg.Slot(), err)
@@ -909,38 +925,47 @@ func (s *pgStream) receiveLoop(ctx context.Context) error {
 	}
 }
 
-// window is a context that ends after d: receives wait no longer, so that
-// the receiver gets to report positions. One window serves many receives.
-type window struct {
-	parent context.Context
-	d      time.Duration
-	ctx    context.Context
-	cancel context.CancelFunc
-}
-
-func (w *window) renew() {
-	w.stop()
-	w.ctx, w.cancel = context.WithTimeout(w.parent, w.d)
-}
-
-func (w *window) stop() {
-	if w.cancel != nil {
-		w.cancel()
-	}
-}
-
 // handle decodes one pgoutput message.
 func (s *pgStream) handle(ctx context.Context, xld pglogrepl.XLogData) error {
-	msg, err := pglogrepl.Parse(xld.WALData)
-	if err != nil {
-		return fmt.Errorf("change-data-capture: decode pgoutput message at %s: %w", xld.WALStart, err)
-	}
 	relation := func(id uint32) (*pgRelation, error) {
 		rel := s.relations[id]
 		if rel == nil {
 			return nil, fmt.Errorf("change-data-capture: change of relation %d before its description", id)
 		}
 		return rel, nil
+	}
+	if isRowMessage(xld.WALData) {
+		m, err := s.rows.decode(xld.WALData)
+		if err != nil {
+			return fmt.Errorf("change-data-capture: decode pgoutput message at %s: %w", xld.WALStart, err)
+		}
+		rel, err := relation(m.relation)
+		if err != nil || !rel.ours {
+			return err
+		}
+		// The images are the builders' own: messages copies them into
+		// the events.
+		var before, after *image
+		if m.old != nil {
+			b := s.image(&s.ibOld, rel, m.old, nil)
+			before = &b
+		}
+		if m.new != nil {
+			a := s.image(&s.ibNew, rel, m.new, m.old)
+			after = &a
+		}
+		op := OpCreate
+		switch m.kind {
+		case 'U':
+			op = OpUpdate
+		case 'D':
+			op = OpDelete
+		}
+		return s.emit(ctx, rowChange{op: op, before: before, after: after, schemas: rel.schemas}, xld.WALStart)
+	}
+	msg, err := pglogrepl.Parse(xld.WALData)
+	if err != nil {
+		return fmt.Errorf("change-data-capture: decode pgoutput message at %s: %w", xld.WALStart, err)
 	}
 	switch m := msg.(type) {
 	case *pglogrepl.RelationMessage:
@@ -954,36 +979,6 @@ func (s *pgStream) handle(ctx context.Context, xld pglogrepl.XLogData) error {
 		s.relations[m.RelationID] = rel
 	case *pglogrepl.BeginMessage:
 		s.inTx, s.xid, s.commitLSN, s.commitTime, s.idx, s.idPrefix = true, m.Xid, m.FinalLSN, m.CommitTime, 0, ""
-	case *pglogrepl.InsertMessage:
-		rel, err := relation(m.RelationID)
-		if err != nil || !rel.ours {
-			return err
-		}
-		after := s.image(rel, m.Tuple, nil)
-		return s.emit(ctx, rowChange{op: OpCreate, after: &after, schemas: rel.schemas}, xld.WALStart)
-	case *pglogrepl.UpdateMessage:
-		rel, err := relation(m.RelationID)
-		if err != nil || !rel.ours {
-			return err
-		}
-		var before *image
-		if m.OldTuple != nil {
-			b := s.image(rel, m.OldTuple, nil)
-			before = &b
-		}
-		after := s.image(rel, m.NewTuple, m.OldTuple)
-		return s.emit(ctx, rowChange{op: OpUpdate, before: before, after: &after, schemas: rel.schemas}, xld.WALStart)
-	case *pglogrepl.DeleteMessage:
-		rel, err := relation(m.RelationID)
-		if err != nil || !rel.ours {
-			return err
-		}
-		var before *image
-		if m.OldTuple != nil {
-			b := s.image(rel, m.OldTuple, nil)
-			before = &b
-		}
-		return s.emit(ctx, rowChange{op: OpDelete, before: before, schemas: rel.schemas}, xld.WALStart)
 	case *pglogrepl.TruncateMessage:
 		for _, id := range m.RelationIDs {
 			if rel, err := relation(id); err == nil && rel.ours {
@@ -1010,31 +1005,31 @@ func (s *pgStream) handle(ctx context.Context, xld pglogrepl.XLogData) error {
 	return nil
 }
 
-// image converts a pgoutput tuple into a row image. Unchanged TOASTed
-// values of an update come from the old tuple when it has them.
-func (s *pgStream) image(rel *pgRelation, t, old *pglogrepl.TupleData) image {
-	s.ib.start()
+// image converts a pgoutput tuple into a row image, in ib's slices.
+// Unchanged TOASTed values of an update come from the old tuple when it has
+// them.
+func (s *pgStream) image(ib *imageBuilder, rel *pgRelation, t, old *pgTuple) image {
+	ib.start()
 	for i, c := range rel.cols {
-		from := s.ib.field(c.name)
-		var col *pglogrepl.TupleDataColumn
-		if t != nil && i < len(t.Columns) {
-			col = t.Columns[i]
+		from := ib.field(c.name)
+		col := pgCol{kind: pgColNull}
+		if i < len(t.cols) {
+			col = t.cols[i]
 		}
-		if col != nil && col.DataType == pglogrepl.TupleDataTypeToast && old != nil && i < len(old.Columns) &&
-			old.Columns[i].DataType == pglogrepl.TupleDataTypeText {
-			col = old.Columns[i]
+		if col.kind == pgColToast && old != nil && i < len(old.cols) && old.cols[i].kind == pgColText {
+			col = old.cols[i]
 		}
-		switch {
-		case col == nil || col.DataType == pglogrepl.TupleDataTypeNull:
-			s.ib.row = append(s.ib.row, "null"...)
-		case col.DataType == pglogrepl.TupleDataTypeToast:
-			s.ib.row = appendString(s.ib.row, unavailable)
+		switch col.kind {
+		case pgColNull:
+			ib.row = append(ib.row, "null"...)
+		case pgColToast:
+			ib.row = appendString(ib.row, unavailable)
 		default:
-			s.ib.row = appendPGText(s.ib.row, c.kind, col.Data)
+			ib.row = appendPGText(ib.row, c.kind, col.data)
 		}
-		s.ib.done(c, from)
+		ib.done(c, from)
 	}
-	return s.ib.finish()
+	return ib.finishShared()
 }
 
 // emit turns a change into events of the current transaction. The events
@@ -1043,7 +1038,8 @@ func (s *pgStream) emit(ctx context.Context, ch rowChange, lsn pglogrepl.LSN) er
 	src := Source{Version: SourceVersion, Connector: "postgresql", Name: s.p.cfg.ServerName, Snapshot: SnapshotFalse,
 		DB: s.t.db, Schema: s.t.schema, Table: s.t.name}
 	sourceTimes(&src, s.commitTime)
-	buf := make([]byte, 0, 48)
+	var a [64]byte
+	buf := a[:0]
 	if s.lastCommit != 0 {
 		buf = append(buf, `["`...)
 		buf = strconv.AppendUint(buf, uint64(s.lastCommit), 10)
@@ -1053,14 +1049,17 @@ func (s *pgStream) emit(ctx context.Context, ch rowChange, lsn pglogrepl.LSN) er
 	}
 	buf = strconv.AppendUint(buf, uint64(lsn), 10)
 	buf = append(buf, `"]`...)
-	seq := string(buf)
-	xid, l := int64(s.xid), int64(lsn)
-	src.Sequence, src.TxID, src.LSN = &seq, &xid, &l
+	// One allocation for the three fields the event points to.
+	f := &struct {
+		seq      string
+		xid, lsn int64
+	}{string(buf), int64(s.xid), int64(lsn)}
+	src.Sequence, src.TxID, src.LSN = &f.seq, &f.xid, &f.lsn
 	if s.idPrefix == "" {
 		s.idPrefix = s.epoch + "-" + s.commitLSN.String() + "-"
 	}
 	msgs := s.p.cfg.messages(ch, src, func(n int) string {
-		return s.idPrefix + strconv.Itoa(s.idx+n)
+		return string(strconv.AppendInt(append(a[:0], s.idPrefix...), int64(s.idx+n), 10))
 	})
 	s.idx += len(msgs)
 	s.pending = append(s.pending, msgs...)

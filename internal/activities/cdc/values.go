@@ -132,9 +132,16 @@ func (ib *imageBuilder) done(c column, from int) {
 
 // finish returns the image, in fresh slices.
 func (ib *imageBuilder) finish() image {
+	im := ib.finishShared()
+	return image{row: bytes.Clone(im.row), key: bytes.Clone(im.key)}
+}
+
+// finishShared returns the image in the builder's own slices, valid until
+// its next start.
+func (ib *imageBuilder) finishShared() image {
 	ib.row = append(ib.row, '}')
 	ib.key = append(ib.key, '}')
-	return image{row: bytes.Clone(ib.row), key: bytes.Clone(ib.key)}
+	return image{row: ib.row, key: ib.key}
 }
 
 // appendPGText appends the JSON value of a column from its PostgreSQL text
