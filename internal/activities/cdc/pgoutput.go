@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 )
 
@@ -101,6 +102,9 @@ func (t *pgTuple) decode(src []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%d bytes, no column count", len(src))
 	}
 	n := int(binary.BigEndian.Uint16(src))
+	if n == 0 {
+		return nil, errors.New("a row without columns") // a table has at least its key
+	}
 	src = src[2:]
 	t.cols = t.cols[:0]
 	for i := range n {
