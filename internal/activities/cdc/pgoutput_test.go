@@ -3,6 +3,7 @@ package cdc
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pglogrepl"
@@ -40,19 +41,8 @@ func TestPgRowDecoderMatchesPglogrepl(t *testing.T) {
 	}
 	same := func(t *testing.T, what string, got *pgTuple, want *pglogrepl.TupleData) {
 		t.Helper()
-		if (got == nil) != (want == nil) {
-			t.Fatalf("%s tuple: got %v, pglogrepl %v", what, got, want)
-		}
-		if got == nil {
-			return
-		}
-		if len(got.cols) != len(want.Columns) {
-			t.Fatalf("%s tuple: %d columns, pglogrepl %d", what, len(got.cols), len(want.Columns))
-		}
-		for i, c := range want.Columns {
-			if got.cols[i].kind != c.DataType || !bytes.Equal(got.cols[i].data, c.Data) {
-				t.Errorf("%s tuple, column %d: %q %q, pglogrepl %q %q", what, i, got.cols[i].kind, got.cols[i].data, c.DataType, c.Data)
-			}
+		if err := sameTuple(got, want); err != nil {
+			t.Fatalf("%s tuple: %v", what, err)
 		}
 	}
 	var d pgRowDecoder
@@ -145,22 +135,29 @@ func FuzzPgRowDecoder(f *testing.F) {
 		}
 		for _, pair := range tuples {
 			for i, tup := range []*pgTuple{got.old, got.new} {
-				w := pair[i]
-				if (tup == nil) != (w == nil) {
-					t.Fatalf("%q: tuple %d: got %v, pglogrepl %v", data, i, tup, w)
-				}
-				if tup == nil {
-					continue
-				}
-				if len(tup.cols) != len(w.Columns) {
-					t.Fatalf("%q: %d columns, pglogrepl %d", data, len(tup.cols), len(w.Columns))
-				}
-				for j, c := range w.Columns {
-					if tup.cols[j].kind != c.DataType || !bytes.Equal(tup.cols[j].data, c.Data) {
-						t.Fatalf("%q: column %d differs from pglogrepl's", data, j)
-					}
+				if err := sameTuple(tup, pair[i]); err != nil {
+					t.Fatalf("%q: tuple %d: %v", data, i, err)
 				}
 			}
 		}
 	})
+}
+
+// sameTuple says how got differs from pglogrepl's want, if it does.
+func sameTuple(got *pgTuple, want *pglogrepl.TupleData) error {
+	if (got == nil) != (want == nil) {
+		return fmt.Errorf("got %v, pglogrepl %v", got, want)
+	}
+	if got == nil {
+		return nil
+	}
+	if len(got.cols) != len(want.Columns) {
+		return fmt.Errorf("%d columns, pglogrepl %d", len(got.cols), len(want.Columns))
+	}
+	for i, c := range want.Columns {
+		if got.cols[i].kind != c.DataType || !bytes.Equal(got.cols[i].data, c.Data) {
+			return fmt.Errorf("column %d: %q %q, pglogrepl %q %q", i, got.cols[i].kind, got.cols[i].data, c.DataType, c.Data)
+		}
+	}
+	return nil
 }
