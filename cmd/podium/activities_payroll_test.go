@@ -45,16 +45,7 @@ func newPayrollFixture(t *testing.T) *payrollFixture {
 	if err := os.WriteFile(cfgFile, []byte("lakehouse:\n  commit_interval: 1s\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sample := filepath.Join("..", "..", "internal", "activities", "hr", "sample", "register.xlsx")
-	for _, args := range [][]string{
-		{"activities", "import-hr", sample},
-		{"activities", "commute"},
-		{"activities", "generate", "--year", "2025", "--seed", "5"},
-	} {
-		if r := podium(t, dir, "", args...); r.code != 0 {
-			t.Fatalf("%v: %+v", args, r)
-		}
-	}
+	generateYear(t, dir, "5")
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan result, 1)
 	go func() {

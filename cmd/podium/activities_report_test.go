@@ -26,16 +26,7 @@ import (
 // again after an activity was updated and another deleted.
 func TestActivitiesReport(t *testing.T) {
 	dir := t.TempDir()
-	sample := filepath.Join("..", "..", "internal", "activities", "hr", "sample", "register.xlsx")
-	for _, args := range [][]string{
-		{"activities", "import-hr", sample},
-		{"activities", "commute"},
-		{"activities", "generate", "--year", "2025", "--seed", "3"},
-	} {
-		if r := podium(t, dir, "", args...); r.code != 0 {
-			t.Fatalf("%v: %+v", args, r)
-		}
-	}
+	generateYear(t, dir, "3")
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan result, 1)
 	go func() {
@@ -185,5 +176,22 @@ func TestActivitiesReport(t *testing.T) {
 	}
 	if acts, _ := direct(); after.Activities != acts {
 		t.Errorf("report after the changes: %d activities, want %d", after.Activities, acts)
+	}
+}
+
+// generateYear sets up the activities of dir as an operator does: the
+// sample HR register imported, the commutes checked, 2025 generated with
+// seed.
+func generateYear(t *testing.T, dir, seed string) {
+	t.Helper()
+	sample := filepath.Join("..", "..", "internal", "activities", "hr", "sample", "register.xlsx")
+	for _, args := range [][]string{
+		{"activities", "import-hr", sample},
+		{"activities", "commute"},
+		{"activities", "generate", "--year", "2025", "--seed", seed},
+	} {
+		if r := podium(t, dir, "", args...); r.code != 0 {
+			t.Fatalf("%v: %+v", args, r)
+		}
 	}
 }
