@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -431,5 +433,7 @@ func waitFor2(t *testing.T, limit time.Duration, what string, cond func() bool, 
 	}
 }
 
-// crashLogLevel is the log level of the workers the crash test runs.
-var crashLogLevel = "warn"
+// crashLogLevel is the log level of the workers the crash test runs:
+// PODIUM_TEST_WORKER_LOG_LEVEL when set (info shows the Kafka group's
+// assignments), warn otherwise.
+var crashLogLevel = cmp.Or(os.Getenv("PODIUM_TEST_WORKER_LOG_LEVEL"), "warn")
