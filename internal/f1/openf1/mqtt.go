@@ -44,6 +44,14 @@ type mqttEvent struct {
 	up   bool
 }
 
+// mqttKeepAlive is the MQTT keep-alive of the feed's connections, in
+// seconds. paho pings the broker when nothing went either way for that
+// long and gives the connection up when the next check finds no answer: a
+// broker that stops answering (hung, or a network that drops everything
+// without closing the connection) is noticed within twice this, 8 s, and
+// REST polling takes over at once, as it does when the connection closes.
+const mqttKeepAlive = 4
+
 // runMQTT follows the session on OpenF1's MQTT feed: after one REST poll
 // that catches up with what happened before the subscription, every row of
 // the followed session that arrives is published. While the feed is down,
@@ -261,7 +269,7 @@ func (st *follow) dialMQTT(ctx context.Context, inbox chan<- mqttMessage, events
 	}
 	cfg := autopaho.ClientConfig{
 		ServerUrls:                    []*url.URL{u},
-		KeepAlive:                     30,
+		KeepAlive:                     mqttKeepAlive,
 		CleanStartOnInitialConnection: true,
 		ConnectTimeout:                20 * time.Second,
 		ReconnectBackoff:              autopaho.NewExponentialBackoff(time.Second, 30*time.Second, 2*time.Second, 2),
