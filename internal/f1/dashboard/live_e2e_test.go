@@ -423,6 +423,45 @@ func TestLiveOfficialPointsWin(t *testing.T) {
 	}
 }
 
+// TestLiveArchiveEndToEnd follows a race long over that OpenF1 has no
+// results for: the follower publishes the archive's, the standings have
+// their official points and the race page says the data comes from the
+// archive (the live page's badge is for a session under way: a complete
+// classification replaces the running order).
+func TestLiveArchiveEndToEnd(t *testing.T) {
+	arc, err := archive.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, _ := arc.Round(2023, 1)
+	race, _ := rd.Session(f1.Race)
+	want := map[int]float64{}
+	for _, r := range race.Results {
+		want[r.CarNumber] = *r.Points
+	}
+	eachPipeline(t, func(t *testing.T, p *livePipeline) {
+		fake := openf1test.NewFake(t, openf1test.Bahrain)
+		fake.Drop(openf1.EndpointSessionResult)
+		c := openf1.New(openf1.Config{BaseURL: fake.BaseURL(), RateLimit: -1})
+		p.follow(&openf1.Follower{Client: c, Session: "7953", PollInterval: 50 * time.Millisecond, Resolver: arc.Identities(),
+			Archive: func(season, round int, session string) ([]f1.Result, bool) {
+				rd, ok := arc.Round(season, round)
+				if !ok {
+					return nil, false
+				}
+				s, ok := rd.Session(session)
+				return s.Results, ok
+			},
+			Now: openf1test.NewClock(time.Date(2023, 3, 6, 12, 0, 0, 0, time.UTC)).Now})
+		p.checkStandings(want)
+		// The classification is complete: the page shows it, with its
+		// source, instead of the running order.
+		p.waitPage("the archive as the source", `id="classification"`, "Final",
+			`<span class="muted small" id="results-source">source: archive</span>`, "Max Verstappen", "Fernando Alonso")
+		p.checkNoDeadLetters()
+	})
+}
+
 // waitLiveSource waits until the live state says the session comes from
 // source.
 func (p *livePipeline) waitLiveSource(source string, fallback bool) time.Duration {
