@@ -52,6 +52,10 @@ type mqttEvent struct {
 // REST polling takes over at once, as it does when the connection closes.
 const mqttKeepAlive = 4
 
+// feedCheck is the longest time between two checks of the feed's health
+// (connected, not silent for StaleAfter), whatever the poll interval.
+const feedCheck = 5 * time.Second
+
 // runMQTT follows the session on OpenF1's MQTT feed: after one REST poll
 // that catches up with what happened before the subscription, every row of
 // the followed session that arrives is published. While the feed is down,
@@ -90,7 +94,7 @@ func (st *follow) runMQTT(ctx context.Context) error {
 	}
 	lastTick := st.cfg.Now()
 	lastFeed := time.Now()
-	ticker := time.NewTicker(st.cfg.PollInterval)
+	ticker := time.NewTicker(min(st.cfg.PollInterval, feedCheck))
 	defer ticker.Stop()
 	renew := time.NewTimer(time.Hour)
 	renew.Stop()
@@ -200,14 +204,18 @@ func (st *follow) runMQTT(ctx context.Context) error {
 				if stale {
 					reason = fmt.Sprintf("the OpenF1 MQTT feed has been silent for %s", time.Since(lastFeed).Round(time.Second))
 				}
+				// The first poll at once, then one per PollInterval.
+				switching := st.source != f1.SourceOpenF1REST || !st.fallback
 				if err := toREST(reason); err != nil {
 					return err
 				}
-				c, err := st.poll(ctx, true)
-				if err != nil {
-					return err
+				if switching || time.Since(st.lastPoll) >= st.cfg.PollInterval {
+					c, err := st.poll(ctx, true)
+					if err != nil {
+						return err
+					}
+					changed = changed || c
 				}
-				changed = changed || c
 			case st.refreshDue():
 				// Re-read the session, drivers and grid, and the results
 				// as a safety net for rows the feed missed.
