@@ -84,7 +84,7 @@ Sources, best first: with an OpenF1 account (PODIUM_OPENF1_USERNAME and
 PODIUM_OPENF1_PASSWORD, or openf1.username/password in the config file) the
 real-time MQTT feed, its connection renewed before the access token (valid
 one hour) expires; otherwise, and whenever the feed is down (at once when
-its connection closes, within 8 s when the broker stops answering) or
+its connection closes, within 6 s when the broker stops answering) or
 silent for 20 s during the session, REST polling within OpenF1's public
 limits (3 requests a second, 30 a minute); for a session long over that
 OpenF1 has no results for, the bundled archive. Each switch is logged, counted

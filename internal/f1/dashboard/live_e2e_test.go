@@ -548,7 +548,7 @@ func (c *countingBus) published(prefix string) []string {
 // The follower's poll interval and silence limit are an hour here, so no
 // timer of its own can bring REST in: the takeover must come from the
 // connection's loss itself — at once when it closes, within two MQTT
-// keep-alives (8 s) when the broker stops answering. That is what keeps
+// keep-alives (6 s) when the broker stops answering. That is what keeps
 // the takeover within 10 s whatever the machine's load; the test checks
 // the mechanism, not the wall clock (the time it took is logged).
 func TestLiveMQTTFallback(t *testing.T) {

@@ -48,9 +48,9 @@ type mqttEvent struct {
 // seconds. paho pings the broker when nothing went either way for that
 // long and gives the connection up when the next check finds no answer: a
 // broker that stops answering (hung, or a network that drops everything
-// without closing the connection) is noticed within twice this, 8 s, and
+// without closing the connection) is noticed within twice this, 6 s, and
 // REST polling takes over at once, as it does when the connection closes.
-const mqttKeepAlive = 4
+const mqttKeepAlive = 3
 
 // feedCheck is the longest time between two checks of the feed's health
 // (connected, not silent for StaleAfter), whatever the poll interval.
