@@ -334,7 +334,7 @@ func (f *Follower) fetchBootstrap(ctx context.Context) (bootstrap, error) {
 		if err != nil {
 			return boot, fmt.Errorf("openf1: meetings of %d: %w", boot.session.Year, err)
 		}
-		rs, err := c.rawRows(ctx, EndpointSessions, []Filter{Eq("year", boot.session.Year), Eq("session_name", "Race")})
+		rs, err := c.rawRows(ctx, EndpointSessions, []Filter{Eq("year", boot.session.Year), Eq("session_name", SessionNameRace)})
 		if err != nil {
 			return boot, fmt.Errorf("openf1: races of %d: %w", boot.session.Year, err)
 		}
