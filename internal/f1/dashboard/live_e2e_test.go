@@ -281,7 +281,8 @@ func (p *livePipeline) checkStandings(want map[int]float64) {
 var liveNames = []string{`id="running-order"`, "Max Verstappen", "Sergio Perez", "Charles Leclerc", "Lando Norris",
 	"&#43;1 LAP", "&#43;2 LAPS"}
 
-// checkNamed fails if a car of the running order is shown by number.
+// checkNamed fails if a car of the running order is shown by number, or
+// the leader (OpenF1's gap_to_leader 0) with a gap instead of "Leader".
 func checkNamed(t *testing.T, page string) {
 	t.Helper()
 	i := strings.Index(page, `id="running-order"`)
@@ -291,6 +292,9 @@ func checkNamed(t *testing.T, page string) {
 	}
 	if order := page[i:j]; strings.Contains(order, ">#") || strings.Contains(order, "Car ") {
 		t.Errorf("a car of the running order is not named:\n%s", order)
+	}
+	if order := page[i:j]; !strings.Contains(order, `<td class="num">Leader</td>`) || strings.Contains(order, "&#43;0.000") {
+		t.Errorf("the leader is not shown as the leader:\n%s", order)
 	}
 }
 
