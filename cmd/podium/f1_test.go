@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -15,8 +16,10 @@ import (
 	"github.com/podiumhq/podium/internal/config"
 	"github.com/podiumhq/podium/internal/f1"
 	"github.com/podiumhq/podium/internal/f1/archive"
+	"github.com/podiumhq/podium/internal/f1/dashboard"
 	"github.com/podiumhq/podium/internal/f1/f1test"
 	"github.com/podiumhq/podium/internal/store"
+	"github.com/podiumhq/podium/internal/web"
 )
 
 func loadF1Archive(t *testing.T) *archive.Archive {
@@ -205,6 +208,60 @@ func testF1Contention(t *testing.T, dir string) {
 		got[2].InContention || got[0].Needed != nil || got[0].MaxPoints != 395.5 || got[0].Champion {
 		t.Errorf("2021 after round 21: %+v", got[:3])
 	}
+	// The drivers' title of each season of the issue, as the command says
+	// it and the championship page shows it: 2021 open until Abu Dhabi,
+	// 2023 clinched in the Qatar sprint, 2024 at Las Vegas, 2025 at the
+	// final round.
+	st, err := store.Open(context.Background(), filepath.Join(dir, config.DefaultStoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv := web.New(web.Config{})
+	dashboard.Register(srv, dashboard.Options{DB: st.DB(), Calendar: f1Calendar})
+	ts := httptest.NewServer(srv.Mux)
+	defer ts.Close()
+	for _, tt := range []struct {
+		season, round int
+		champion      string
+		clinched      string // where, once clinched: on stderr and on the page
+		inContention  int
+	}{
+		{2021, 21, "Max Verstappen", "", 2},
+		{2021, 22, "Max Verstappen", "round 22, Abu Dhabi Grand Prix.", 1},
+		{2023, 16, "Max Verstappen", "", 2},
+		{2023, 17, "Max Verstappen", "round 17, Qatar Grand Prix sprint.", 1},
+		{2024, 21, "Max Verstappen", "", 2},
+		{2024, 22, "Max Verstappen", "round 22, Las Vegas Grand Prix.", 1},
+		{2025, 23, "Lando Norris", "", 3},
+		{2025, 24, "Lando Norris", "round 24, Abu Dhabi Grand Prix.", 1},
+	} {
+		after := []string{"f1", "standings", "--season", strconv.Itoa(tt.season), "--after-round", strconv.Itoa(tt.round), "--contention"}
+		r := podium(t, dir, "", after...)
+		j := podium(t, dir, "", append(after, "--format", "json")...)
+		var cs []f1.Contender
+		if err := json.Unmarshal([]byte(j.stdout), &cs); err != nil || r.code != 0 || j.code != 0 {
+			t.Fatalf("%d after round %d --contention: %v: %+v %+v", tt.season, tt.round, err, r, j)
+		}
+		in := 0
+		for _, c := range cs {
+			if c.InContention {
+				in++
+			}
+		}
+		if in != tt.inContention {
+			t.Errorf("%d after round %d: %d drivers in contention, want %d", tt.season, tt.round, in, tt.inContention)
+		}
+		page := get(t, fmt.Sprintf("%s/championship?season=%d&round=%d", ts.URL, tt.season, tt.round))
+		said := tt.champion + " clinched the title at "
+		switch {
+		case tt.clinched == "" && (strings.Contains(r.stderr, said) || strings.Contains(page, said)):
+			t.Errorf("%d after round %d: the title is said clinched, want it open:\n%s", tt.season, tt.round, r.stderr)
+		case tt.clinched != "" && (!strings.Contains(r.stderr, said+tt.clinched) || !strings.Contains(page, said+tt.clinched)):
+			t.Errorf("%d after round %d: want %q on stderr and on the championship page:\n%s", tt.season, tt.round, said+tt.clinched, r.stderr)
+		}
+	}
+
 	// The constructors of 2025: McLaren clinched at Singapore (round 18).
 	r = podium(t, dir, "", "f1", "standings", "--season", "2025", "--contention", "--constructors")
 	if r.code != 0 || !strings.Contains(r.stderr, "McLaren clinched the title at round 18, Singapore Grand Prix.") ||

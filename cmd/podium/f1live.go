@@ -83,10 +83,11 @@ f1.live. It stops once the session is over and its results have settled.
 Sources, best first: with an OpenF1 account (PODIUM_OPENF1_USERNAME and
 PODIUM_OPENF1_PASSWORD, or openf1.username/password in the config file) the
 real-time MQTT feed, its connection renewed before the access token (valid
-one hour) expires; otherwise, and whenever the feed is down or silent for
-20 s during the session, REST polling within OpenF1's public limit (30
-requests per 10 s); for a session long over that OpenF1 has no results for,
-the bundled archive. Each switch is logged, counted
+one hour) expires; otherwise, and whenever the feed is down (at once when
+its connection closes, within 6 s when the broker stops answering) or
+silent for 20 s during the session, REST polling within OpenF1's public
+limits (3 requests a second, 30 a minute); for a session long over that
+OpenF1 has no results for, the bundled archive. Each switch is logged, counted
 (podium_openf1_fallbacks_total, podium_openf1_source; see --metrics) and
 shown on the race page. OpenF1's points are the official ones; a fastest lap
 is claimed only when those points prove it.

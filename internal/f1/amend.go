@@ -29,7 +29,8 @@ const (
 var auditFields = []string{FieldStatus, FieldPosition, FieldPoints, FieldFastestLap, FieldTime, FieldLaps, FieldReason}
 
 // auditValues returns r's values of auditFields, as f1_amendments stores
-// them: text, NULL for no position.
+// them: text, NULL for no position, the gap in its one format (a result
+// stored with "+1:14.385" is not amended by the same "+74.385").
 func auditValues(r ScoredResult) []sql.NullString {
 	str := func(s string) sql.NullString { return sql.NullString{String: s, Valid: true} }
 	pos := sql.NullString{}
@@ -37,7 +38,7 @@ func auditValues(r ScoredResult) []sql.NullString {
 		pos = str(strconv.Itoa(*r.Position))
 	}
 	return []sql.NullString{str(r.Status), pos, str(formatPoints(r.Points)), str(strconv.FormatBool(r.FastestLap)),
-		str(r.Time), str(strconv.Itoa(r.Laps)), str(r.Reason)}
+		str(CanonicalGap(r.Time)), str(strconv.Itoa(r.Laps)), str(r.Reason)}
 }
 
 func formatPoints(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }

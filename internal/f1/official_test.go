@@ -152,5 +152,21 @@ func TestPipelineOfficialPoints(t *testing.T) {
 			len(notes) != 1 || notes[0].Text != "Carlos Sainz Jr. points 14 → 12, −2 pts" {
 			t.Errorf("audit trail %+v, notes %+v; want Sainz's points 14 → 12", as, notes)
 		}
+
+		// The same gap written another way (F1DB's "+1:12.647" for
+		// OpenF1's +72.647) is no amendment.
+		for _, r := range res {
+			if r.DriverCode == "BOT" {
+				if r.Time != "+72.647" {
+					t.Fatalf("Bottas's gap %q, want +72.647", r.Time)
+				}
+				r.Time = "+1:12.647"
+				p.publish(f1.TopicResults, r)
+			}
+		}
+		p.catchUp()
+		if as, err := f1.Amendments(context.Background(), p.store.DB(), 2023, 1, f1.Race); err != nil || len(as) != 1 {
+			t.Errorf("after a gap written another way: %v, audit trail %+v; want Sainz's points only", err, as)
+		}
 	})
 }

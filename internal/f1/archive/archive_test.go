@@ -596,27 +596,45 @@ func TestDisqualifications(t *testing.T) {
 	}
 }
 
-// TestLapGapsInOneFormat: F1DB writes "+1 lap"; podium prints a lap gap one
-// way everywhere ("+1 LAP", "+2 LAPS").
-func TestLapGapsInOneFormat(t *testing.T) {
+// TestGapsInOneFormat: F1DB writes "+1 lap" and "+1:14.385"; podium
+// prints a gap one way everywhere, whatever its source ("+1 LAP",
+// "+2 LAPS", "+74.385", as OpenF1's gaps in seconds print).
+func TestGapsInOneFormat(t *testing.T) {
 	a, err := archive.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	lapped := 0
+	lapped, overAMinute := 0, 0
 	for _, season := range a.Seasons() {
 		s, _ := a.Season(season)
 		for _, r := range s.Results(1, len(s.Rounds)) {
-			if strings.Contains(strings.ToLower(r.Time), "lap") {
+			switch {
+			case strings.Contains(strings.ToLower(r.Time), "lap"):
 				lapped++
 				if n, ok := f1.ParseGapLaps(r.Time); !ok || r.Time != f1.FormatGapLaps(n) {
 					t.Fatalf("%d round %d car %d: gap %q, want %q", r.Season, r.Round, r.CarNumber, r.Time, f1.FormatGapLaps(n))
 				}
+			case strings.HasPrefix(r.Time, "+"):
+				secs, ok := f1.ParseGapSeconds(r.Time)
+				if !ok || r.Time != f1.FormatGapSeconds(secs) {
+					t.Fatalf("%d round %d car %d: gap %q, want %q", r.Season, r.Round, r.CarNumber, r.Time, f1.FormatGapSeconds(secs))
+				}
+				if secs >= 60 {
+					overAMinute++
+				}
 			}
 		}
 	}
-	if lapped == 0 {
-		t.Fatal("no lapped car in the archive: the test proves nothing")
+	if lapped == 0 || overAMinute == 0 {
+		t.Fatalf("%d lapped cars and %d gaps over a minute in the archive: the test proves nothing", lapped, overAMinute)
+	}
+	// Austin 2023: Tsunoda 8th, 1:14.385 behind in F1DB.
+	rd, _ := a.Round(2023, 18)
+	race, _ := rd.Session(f1.Race)
+	for _, r := range race.Results {
+		if r.DriverCode == "TSU" && r.Time != "+74.385" {
+			t.Errorf("Tsunoda at Austin 2023: gap %q, want +74.385", r.Time)
+		}
 	}
 }
 

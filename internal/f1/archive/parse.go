@@ -278,9 +278,7 @@ func (a *Archive) resultRow(t *table) error {
 	if res.DriverCode == "" {
 		res.DriverCode = d.Code
 	}
-	if laps, ok := f1.ParseGapLaps(res.Time); ok {
-		res.Time = f1.FormatGapLaps(laps) // F1DB writes "+1 lap": one format everywhere
-	}
+	res.Time = f1.CanonicalGap(res.Time) // F1DB writes "+1 lap" and "+1:14.385": one format everywhere
 	if p := t.optInt("laps"); p != nil {
 		res.Laps = *p
 	}

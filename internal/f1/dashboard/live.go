@@ -197,6 +197,11 @@ func (l *Live) Apply(u openf1.LiveUpdate) bool {
 		c.Position, c.posAt = *u.Position, u.Date
 	case openf1.KindInterval:
 		c.GapToLeader, c.Interval = liveGap(u.GapToLeader), liveGap(u.Interval)
+		if g := u.GapToLeader; g != nil && g.Kind == openf1.GapTime && g.Seconds == 0 {
+			// The leader: OpenF1 sends null (as documented) or 0. The page
+			// says "Leader", not +0.000.
+			c.GapToLeader, c.Interval = "", ""
+		}
 	case openf1.KindLap:
 		c.Lap = max(c.Lap, u.LapNumber)
 		if u.LapDuration != nil && u.LapNumber >= c.lastLapNo {

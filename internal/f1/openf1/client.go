@@ -28,11 +28,14 @@ const DefaultBaseURL = "https://api.openf1.org/v1"
 
 // Defaults of Config.
 const (
-	DefaultRateLimit  = 30               // requests per DefaultRateWindow: OpenF1's public limit
-	DefaultRateWindow = 10 * time.Second // per client address
-	DefaultMaxRetries = 4
-	DefaultMinBackoff = 500 * time.Millisecond
-	DefaultMaxBackoff = 30 * time.Second
+	// PublicRatePerSecond and PublicRatePerMinute are OpenF1's documented
+	// limits of its free tier, per client address: 3 requests in any
+	// second and 30 in any minute. The client keeps to both by default.
+	PublicRatePerSecond = 3
+	PublicRatePerMinute = 30
+	DefaultMaxRetries   = 4
+	DefaultMinBackoff   = 500 * time.Millisecond
+	DefaultMaxBackoff   = 30 * time.Second
 	// maxRetryAfter caps how long a Retry-After header can make a request wait.
 	maxRetryAfter = 5 * time.Minute
 	// maxBody caps a response body (a whole race of intervals is a few MB).
@@ -54,8 +57,9 @@ type Config struct {
 	// MQTT feed. They are never logged.
 	Username string
 	Password string
-	// RateLimit is the number of requests allowed per RateWindow, default
-	// DefaultRateLimit per DefaultRateWindow; negative disables the limiter.
+	// RateLimit is the number of requests allowed per RateWindow (default
+	// 1 s) instead of OpenF1's public limits (PublicRatePerSecond and
+	// PublicRatePerMinute), which 0 keeps; negative disables the limiter.
 	RateLimit  int
 	RateWindow time.Duration
 	// MaxRetries is how many times a request failing with 429, 5xx or a
@@ -140,15 +144,15 @@ func New(cfg Config) *Client {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.RateLimit >= 0 {
-		n, w := cfg.RateLimit, cfg.RateWindow
-		if n == 0 {
-			n = DefaultRateLimit
-		}
+	switch {
+	case cfg.RateLimit == 0:
+		c.limiter = newWindowLimiter(rateWindow{PublicRatePerSecond, time.Second}, rateWindow{PublicRatePerMinute, time.Minute})
+	case cfg.RateLimit > 0:
+		w := cfg.RateWindow
 		if w <= 0 {
-			w = DefaultRateWindow
+			w = time.Second
 		}
-		c.limiter = newWindowLimiter(n, w)
+		c.limiter = newWindowLimiter(rateWindow{cfg.RateLimit, w})
 	}
 	return c
 }

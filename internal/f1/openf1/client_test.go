@@ -319,21 +319,27 @@ func TestTokenExpiresInForms(t *testing.T) {
 
 func TestWindowLimiter(t *testing.T) {
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	sec := rateWindow{3, time.Second}
 	tests := []struct {
-		name   string
-		n      int
-		window time.Duration
-		at     []time.Duration // request times after t0
-		want   []time.Duration // waits reserved
+		name    string
+		windows []rateWindow
+		at      []time.Duration // request times after t0
+		want    []time.Duration // waits reserved
 	}{
-		{"within limit", 3, time.Second, []time.Duration{0, 0, 0}, []time.Duration{0, 0, 0}},
-		{"n+1th waits for the window", 3, time.Second, []time.Duration{0, ms(100), ms(200), ms(300)}, []time.Duration{0, 0, 0, ms(700)}},
-		{"queued requests space out", 2, time.Second, []time.Duration{0, 0, 0, 0, 0}, []time.Duration{0, 0, time.Second, time.Second, 2 * time.Second}},
-		{"window slides", 2, time.Second, []time.Duration{0, ms(600), ms(1100), ms(1200)}, []time.Duration{0, 0, 0, ms(400)}},
+		{"within limit", []rateWindow{sec}, []time.Duration{0, 0, 0}, []time.Duration{0, 0, 0}},
+		{"n+1th waits for the window", []rateWindow{sec}, []time.Duration{0, ms(100), ms(200), ms(300)}, []time.Duration{0, 0, 0, ms(700)}},
+		{"queued requests space out", []rateWindow{{2, time.Second}}, []time.Duration{0, 0, 0, 0, 0}, []time.Duration{0, 0, time.Second, time.Second, 2 * time.Second}},
+		{"window slides", []rateWindow{{2, time.Second}}, []time.Duration{0, ms(600), ms(1100), ms(1200)}, []time.Duration{0, 0, 0, ms(400)}},
+		// 3 a second and 4 in 10 s: the 4th goes in the second second,
+		// the 5th once the first has left the 10 s.
+		{"the longer window binds", []rateWindow{sec, {4, 10 * time.Second}}, []time.Duration{0, 0, 0, 0, 0},
+			[]time.Duration{0, 0, 0, time.Second, 10 * time.Second}},
+		{"a later request waits behind the queue", []rateWindow{{1, time.Second}}, []time.Duration{0, 0, ms(100)},
+			[]time.Duration{0, time.Second, ms(1900)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newWindowLimiter(tt.n, tt.window)
+			l := newWindowLimiter(tt.windows...)
 			for i, at := range tt.at {
 				if got := l.reserve(t0.Add(at)); got != tt.want[i] {
 					t.Errorf("request %d at %v waits %v, want %v", i+1, at, got, tt.want[i])
@@ -341,23 +347,49 @@ func TestWindowLimiter(t *testing.T) {
 			}
 		})
 	}
+}
 
-	// OpenF1's limit: 30 requests in any 10 s, whatever the order of arrival.
-	l := newWindowLimiter(DefaultRateLimit, DefaultRateWindow)
-	var sent []time.Time
-	for i := range 95 {
-		now := t0.Add(time.Duration(i) * 150 * time.Millisecond)
-		sent = append(sent, now.Add(l.reserve(now)))
-	}
-	for i := range sent {
-		in := 0
-		for _, s := range sent {
-			if !s.Before(sent[i]) && s.Before(sent[i].Add(DefaultRateWindow)) {
-				in++
+// TestPublicRateLimits sends requests as fast as they are asked for, for
+// four minutes, through the default client's limiter: OpenF1's public
+// limits (3 in any second, 30 in any minute) hold whatever the order of
+// arrival, and the limiter uses the minute's whole allowance.
+func TestPublicRateLimits(t *testing.T) {
+	for _, every := range []time.Duration{0, 150 * time.Millisecond, 2100 * time.Millisecond} {
+		c := New(Config{})
+		var sent []time.Time
+		now := t0
+		for i := 0; now.Before(t0.Add(4 * time.Minute)); i++ {
+			s := now.Add(c.limiter.reserve(now))
+			sent = append(sent, s)
+			now = now.Add(every)
+			if every == 0 {
+				now = s // the next request is asked for once this one went
 			}
 		}
-		if in > DefaultRateLimit {
-			t.Fatalf("%d requests in the 10 s from request %d", in, i)
+		for _, w := range []rateWindow{{PublicRatePerSecond, time.Second}, {PublicRatePerMinute, time.Minute}} {
+			for i := range sent {
+				in := 0
+				for _, s := range sent {
+					if !s.Before(sent[i]) && s.Before(sent[i].Add(w.window)) {
+						in++
+					}
+				}
+				if in > w.n {
+					t.Fatalf("asked every %v: %d requests in the %v from request %d, the limit is %d", every, in, w.window, i, w.n)
+				}
+			}
+		}
+		if every == 0 {
+			// Back to back: the minute's 30, then 30 more each minute.
+			in := 0
+			for _, s := range sent {
+				if s.Before(t0.Add(3 * time.Minute)) {
+					in++
+				}
+			}
+			if in != 3*PublicRatePerMinute {
+				t.Errorf("back to back: %d requests in the first 3 minutes, want %d", in, 3*PublicRatePerMinute)
+			}
 		}
 	}
 }

@@ -20,7 +20,11 @@ import (
 
 // Defaults of Follower.
 const (
-	DefaultPollInterval    = 5 * time.Second
+	// DefaultPollInterval keeps REST polling within OpenF1's public
+	// limits: a poll costs about six requests, the refresh three a minute,
+	// 4×6+3 = 27 of the 30 a minute. A shorter interval would poll in
+	// bursts (five polls, then the minute's allowance is spent).
+	DefaultPollInterval    = 15 * time.Second
 	DefaultRefreshInterval = time.Minute
 	DefaultStableFor       = 10 * time.Minute
 	DefaultResultsWait     = 3 * time.Hour
@@ -74,8 +78,10 @@ type Follower struct {
 	// Archive gives the results of a session that was over when Run
 	// started, when OpenF1 has none; nil: none.
 	Archive PastResults
-	// PollInterval is the time between two REST polls, default 5 s: each
-	// poll costs about six requests of the client's rate limit.
+	// PollInterval is the time between two REST polls, default
+	// DefaultPollInterval (each poll costs about six requests of the
+	// client's rate limit). The MQTT feed's health is checked at least
+	// every feedCheck whatever it is.
 	PollInterval time.Duration
 	// RefreshInterval is how often the session, its drivers and starting
 	// grid are re-read, and all laps re-read to catch late amendments;
@@ -227,7 +233,8 @@ type follow struct {
 	archived     bool   // the archive's results were published
 	lastChange   time.Time
 	lastRefresh  time.Time
-	refreshNow   bool // drivers unknown to the mapping: refresh at once
+	lastPoll     time.Time // when the last REST poll of the live endpoints started
+	refreshNow   bool      // drivers unknown to the mapping: refresh at once
 	failedPolls  int
 	lastMapError string
 }
@@ -327,7 +334,7 @@ func (f *Follower) fetchBootstrap(ctx context.Context) (bootstrap, error) {
 		if err != nil {
 			return boot, fmt.Errorf("openf1: meetings of %d: %w", boot.session.Year, err)
 		}
-		rs, err := c.rawRows(ctx, EndpointSessions, []Filter{Eq("year", boot.session.Year), Eq("session_name", "Race")})
+		rs, err := c.rawRows(ctx, EndpointSessions, []Filter{Eq("year", boot.session.Year), Eq("session_name", SessionNameRace)})
 		if err != nil {
 			return boot, fmt.Errorf("openf1: races of %d: %w", boot.session.Year, err)
 		}
@@ -473,6 +480,9 @@ func (st *follow) runPoll(ctx context.Context) error {
 // OpenF1 failures are logged and retried at the next poll; bus failures
 // and too many failed polls in a row are returned.
 func (st *follow) poll(ctx context.Context, live bool) (bool, error) {
+	if live {
+		st.lastPoll = time.Now()
+	}
 	var rows []feedRow
 	var failed []error
 	rows, failed = st.refreshIfDue(ctx)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/podiumhq/podium/internal/f1"
@@ -52,27 +51,10 @@ func ParseGap(s string) Gap {
 	if n, ok := f1.ParseGapLaps(s); ok {
 		return LapsGap(n)
 	}
-	if secs, ok := parseSeconds(strings.TrimPrefix(s, "+")); ok {
+	if secs, ok := f1.ParseGapSeconds(s); ok {
 		return SecondsGap(secs)
 	}
 	return Gap{Kind: GapTextual, Text: s}
-}
-
-// parseSeconds reads "20.886" or "1:09.473".
-func parseSeconds(s string) (float64, bool) {
-	var total float64
-	parts := strings.Split(s, ":")
-	if len(parts) > 3 {
-		return 0, false
-	}
-	for _, p := range parts {
-		v, err := strconv.ParseFloat(p, 64)
-		if err != nil || v < 0 {
-			return 0, false
-		}
-		total = total*60 + v
-	}
-	return total, true
 }
 
 // String prints the gap as a classification does: "+20.886", "+1 LAP",

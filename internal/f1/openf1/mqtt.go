@@ -44,6 +44,18 @@ type mqttEvent struct {
 	up   bool
 }
 
+// mqttKeepAlive is the MQTT keep-alive of the feed's connections, in
+// seconds. paho pings the broker when nothing went either way for that
+// long and gives the connection up when the next check finds no answer: a
+// broker that stops answering (hung, or a network that drops everything
+// without closing the connection) is noticed within twice this, 6 s, and
+// REST polling takes over at once, as it does when the connection closes.
+const mqttKeepAlive = 3
+
+// feedCheck is the longest time between two checks of the feed's health
+// (connected, not silent for StaleAfter), whatever the poll interval.
+const feedCheck = 5 * time.Second
+
 // runMQTT follows the session on OpenF1's MQTT feed: after one REST poll
 // that catches up with what happened before the subscription, every row of
 // the followed session that arrives is published. While the feed is down,
@@ -82,7 +94,7 @@ func (st *follow) runMQTT(ctx context.Context) error {
 	}
 	lastTick := st.cfg.Now()
 	lastFeed := time.Now()
-	ticker := time.NewTicker(st.cfg.PollInterval)
+	ticker := time.NewTicker(min(st.cfg.PollInterval, feedCheck))
 	defer ticker.Stop()
 	renew := time.NewTimer(time.Hour)
 	renew.Stop()
@@ -192,14 +204,18 @@ func (st *follow) runMQTT(ctx context.Context) error {
 				if stale {
 					reason = fmt.Sprintf("the OpenF1 MQTT feed has been silent for %s", time.Since(lastFeed).Round(time.Second))
 				}
+				// The first poll at once, then one per PollInterval.
+				switching := st.source != f1.SourceOpenF1REST || !st.fallback
 				if err := toREST(reason); err != nil {
 					return err
 				}
-				c, err := st.poll(ctx, true)
-				if err != nil {
-					return err
+				if switching || time.Since(st.lastPoll) >= st.cfg.PollInterval {
+					c, err := st.poll(ctx, true)
+					if err != nil {
+						return err
+					}
+					changed = changed || c
 				}
-				changed = changed || c
 			case st.refreshDue():
 				// Re-read the session, drivers and grid, and the results
 				// as a safety net for rows the feed missed.
@@ -261,7 +277,7 @@ func (st *follow) dialMQTT(ctx context.Context, inbox chan<- mqttMessage, events
 	}
 	cfg := autopaho.ClientConfig{
 		ServerUrls:                    []*url.URL{u},
-		KeepAlive:                     30,
+		KeepAlive:                     mqttKeepAlive,
 		CleanStartOnInitialConnection: true,
 		ConnectTimeout:                20 * time.Second,
 		ReconnectBackoff:              autopaho.NewExponentialBackoff(time.Second, 30*time.Second, 2*time.Second, 2),

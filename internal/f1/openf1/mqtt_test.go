@@ -218,3 +218,17 @@ func TestFollowerMQTTSilence(t *testing.T) {
 		t.Errorf("sources %v, want %v", got, want)
 	}
 }
+
+// TestFollowerMQTTFallbackPollsAtOnce: REST polling paced by a long
+// PollInterval still polls at once when it takes over from a silent feed
+// (the catch-up poll at the start does not count), then waits for the
+// interval.
+func TestFollowerMQTTFallbackPollsAtOnce(t *testing.T) {
+	f := openf1test.NewFake(t, openf1test.Bahrain)
+	c := testClient(f, nil, Config{Username: openf1test.User, Password: openf1test.Password, RateLimit: -1})
+	fl := &Follower{Client: c, PollInterval: time.Hour, StaleAfter: 300 * time.Millisecond}
+	rb, _, _, _ := startMQTT(t, fl)
+	polls := f.Count("/v1/position") // the catch-up poll
+	waitFor(t, "the fallback", func() bool { return slices.Contains(announced(t, rb), f1.SourceOpenF1REST+"+fallback") })
+	waitFor(t, "a REST poll at the fallback", func() bool { return f.Count("/v1/position") > polls })
+}

@@ -107,7 +107,7 @@ func recordingBootstrap(rec *Recording) (bootstrap, error) {
 			if x.SessionKey == key && !found {
 				boot.session, found = x, true
 			}
-			if x.SessionName == "Race" {
+			if x.SessionName == SessionNameRace {
 				season.races = append(season.races, r.Payload)
 			}
 		case Meeting:

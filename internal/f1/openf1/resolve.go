@@ -88,7 +88,7 @@ func NewFallbackResolver(meetings []Meeting, sessions []Session, drivers []Drive
 	}
 	seen := map[int]bool{}
 	for _, s := range sessions {
-		if s.SessionName != "Race" || seen[s.MeetingKey] {
+		if s.SessionName != SessionNameRace || seen[s.MeetingKey] {
 			continue
 		}
 		seen[s.MeetingKey] = true

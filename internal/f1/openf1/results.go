@@ -12,14 +12,21 @@ import (
 	"github.com/podiumhq/podium/internal/f1"
 )
 
+// OpenF1's session_name of the sessions that score points: the only ones
+// whose results are f1.Results.
+const (
+	SessionNameRace   = "Race"
+	SessionNameSprint = "Sprint"
+)
+
 // SessionKind returns podium's kind of an OpenF1 session: f1.Race for
 // "Race", f1.Sprint for "Sprint"; ok=false for sessions whose results are
 // not f1.Results (practice, qualifying, sprint qualifying).
 func SessionKind(sessionName string) (kind string, ok bool) {
 	switch strings.TrimSpace(sessionName) {
-	case "Race":
+	case SessionNameRace:
 		return f1.Race, true
-	case "Sprint":
+	case SessionNameSprint:
 		return f1.Sprint, true
 	}
 	return "", false

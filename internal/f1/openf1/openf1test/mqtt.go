@@ -119,16 +119,21 @@ func (p *Publisher) Send(msgs ...Message) {
 }
 
 // Proxy forwards TCP connections to a broker until Cut, which closes them
-// and refuses new ones (accepted, then closed at once) until Restore: an
-// MQTT feed a test can stop without touching the shared broker.
+// and refuses new ones (accepted, then closed at once), or Freeze, which
+// keeps them open but lets no byte through either way and holds new ones
+// unanswered (a broker that hangs, a network that drops everything), until
+// Restore: an MQTT feed a test can stop without touching the shared
+// broker.
 type Proxy struct {
 	ln     net.Listener
 	target string
 
-	mu    sync.Mutex
-	cut   bool
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu     sync.Mutex
+	cut    bool
+	frozen bool
+	conns  map[net.Conn]struct{}
+	held   map[net.Conn]struct{} // accepted while frozen, never forwarded
+	wg     sync.WaitGroup
 }
 
 // NewProxy starts a proxy to the broker at u, closed when the test ends.
@@ -138,7 +143,7 @@ func NewProxy(t testing.TB, u *url.URL) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{ln: ln, target: u.Host, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{ln: ln, target: u.Host, conns: map[net.Conn]struct{}{}, held: map[net.Conn]struct{}{}}
 	p.wg.Go(p.accept)
 	t.Cleanup(func() {
 		_ = ln.Close()
@@ -159,13 +164,34 @@ func (p *Proxy) Cut() {
 	for c := range p.conns {
 		_ = c.Close()
 	}
+	for c := range p.held {
+		_ = c.Close()
+	}
 }
 
-// Restore accepts connections again.
+// Freeze stops every byte from going through, either way, without closing
+// anything; new connections are accepted and never answered.
+func (p *Proxy) Freeze() {
+	p.mu.Lock()
+	p.frozen = true
+	p.mu.Unlock()
+}
+
+// Restore accepts and forwards connections again; those held unanswered
+// while frozen are closed (their client connects again).
 func (p *Proxy) Restore() {
 	p.mu.Lock()
-	p.cut = false
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	p.cut, p.frozen = false, false
+	for c := range p.held {
+		_ = c.Close()
+	}
+}
+
+func (p *Proxy) isFrozen() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.frozen
 }
 
 func (p *Proxy) accept() {
@@ -180,6 +206,18 @@ func (p *Proxy) accept() {
 			_ = c.Close()
 			continue
 		}
+		if p.frozen {
+			p.held[c] = struct{}{}
+			p.mu.Unlock()
+			p.wg.Go(func() {
+				_, _ = io.Copy(io.Discard, c)
+				_ = c.Close()
+				p.mu.Lock()
+				delete(p.held, c)
+				p.mu.Unlock()
+			})
+			continue
+		}
 		up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
 		if err != nil {
 			p.mu.Unlock()
@@ -189,7 +227,18 @@ func (p *Proxy) accept() {
 		p.conns[c], p.conns[up] = struct{}{}, struct{}{}
 		p.mu.Unlock()
 		pipe := func(dst, src net.Conn) {
-			_, _ = io.Copy(dst, src)
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := src.Read(buf)
+				if n > 0 && !p.isFrozen() {
+					if _, werr := dst.Write(buf[:n]); werr != nil {
+						break
+					}
+				}
+				if err != nil {
+					break
+				}
+			}
 			_ = dst.Close()
 			_ = src.Close()
 			p.mu.Lock()
