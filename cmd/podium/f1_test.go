@@ -311,7 +311,7 @@ func testF1Race(t *testing.T, dir string) {
 				"1    1   Max Verstappen    Red Bull      56    1:35:21.362  FINISHED  25",
 				"2    4   Lando Norris      McLaren       56    +10.730      FINISHED  18",
 			},
-			has: []string{"\nDSQ  44  Lewis Hamilton    Mercedes      56    +2.225       DSQ       0       Illegal skid block wear\n",
+			has: []string{"\nDSQ  44  Lewis Hamilton    Mercedes      56                 DSQ       0       Illegal skid block wear\n",
 				"\nDNF  14  Fernando Alonso"},
 			stderr: []string{"2023 round 18, United States Grand Prix: race (2023-10-22), fastest lap Yuki Tsunoda"}},
 		{name: "Spa 2024, Russell underweight", args: []string{"--season", "2024", "--round", "14"},

@@ -532,12 +532,14 @@ func writeClassification(w io.Writer, cl []f1.ScoredResult, f ops.Format) error 
 		if r.Position != nil && r.Status == f1.Finished {
 			pos = strconv.Itoa(*r.Position)
 		}
-		reason := ""
+		// An unclassified car has no place, so no gap to show (the road
+		// gap of a disqualified car stays in the CSV and JSON).
+		gap, reason := r.Time, ""
 		if r.Status != f1.Finished {
-			reason = r.Reason
+			gap, reason = "", r.Reason
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", pos, r.CarNumber, r.DriverName, r.TeamName, r.Laps,
-			r.Time, r.Status, points(r.Points), reason)
+			gap, r.Status, points(r.Points), reason)
 	}
 	return tw.Flush()
 }
