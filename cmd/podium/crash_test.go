@@ -236,8 +236,17 @@ func crashRunPlan(t *testing.T, engine enginetest.Engine, dialect store.Dialect,
 	args = append(args, "worker")
 	env := []string{"PODIUM_NOTIFY_SLACK_WEBHOOK_URL=" + slack.URL + "/services/T000/B000/crash",
 		"PODIUM_LAKEHOUSE_COMMIT_INTERVAL=300ms", "PODIUM_KAFKA_SESSION_TIMEOUT=3s", "PODIUM_KAFKA_REBALANCE_TIMEOUT=5s", "PODIUM_LAKEHOUSE_WAREHOUSE=" + filepath.Join(dir, "warehouse")}
+	started := 0
 	start := func(dir string) *process {
-		return startPodiumEnv(t, dir, env, append([]string{"--log-level", crashLogLevel}, args...)...)
+		started++
+		p := startPodiumEnv(t, dir, env, append([]string{"--log-level", crashLogLevel}, args...)...)
+		name := fmt.Sprintf("worker %d (%s)", started, dir)
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("%s logged:\n%s", name, p.stderr.String())
+			}
+		})
+		return p
 	}
 	ws := []*process{start(dir)}
 	for i := 1; i < plan.workers; i++ {

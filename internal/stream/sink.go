@@ -110,15 +110,20 @@ func (a *sinkApplier[T]) load(ctx context.Context, partition int32) (int64, erro
 	if err != nil {
 		return 0, err
 	}
-	// The copy follows the authority, also after a crash between the
-	// Target's commit and the copy, or a rebuild.
-	if err := copyPositions(ctx, a.r.env.Store, a.r.st.spec.Name, a.r.st.spec.Topic, pos); err != nil {
+	n, ok := pos[partition]
+	if !ok {
+		return -1, nil
+	}
+	// The copy of this partition's position follows the authority, also
+	// after a crash between the Target's commit and the copy. Only this
+	// partition's: the others may be another worker's, whose copies are
+	// newer than what this worker last read of the Target (a worker
+	// copying them all set back the copy of a partition whose owner had
+	// nothing left to commit: a lag that never fell to 0).
+	if err := copyPositions(ctx, a.r.env.Store, a.r.st.spec.Name, a.r.st.spec.Topic, map[int32]int64{partition: n}); err != nil {
 		a.r.log.Warn("copy positions to podium_positions", "err", err)
 	}
-	if n, ok := pos[partition]; ok {
-		return n, nil
-	}
-	return -1, nil
+	return n, nil
 }
 
 func (a *sinkApplier[T]) apply(ctx context.Context, _ []*bus.Message, recs []Record[T], _, next map[int32]int64) error {

@@ -6,13 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/store"
+	"github.com/podiumhq/podium/internal/store/storetest"
 	"github.com/podiumhq/podium/internal/stream"
 )
 
@@ -207,5 +211,63 @@ func runUntil(t *testing.T, p stream.Processor[event], env stream.Env, want int)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("processor did not stop cleanly: %v", err)
+	}
+}
+
+// memTarget is an outside store of positions alone, as a worker last read
+// it.
+type memTarget struct {
+	mu  sync.Mutex
+	pos map[int32]int64
+}
+
+func (m *memTarget) Load(context.Context) (map[int32]int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.pos), nil
+}
+
+func (m *memTarget) Commit(_ context.Context, _ []stream.Record[event], next map[int32]int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	maps.Copy(m.pos, next)
+	return nil
+}
+
+func (m *memTarget) Close() error { return nil }
+
+// TestSinkResumeCopiesItsPartitionOnly starts a sink stage whose Target
+// holds an old position of a partition another worker owns: the stage
+// resumes its own partition from the Target and leaves the other
+// partition's copy in podium_positions, newer, as its owner wrote it. A
+// worker that copied every partition of its Target at a resume set such a
+// copy back, and the lag of a partition whose owner had nothing left to
+// commit never fell to 0 again.
+func TestSinkResumeCopiesItsPartitionOnly(t *testing.T) {
+	ctx := context.Background()
+	b := enginetest.Open(t, enginetest.JetStream) // one partition, 0
+	s := storetest.Open(t, store.SQLite)
+	topic := "test.sink.copies"
+	publish(t, b, events(topic, 10))
+	tgt := &memTarget{pos: map[int32]int64{0: 5, 1: 50}}
+	sk := stream.Sink[event]{Name: "copying-sink", Topic: topic, Decode: decodeEvent,
+		Open: func(context.Context, stream.Env) (stream.Target[event], error) { return tgt, nil }}
+	if err := stream.Migrate(ctx, s, sk.Spec()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO podium_positions (processor, topic, part, next_offset, updated_at)
+		VALUES ($1, $2, 1, 100, $3)`, sk.Name, topic, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	env := stream.Env{Bus: b, Store: s, Metrics: stream.NewMetrics(nil)}
+	stop := start(t, sk, env)
+	waitFor(t, "the sink to catch up", func() bool { return lag(t, env, sk.Spec()).Lag == 0 })
+	stop()
+	if n, err := stream.Position(ctx, s.DB(), sk.Name, topic, 1); err != nil || n != 100 {
+		t.Errorf("the copy of partition 1 is %d (%v) after the stage resumed partition 0, want its owner's 100", n, err)
+	}
+	pos, _ := tgt.Load(ctx)
+	if n, err := stream.Position(ctx, s.DB(), sk.Name, topic, 0); err != nil || n != pos[0] || n <= 5 {
+		t.Errorf("the copy of partition 0 is %d (%v), want the Target's %d, past 5", n, err, pos[0])
 	}
 }

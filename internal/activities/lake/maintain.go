@@ -32,7 +32,7 @@ func (r *run) maintain(ctx context.Context) {
 		// Reload the table first: expiry must see the tags other
 		// processes (payroll exports) put on its snapshots, or it would
 		// expire them.
-		if err := t.Refresh(ctx); err != nil {
+		if err := r.reload(ctx, name); err != nil {
 			r.log.Warn("maintain the table: reload; trying again later", "table", name, "err", err)
 			continue
 		}

@@ -28,6 +28,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/podiumhq/podium/internal/activities"
@@ -181,6 +182,9 @@ type run struct {
 	maintained time.Time
 	// recent holds the ids of the events bronze took lately.
 	recent *recentEvents
+	// mu serialises Load, which the bus's consumer calls when the group
+	// assigns the stage a partition, with Commit.
+	mu sync.Mutex
 }
 
 // openLake opens the lake of cfg in env's store.
@@ -253,7 +257,11 @@ func reset(ctx context.Context, cfg Config, env stream.Env) error {
 }
 
 // Load implements stream.Target: the positions every table has reached.
-func (r *run) Load(context.Context) (map[int32]int64, error) { return r.applied(), nil }
+func (r *run) Load(context.Context) (map[int32]int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.applied(), nil
+}
 
 // Close implements stream.Target.
 func (r *run) Close() error { return r.lake.Close() }
@@ -274,6 +282,8 @@ const maxConflicts = 10
 // each only the events beyond its own positions, then maintains the tables
 // when it is time.
 func (r *run) Commit(ctx context.Context, batch []stream.Record[decoded], _ map[int32]int64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	changes := make([]decoded, len(batch))
 	for i, rec := range batch {
 		changes[i] = rec.Value
@@ -298,25 +308,41 @@ func (r *run) Commit(ctx context.Context, batch []stream.Record[decoded], _ map[
 				return err
 			}
 			r.log.Warn("table changed by another writer; reloading", "table", name, "err", err)
-			if err := t.Refresh(ctx); err != nil {
+			if err := r.reload(ctx, name); err != nil {
 				return err
-			}
-			if err := t.load(); err != nil {
-				return err
-			}
-			if name == TableBronze {
-				// The other writer's events are not in the window: a copy
-				// of one of them published again would be taken twice.
-				recent, err := seedRecent(ctx, t)
-				if err != nil {
-					return err
-				}
-				r.recent = recent
 			}
 		}
 	}
 	r.log.Debug("lakehouse batch committed", "events", len(batch), "positions", r.applied().String())
 	r.maintain(ctx)
+	return nil
+}
+
+// reload reads table name again from the catalog, with what other
+// writers committed, and with it their positions: a table's positions are
+// always those of the snapshot it was loaded at, so that the next commit
+// records the positions of every writer (it is built on that snapshot, or
+// fails with a conflict). For bronze it also reads the other writers'
+// latest event ids: a copy of one of them published again would be taken
+// twice otherwise.
+// On an error the table stays as it was.
+func (r *run) reload(ctx context.Context, name string) error {
+	lt, err := r.lake.Table(ctx, name)
+	if err != nil {
+		return err
+	}
+	t := &table{Table: lt}
+	if err := t.load(); err != nil {
+		return err
+	}
+	recent := r.recent
+	if name == TableBronze {
+		if recent, err = seedRecent(ctx, t); err != nil {
+			return err
+		}
+	}
+	*r.tables[name] = *t
+	r.recent = recent
 	return nil
 }
 
