@@ -23,6 +23,7 @@ import (
 	"github.com/podiumhq/podium/internal/activities/cdc"
 	"github.com/podiumhq/podium/internal/activities/generate"
 	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/hr/hrtest"
 	"github.com/podiumhq/podium/internal/activities/lake"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/config"
@@ -82,15 +83,8 @@ func TestKillNineWithEveryStageKind(t *testing.T) {
 // updates, deletes with their tombstones and a quarantined event.
 func crashEvents(t *testing.T) []*bus.Message {
 	t.Helper()
-	ctx := context.Background()
 	s := storetest.Open(t, store.SQLite)
-	if _, err := hr.ImportSample(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := hr.Load(ctx, s.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := hrtest.Sample(t, s)
 	var emps []generate.Employee
 	for _, e := range reg.Employees {
 		emps = append(emps, generate.Employee{ID: e.ID, Sports: []string{"Run", "Ride", "Walk"}})

@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/podiumhq/podium/internal/activities"
-	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/hr/hrtest"
 	"github.com/podiumhq/podium/internal/activities/ingest"
 	"github.com/podiumhq/podium/internal/activities/review"
 )
@@ -33,13 +33,7 @@ func TestReviewPage(t *testing.T) {
 	base := podiumServeEnv(t, dir, map[string]string{"PODIUM_ACTIVITIES_API_TOKEN": reviewToken})
 	ctx := context.Background()
 	s := clientStore(t, dir)
-	if _, err := hr.ImportSample(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := hr.Load(ctx, s.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := hrtest.Sample(t, s)
 	emp := reg.Employees[0].ID
 	if err := activities.Migrate(ctx, s); err != nil {
 		t.Fatal(err)

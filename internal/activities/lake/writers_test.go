@@ -11,7 +11,7 @@ import (
 
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/activities/cdc"
-	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/hr/hrtest"
 	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/lakehouse"
@@ -34,13 +34,7 @@ import (
 func TestWritersKeepEachOthersPositions(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.Open(t, store.SQLite)
-	if _, err := hr.ImportSample(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := hr.Load(ctx, s.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := hrtest.Sample(t, s)
 	employee := reg.Employees[0].ID
 	cfg := Config{Lake: lakehouse.Config{Warehouse: filepath.Join(t.TempDir(), "warehouse")}, Policy: rewards.DefaultPolicy(),
 		Topic: activities.TopicValidated, MaintainEvery: time.Nanosecond, CompactFiles: -1, Now: time.Now}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/podiumhq/podium/internal/activities"
-	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/hr/hrtest"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/store"
@@ -29,13 +29,7 @@ func TestNonFiniteDistances(t *testing.T) {
 	ctx := context.Background()
 	b := enginetest.Open(t, enginetest.JetStream)
 	s := storetest.Open(t, store.SQLite)
-	if _, err := hr.ImportSample(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := hr.Load(ctx, s.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := hrtest.Sample(t, s)
 	raw, err := os.ReadFile(filepath.Join("..", "cdc", "testdata", "debezium", "create_nan_connect_schema.json"))
 	if err != nil {
 		t.Fatal(err)

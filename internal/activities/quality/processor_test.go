@@ -14,7 +14,7 @@ import (
 
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/activities/cdc"
-	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/hr/hrtest"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/enginetest"
 	"github.com/podiumhq/podium/internal/store"
@@ -57,13 +57,7 @@ func TestProcessor(t *testing.T) {
 			ctx := context.Background()
 			b := enginetest.Open(t, e)
 			s := storetest.Open(t, d)
-			if _, err := hr.ImportSample(ctx, s); err != nil {
-				t.Fatal(err)
-			}
-			reg, err := hr.Load(ctx, s.DB())
-			if err != nil {
-				t.Fatal(err)
-			}
+			reg := hrtest.Sample(t, s)
 			emp := reg.Employees[0].ID
 			now := time.Now().UTC().Truncate(time.Second)
 			good := activities.Activity{ID: 1, EmployeeID: emp, StartTime: now.Add(-2 * time.Hour), SportType: "Run",

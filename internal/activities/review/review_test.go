@@ -11,7 +11,7 @@ import (
 
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/activities/cdc"
-	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/hr/hrtest"
 	"github.com/podiumhq/podium/internal/activities/lake"
 	"github.com/podiumhq/podium/internal/activities/quality"
 	"github.com/podiumhq/podium/internal/activities/review"
@@ -93,13 +93,7 @@ func startPipeline(t *testing.T, e enginetest.Engine) (*pipeline, bus.Bus, strin
 	ctx, cancel := context.WithCancel(context.Background())
 	s := storetest.Open(t, store.SQLite)
 	b := enginetest.Open(t, e)
-	if _, err := hr.ImportSample(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := hr.Load(ctx, s.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := hrtest.Sample(t, s)
 	emp := reg.Employees[0].ID
 	if err := review.Migrate(ctx, s); err != nil {
 		t.Fatal(err)

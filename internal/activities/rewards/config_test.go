@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/podiumhq/podium/internal/activities/cdc"
-	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/hr/hrtest"
 	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/config"
@@ -99,13 +99,7 @@ func TestRollingYear(t *testing.T) {
 		ctx := context.Background()
 		b := enginetest.Open(t, enginetest.JetStream)
 		s := storetest.Open(t, d)
-		if _, err := hr.ImportSample(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-		reg, err := hr.Load(ctx, s.DB())
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg := hrtest.Sample(t, s)
 		emp := reg.Employees[0].ID
 		at := func(tm time.Time) string { return tm.Format(time.RFC3339) }
 		run := func(policy rewards.Policy, msgs ...*bus.Message) map[string]int {

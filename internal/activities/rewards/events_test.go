@@ -10,6 +10,7 @@ import (
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/activities/cdc"
 	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/hr/hrtest"
 	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/enginetest"
@@ -83,13 +84,7 @@ func TestChangeEvents(t *testing.T) {
 			ctx := context.Background()
 			b := enginetest.Open(t, e)
 			s := storetest.Open(t, d)
-			if _, err := hr.ImportSample(ctx, s); err != nil {
-				t.Fatal(err)
-			}
-			reg, err := hr.Load(ctx, s.DB())
-			if err != nil {
-				t.Fatal(err)
-			}
+			reg := hrtest.Sample(t, s)
 			// An employee who commutes by car: no bonus, nothing to flag.
 			var emp string
 			for _, e := range reg.Employees {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/podiumhq/podium/internal/activities/cdc"
-	"github.com/podiumhq/podium/internal/activities/hr"
+	"github.com/podiumhq/podium/internal/activities/hr/hrtest"
 	"github.com/podiumhq/podium/internal/activities/rewards"
 	"github.com/podiumhq/podium/internal/bus"
 	"github.com/podiumhq/podium/internal/enginetest"
@@ -30,13 +30,7 @@ func TestActivitiesPage(t *testing.T) {
 	ctx := context.Background()
 	b := enginetest.Open(t, enginetest.JetStream)
 	s := storetest.Open(t, store.SQLite)
-	if _, err := hr.ImportSample(ctx, s); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := hr.Load(ctx, s.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := hrtest.Sample(t, s)
 	var msgs []*bus.Message
 	for i, e := range reg.Employees[:20] {
 		msgs = append(msgs, event(t, cdc.OpCreate, int64(i+1), nil, act(int64(i+1), e.ID, fmt.Sprintf("2025-%02d-10T07:00:00Z", i%12+1))))
