@@ -281,20 +281,25 @@ func (c *Colour) UnmarshalJSON(b []byte) error {
 }
 
 // NormalizeColour strips spaces and a leading '#' and upper-cases a hex
-// colour; a value that is not 3 or 6 hex digits is returned trimmed but
-// otherwise unchanged, so that nothing is lost.
+// colour of 3 or 6 digits (3 doubled to 6); any other value is returned
+// without its outer spaces but otherwise unchanged, so that nothing is
+// lost. Normalising twice gives what normalising once does.
 func NormalizeColour(s string) string {
-	s = strings.TrimPrefix(strings.TrimSpace(s), "#")
-	for _, r := range s {
+	s = strings.TrimSpace(s)
+	hex := strings.TrimSpace(strings.TrimPrefix(s, "#"))
+	if len(hex) != 3 && len(hex) != 6 {
+		return s
+	}
+	for _, r := range hex {
 		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
 			return s
 		}
 	}
-	s = strings.ToUpper(s)
-	if len(s) == 3 { // short form: "F00" → "FF0000"
-		s = string([]byte{s[0], s[0], s[1], s[1], s[2], s[2]})
+	hex = strings.ToUpper(hex)
+	if len(hex) == 3 { // short form: "F00" → "FF0000"
+		hex = string([]byte{hex[0], hex[0], hex[1], hex[1], hex[2], hex[2]})
 	}
-	return s
+	return hex
 }
 
 // Duration is a time in seconds that OpenF1 gives as a number, null, or (in
