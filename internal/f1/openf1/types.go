@@ -246,6 +246,11 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	}
 	for _, layout := range timeLayouts {
 		if v, err := time.Parse(layout, s); err == nil {
+			// A year 0 with an offset east of UTC is in year -1 in UTC,
+			// which ISO 8601 without expansion cannot write.
+			if y := v.UTC().Year(); y < 1 || y > 9999 {
+				return fmt.Errorf("openf1 time %q: year %d in UTC, out of range", s, y)
+			}
 			t.Time = v.UTC()
 			return nil
 		}
