@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net"
 	"path/filepath"
@@ -88,5 +89,46 @@ func TestOpenSQLiteForms(t *testing.T) {
 			t.Fatalf("Open(%q) dialect %s", u, s.Dialect())
 		}
 		_ = s.Close()
+	}
+}
+
+// TestSQLitePragmas checks the settings every SQLite connection gets, on
+// several connections of the pool at once (each has its own).
+func TestSQLitePragmas(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, t.TempDir()+"/p.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := map[string]string{
+		"journal_mode":       "wal",
+		"synchronous":        "1", // NORMAL
+		"foreign_keys":       "1",
+		"cache_size":         "-32768",
+		"wal_autocheckpoint": "0",
+		"busy_timeout":       "10000",
+	}
+	var conns []*sql.Conn
+	for range 3 {
+		c, err := s.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		for name, w := range want {
+			var got string
+			if err := c.QueryRowContext(ctx, "PRAGMA "+name).Scan(&got); err != nil {
+				t.Fatalf("connection %d: PRAGMA %s: %v", i, name, err)
+			}
+			if got != w {
+				t.Errorf("connection %d: PRAGMA %s = %s, want %s", i, name, got, w)
+			}
+		}
+	}
+	for _, c := range conns {
+		_ = c.Close()
 	}
 }
