@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -413,6 +414,62 @@ func TestRacingWriters(t *testing.T) {
 			files, err := filepath.Glob(filepath.Join(wh, "race.db", "pairs", "metadata", "*.metadata.json"))
 			if err != nil || len(files) != 2 {
 				t.Errorf("metadata files %v, %v; want the table's first and the winner's", files, err)
+			}
+		})
+	}
+}
+
+// TestMetadataCodecs: a table whose metadata is to be compressed (the
+// table property write.metadata.compression-codec) gets its metadata
+// files so named and so compressed, which podium and iceberg-go read.
+func TestMetadataCodecs(t *testing.T) {
+	for _, c := range []struct{ codec, suffix string }{
+		{"none", ".metadata.json"},
+		{"gzip", ".gz.metadata.json"},
+		{"zstd", ".zstd.metadata.json"},
+	} {
+		t.Run(c.codec, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, store.SQLite)
+			wh := filepath.Join(t.TempDir(), "warehouse")
+			l := openLake(t, s, lakehouse.Config{Warehouse: wh})
+			tb, err := l.EnsureTable(ctx, "codec.pairs", pairCols, map[string]string{"write.metadata.compression-codec": c.codec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range int64(2) {
+				if err := tb.Append(ctx, []lakehouse.Row{{i, "x"}}, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cur, prev := catalogRow(t, s, "codec", "pairs")
+			for i, loc := range []string{prev, cur} {
+				base := loc[strings.LastIndex(loc, "/")+1:]
+				if !strings.HasPrefix(base, fmt.Sprintf("%05d-", i+1)) || !strings.HasSuffix(base, c.suffix) ||
+					c.codec == "none" && strings.Count(base, ".") != 2 {
+					t.Errorf("metadata file %s: want %05d-<uuid>%s", base, i+1, c.suffix)
+				}
+			}
+			raw, err := os.ReadFile(strings.TrimPrefix(cur, "file://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plain := len(raw) > 0 && raw[0] == '{'; plain != (c.codec == "none") {
+				t.Errorf("%s: plain JSON %v", c.codec, plain)
+			}
+			again, err := l.Table(ctx, "codec.pairs")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := podiumRows(t, again); !reflect.DeepEqual(got, []string{"0:x", "1:x"}) {
+				t.Errorf("podium reads %v", got)
+			}
+			itbl, err := icebergCatalog(t, s, wh).LoadTable(ctx, table.Identifier{"codec", "pairs"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := icebergRows(t, itbl); !reflect.DeepEqual(got, []string{"0:x", "1:x"}) {
+				t.Errorf("iceberg-go reads %v", got)
 			}
 		})
 	}
