@@ -24,10 +24,11 @@ import (
 // sqlCatalog is podium's Iceberg catalog: the tables of Iceberg's
 // JdbcCatalog (iceberg_tables and iceberg_namespace_properties), which
 // iceberg-go's SQL catalog, PyIceberg's SqlCatalog and DuckDB use too, in
-// the store's database. It does what podium needs of a catalog and no
-// more: namespaces made on demand, tables created, loaded, listed and
-// purged, and commits as an atomic compare-and-swap of the metadata
-// location. It is the table.CatalogIO its tables commit through.
+// the store's database, with the same statements on SQLite and PostgreSQL
+// ($N parameters, which both take). It does what podium needs of a
+// catalog and no more: namespaces made on demand, tables created, loaded,
+// listed and purged, and commits as an atomic compare-and-swap of the
+// metadata location. It is the table.CatalogIO its tables commit through.
 //
 // Its rows and files are those of iceberg-go v0.7.0's catalog/sql (the
 // reference): a table's location is <warehouse>/<namespace>.db/<table>
@@ -36,10 +37,9 @@ import (
 // namespace exists when a table or a property row names it (one made
 // without properties gets the property exists=true).
 type sqlCatalog struct {
-	db      *sql.DB
-	name    string             // the catalog_name column
-	props   iceberg.Properties // the warehouse and S3 settings, for file IO
-	dialect Dialect
+	db    *sql.DB
+	name  string             // the catalog_name column
+	props iceberg.Properties // the warehouse and S3 settings, for file IO
 	// v0 is set for a legacy catalog whose iceberg_tables has no
 	// iceberg_type column (JdbcCatalog's schema V0): it is not migrated
 	// (no engine is asked to), and no query names the column.
@@ -83,7 +83,7 @@ func openCatalog(ctx context.Context, db *sql.DB, dialect Dialect, name string, 
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read the columns of iceberg_tables: %w", err)
 	}
-	c := &sqlCatalog{db: db, name: name, props: props, dialect: dialect, v0: err != nil, log: log}
+	c := &sqlCatalog{db: db, name: name, props: props, v0: err != nil, log: log}
 	if c.v0 {
 		log.Warn("lakehouse: iceberg_tables is of the legacy JdbcCatalog schema V0 (no iceberg_type column); podium uses it as it is")
 	}
