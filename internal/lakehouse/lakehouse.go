@@ -73,7 +73,6 @@ const (
 // Lake is an open catalog and warehouse.
 type Lake struct {
 	cat       *sqlCatalog
-	props     iceberg.Properties // the catalog's: the warehouse and S3 settings, for file IO
 	warehouse string
 	log       *slog.Logger
 }
@@ -111,7 +110,7 @@ func Open(ctx context.Context, db *sql.DB, dialect Dialect, cfg Config) (*Lake, 
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: open the catalog: %w", err)
 	}
-	return &Lake{cat: cat, props: props, warehouse: wh, log: log}, nil
+	return &Lake{cat: cat, warehouse: wh, log: log}, nil
 }
 
 // WarehouseURL turns a warehouse setting into the URL Iceberg stores: an
