@@ -17,8 +17,9 @@ import (
 // iceberg-go v0.7.0's committed snapshots point into the transaction's
 // metadata builder, whose base is the previous metadata: kept, every
 // version stayed reachable from the current one (heap growing with the
-// square of the commits, 1 GB after 20 minutes of podium demo). Table.commit
-// detaches the committed metadata.
+// square of the commits, 1 GB after 20 minutes of podium demo). The catalog
+// hands back the committed metadata parsed from the file it wrote
+// (sqlCatalog.CommitTable), which shares nothing with the transaction.
 func TestCommitsDoNotKeepOldMetadata(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.Open(t, store.SQLite)

@@ -2,8 +2,9 @@
 // podium that knows iceberg-go and Apache Arrow, so that the large
 // dependency stays behind a small API of Go values.
 //
-// The catalog is iceberg-go's SQL catalog (the tables iceberg_tables and
-// iceberg_namespace_properties, the layout of Iceberg's JdbcCatalog) in
+// The catalog is podium's own (catalog.go) on the tables of Iceberg's
+// JdbcCatalog, iceberg_tables and iceberg_namespace_properties, which
+// iceberg-go's SQL catalog, PyIceberg's SqlCatalog and DuckDB read too, in
 // podium's own store, SQLite or PostgreSQL; on PostgreSQL it lives in the
 // schema of the connection's search_path, like podium's other tables. Data
 // and metadata files go to a warehouse: a local directory (by default
@@ -29,8 +30,6 @@ import (
 	"strings"
 
 	"github.com/apache/iceberg-go"
-	"github.com/apache/iceberg-go/catalog"
-	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	icebergio "github.com/apache/iceberg-go/io"
 	"github.com/apache/iceberg-go/table"
 )
@@ -73,8 +72,7 @@ const (
 
 // Lake is an open catalog and warehouse.
 type Lake struct {
-	cat       *sqlcat.Catalog
-	props     iceberg.Properties // the catalog's: the warehouse and S3 settings, for file IO
+	cat       *sqlCatalog
 	warehouse string
 	log       *slog.Logger
 }
@@ -85,15 +83,6 @@ func Open(ctx context.Context, db *sql.DB, dialect Dialect, cfg Config) (*Lake, 
 	wh, err := WarehouseURL(cfg.Warehouse)
 	if err != nil {
 		return nil, err
-	}
-	var d sqlcat.SupportedDialect
-	switch dialect {
-	case SQLite:
-		d = sqlcat.SQLite
-	case Postgres:
-		d = sqlcat.Postgres
-	default:
-		return nil, fmt.Errorf("lakehouse: catalog database %q: want sqlite or postgres", dialect)
 	}
 	name := cfg.CatalogName
 	if name == "" {
@@ -113,20 +102,15 @@ func Open(ctx context.Context, db *sql.DB, dialect Dialect, cfg Config) (*Lake, 
 			props[icebergio.S3SecretAccessKey] = cfg.S3SecretAccessKey
 		}
 	}
-	// NewCatalog runs its schema probes with a background context; give
-	// the database a chance to answer before blocking on it.
-	if err := db.PingContext(ctx); err != nil {
-		return nil, fmt.Errorf("lakehouse: reach the catalog database: %w", err)
-	}
-	cat, err := sqlcat.NewCatalog(name, db, d, props)
-	if err != nil {
-		return nil, fmt.Errorf("lakehouse: open the SQL catalog: %w", err)
-	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Lake{cat: cat, props: props, warehouse: wh, log: log}, nil
+	cat, err := openCatalog(ctx, db, dialect, name, props, log)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: open the catalog: %w", err)
+	}
+	return &Lake{cat: cat, warehouse: wh, log: log}, nil
 }
 
 // WarehouseURL turns a warehouse setting into the URL Iceberg stores: an
@@ -158,8 +142,9 @@ func WarehouseURL(w string) (string, error) {
 // Warehouse returns the warehouse URL.
 func (l *Lake) Warehouse() string { return l.warehouse }
 
-// Close releases the catalog; the store's handle stays open.
-func (l *Lake) Close() error { return l.cat.Close() }
+// Close releases the lake; the store's handle stays open. The catalog
+// holds nothing else.
+func (l *Lake) Close() error { return nil }
 
 // ErrNoSuchTable is returned for a table that is not in the catalog.
 var ErrNoSuchTable = errors.New("no such table")
@@ -200,15 +185,9 @@ func (l *Lake) EnsureTable(ctx context.Context, name string, cols []Column, prop
 	if !errors.Is(err, ErrNoSuchTable) {
 		return nil, err
 	}
-	ns := catalog.NamespaceFromIdent(id)
-	exists, err := l.cat.CheckNamespaceExists(ctx, ns)
-	if err != nil {
-		return nil, fmt.Errorf("lakehouse: check namespace %s: %w", strings.Join(ns, "."), err)
-	}
-	if !exists {
-		if err := l.cat.CreateNamespace(ctx, ns, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
-			return nil, fmt.Errorf("lakehouse: create namespace %s: %w", strings.Join(ns, "."), err)
-		}
+	ns, _ := split(id)
+	if err := l.cat.ensureNamespace(ctx, ns); err != nil {
+		return nil, fmt.Errorf("lakehouse: table %s: %w", name, err)
 	}
 	sc, err := icebergSchema(cols)
 	if err != nil {
@@ -218,8 +197,8 @@ func (l *Lake) EnsureTable(ctx context.Context, name string, cols []Column, prop
 	for k, v := range props {
 		tp[k] = v
 	}
-	tbl, err := l.cat.CreateTable(ctx, id, sc, catalog.WithProperties(tp))
-	if errors.Is(err, catalog.ErrTableAlreadyExists) {
+	tbl, err := l.cat.createTable(ctx, id, sc, tp)
+	if errors.Is(err, errTableExists) {
 		return l.Table(ctx, name) // created meanwhile by another process
 	}
 	if err != nil {
@@ -236,10 +215,10 @@ func (l *Lake) Table(ctx context.Context, name string) (*Table, error) {
 		return nil, err
 	}
 	tbl, err := l.cat.LoadTable(ctx, id)
+	if errors.Is(err, ErrNoSuchTable) {
+		return nil, fmt.Errorf("lakehouse: %w", err)
+	}
 	if err != nil {
-		if errors.Is(err, catalog.ErrNoSuchTable) || errors.Is(err, catalog.ErrNoSuchNamespace) {
-			return nil, fmt.Errorf("lakehouse: %s: %w", name, ErrNoSuchTable)
-		}
 		return nil, fmt.Errorf("lakehouse: load table %s: %w", name, err)
 	}
 	return newTable(l, name, tbl)
@@ -247,18 +226,9 @@ func (l *Lake) Table(ctx context.Context, name string) (*Table, error) {
 
 // Tables lists the tables of the catalog, "namespace.table", sorted.
 func (l *Lake) Tables(ctx context.Context) ([]string, error) {
-	nss, err := l.cat.ListNamespaces(ctx, nil)
+	out, err := l.cat.tables(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("lakehouse: list namespaces: %w", err)
-	}
-	var out []string
-	for _, ns := range nss {
-		for id, err := range l.cat.ListTables(ctx, ns) {
-			if err != nil {
-				return nil, fmt.Errorf("lakehouse: list tables of %s: %w", strings.Join(ns, "."), err)
-			}
-			out = append(out, strings.Join(id, "."))
-		}
+		return nil, fmt.Errorf("lakehouse: list tables: %w", err)
 	}
 	slices.Sort(out)
 	return out, nil
@@ -270,9 +240,9 @@ func (l *Lake) DropTable(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := l.cat.PurgeTable(ctx, id); err != nil {
-		if errors.Is(err, catalog.ErrNoSuchTable) {
-			return fmt.Errorf("lakehouse: %s: %w", name, ErrNoSuchTable)
+	if err := l.cat.purgeTable(ctx, id); err != nil {
+		if errors.Is(err, ErrNoSuchTable) {
+			return fmt.Errorf("lakehouse: %w", err)
 		}
 		return fmt.Errorf("lakehouse: drop table %s: %w", name, err)
 	}

@@ -2,12 +2,10 @@ package lakehouse
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -15,7 +13,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go"
-	icebergio "github.com/apache/iceberg-go/io"
 	"github.com/apache/iceberg-go/table"
 )
 
@@ -268,40 +265,20 @@ func (t *Table) commit(ctx context.Context, what string, op func(ctx context.Con
 	}
 	tbl, err := tx.Commit(ctx)
 	if err != nil {
-		// The SQL catalog checks the requirements itself and reports a
-		// failed one as a plain error.
-		if errors.Is(err, table.ErrCommitFailed) || strings.Contains(err.Error(), "requirement failed") {
+		// The catalog reports a failed requirement and a lost race alike.
+		if errors.Is(err, table.ErrCommitFailed) {
 			return fmt.Errorf("lakehouse: commit %s to %s: %w: %w", what, t.name, ErrConflict, err)
 		}
 		return fmt.Errorf("lakehouse: commit %s to %s: %w", what, t.name, err)
 	}
-	detached, err := t.detach(tbl)
-	if err != nil {
-		return fmt.Errorf("lakehouse: commit %s to %s: %w", what, t.name, err)
-	}
-	return t.set(detached)
-}
-
-// detach returns the committed table tbl with a copy of its metadata that
-// shares nothing with the transaction that made it. iceberg-go v0.7.0 gives
-// the new snapshot a SchemaID pointing into the transaction's metadata
-// builder, whose base is the table's previous metadata, whose last snapshot
-// points into the builder before... so every metadata version a long-running
-// writer committed stayed reachable from the current one: memory grew with
-// the square of the commits (each version holds all the snapshots), 240 MB
-// after 400 commits. A JSON round trip, what a reload from the catalog
-// would read, cuts the chain without reading the file back.
-func (t *Table) detach(tbl *table.Table) (*table.Table, error) {
-	raw, err := json.Marshal(tbl.Metadata())
-	if err != nil {
-		return nil, fmt.Errorf("copy the committed metadata: %w", err)
-	}
-	meta, err := table.ParseMetadataBytes(raw)
-	if err != nil {
-		return nil, fmt.Errorf("copy the committed metadata: %w", err)
-	}
-	loc := tbl.MetadataLocation()
-	return table.New(tbl.Identifier(), meta, loc, icebergio.LoadFSFunc(t.lake.props, loc), t.lake.cat), nil
+	// tbl holds the metadata the catalog parsed from the file it wrote,
+	// not the transaction's: iceberg-go v0.7.0 gives the new snapshot a
+	// SchemaID pointing into the transaction's metadata builder, whose
+	// base is the table's previous metadata, whose last snapshot points
+	// into the builder before... so that every metadata version a
+	// long-running writer committed stayed reachable from the current one
+	// (memory growing with the square of the commits, 240 MB after 400).
+	return t.set(tbl)
 }
 
 // reader turns rows into an Arrow record reader of the table's schema.
