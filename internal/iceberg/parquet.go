@@ -18,8 +18,9 @@ import (
 	iceio "github.com/apache/iceberg-go/io"
 )
 
-// rowGroupRows caps the rows of a Parquet row group.
-const rowGroupRows = 1 << 20
+// rowGroupRows caps the rows of a Parquet row group (a variable for the
+// tests).
+var rowGroupRows = 1 << 20
 
 // boundLength is the length to which string and binary bounds are
 // truncated: Iceberg's default metrics mode, truncate(16).
