@@ -234,3 +234,28 @@ func TestNewMetadataRejects(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkWriteDataFile(b *testing.B) {
+	rows := testRows(0, 10_000)
+	dir := b.TempDir()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := podice.WriteDataFile(b.Context(), iceio.LocalFS{}, filepath.Join(dir, "f.parquet"), testSchema(), *iceberg.UnpartitionedSpec, rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkReadDataFile(b *testing.B) {
+	rows := testRows(0, 10_000)
+	df, err := podice.WriteDataFile(b.Context(), iceio.LocalFS{}, filepath.Join(b.TempDir(), "f.parquet"), testSchema(), *iceberg.UnpartitionedSpec, rows)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := podice.ReadDataFile(b.Context(), iceio.LocalFS{}, testSchema(), df); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

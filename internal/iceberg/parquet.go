@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -83,12 +84,31 @@ type colMetrics struct {
 	lower, upper        iceberg.Literal // nil without a non-null, non-NaN value
 }
 
-func (m *colMetrics) add(lit iceberg.Literal, less func(a, b iceberg.Literal) bool) {
-	if m.lower == nil || less(lit, m.lower) {
-		m.lower = lit
+// extrema tracks the least and greatest of a column's values, typed, so
+// that no value is boxed on the way.
+type extrema[T any] struct {
+	lo, hi T
+	seen   bool
+	less   func(a, b T) bool
+}
+
+func (e *extrema[T]) add(v T) {
+	if !e.seen {
+		e.lo, e.hi, e.seen = v, v, true
+		return
 	}
-	if m.upper == nil || less(m.upper, lit) {
-		m.upper = lit
+	if e.less(v, e.lo) {
+		e.lo = v
+	}
+	if e.less(e.hi, v) {
+		e.hi = v
+	}
+}
+
+// set stores the extrema in m as literals.
+func (e *extrema[T]) set(m *colMetrics, lit func(T) iceberg.Literal) {
+	if e.seen {
+		m.lower, m.upper = lit(e.lo), lit(e.hi)
 	}
 }
 
@@ -262,6 +282,8 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 	switch c.kind {
 	case kindLong, kindTimestampTz, kindDecimal:
 		vals := make([]int64, 0, len(rows))
+		ext := extrema[int64]{less: func(a, b int64) bool { return a < b }}
+		defer ext.set(m, func(x int64) iceberg.Literal { return literalOf(c, x) })
 		var limit int64 = math.MaxInt64
 		if c.kind == kindDecimal {
 			limit = int64(math.Pow10(c.precision)) - 1
@@ -282,7 +304,7 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 				return fmt.Errorf("row %d: column %s: %d does not fit %s", r, c.name, x, c.typeName())
 			}
 			vals = append(vals, x)
-			m.add(literalOf(c, x), lessInt64)
+			ext.add(x)
 		}
 		if c.kind == kindDecimal && c.precision <= 9 {
 			v32 := make([]int32, len(vals))
@@ -296,6 +318,8 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 		return err
 	case kindInt:
 		vals := make([]int32, 0, len(rows))
+		ext := extrema[int32]{less: func(a, b int32) bool { return a < b }}
+		defer ext.set(m, func(x int32) iceberg.Literal { return iceberg.Int32Literal(x) })
 		for r := range rows {
 			v, ok, err := present(r)
 			if err != nil {
@@ -317,12 +341,14 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 				return fmt.Errorf("row %d: %w", r, c.badValue(v))
 			}
 			vals = append(vals, x)
-			m.add(iceberg.Int32Literal(x), lessInt32)
+			ext.add(x)
 		}
 		_, err := w.(*file.Int32ColumnChunkWriter).WriteBatch(vals, def, nil)
 		return err
 	case kindDouble:
 		vals := make([]float64, 0, len(rows))
+		ext := extrema[float64]{less: lessFloat64}
+		defer ext.set(m, func(x float64) iceberg.Literal { return iceberg.Float64Literal(x) })
 		for r := range rows {
 			v, ok, err := present(r)
 			if err != nil {
@@ -340,12 +366,14 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 				m.nans++
 				continue
 			}
-			m.add(iceberg.Float64Literal(x), lessFloat64)
+			ext.add(x)
 		}
 		_, err := w.(*file.Float64ColumnChunkWriter).WriteBatch(vals, def, nil)
 		return err
 	case kindBool:
 		vals := make([]bool, 0, len(rows))
+		ext := extrema[bool]{less: func(a, b bool) bool { return !a && b }}
+		defer ext.set(m, func(x bool) iceberg.Literal { return iceberg.BoolLiteral(x) })
 		for r := range rows {
 			v, ok, err := present(r)
 			if err != nil {
@@ -359,12 +387,21 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 				return fmt.Errorf("row %d: %w", r, c.badValue(v))
 			}
 			vals = append(vals, x)
-			m.add(iceberg.BoolLiteral(x), lessBool)
+			ext.add(x)
 		}
 		_, err := w.(*file.BooleanColumnChunkWriter).WriteBatch(vals, def, nil)
 		return err
 	case kindString, kindBinary:
 		vals := make([]parquet.ByteArray, 0, len(rows))
+		// Strings and binaries alike by their bytes (UTF-8 byte order is
+		// code point order); a string's bytes are not copied.
+		ext := extrema[[]byte]{less: func(a, b []byte) bool { return bytes.Compare(a, b) < 0 }}
+		defer ext.set(m, func(x []byte) iceberg.Literal {
+			if c.kind == kindString {
+				return iceberg.StringLiteral(x)
+			}
+			return iceberg.BinaryLiteral(x)
+		})
 		for r := range rows {
 			v, ok, err := present(r)
 			if err != nil {
@@ -379,18 +416,20 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 				if c.kind != kindString {
 					return fmt.Errorf("row %d: %w", r, c.badValue(v))
 				}
-				b = []byte(x)
-				m.add(iceberg.StringLiteral(x), lessBytes)
+				// The string's own bytes: the column writer only reads
+				// them (and copies what it keeps, into its pages and
+				// dictionary), so no copy of each string is made.
+				b = unsafe.Slice(unsafe.StringData(x), len(x))
 			case []byte:
 				if c.kind != kindBinary {
 					return fmt.Errorf("row %d: %w", r, c.badValue(v))
 				}
 				b = x
-				m.add(iceberg.BinaryLiteral(x), lessBytes)
 			default:
 				return fmt.Errorf("row %d: %w", r, c.badValue(v))
 			}
 			vals = append(vals, b)
+			ext.add(b)
 		}
 		_, err := w.(*file.ByteArrayColumnChunkWriter).WriteBatch(vals, def, nil)
 		return err
@@ -409,42 +448,12 @@ func literalOf(c column, x int64) iceberg.Literal {
 	return iceberg.Int64Literal(x)
 }
 
-func lessInt64(a, b iceberg.Literal) bool { return int64Of(a) < int64Of(b) }
-
-func int64Of(l iceberg.Literal) int64 {
-	switch x := l.(type) {
-	case iceberg.TimestampLiteral:
-		return int64(x)
-	case iceberg.DecimalLiteral:
-		return int64(x.Val.LowBits())
-	case iceberg.Int64Literal:
-		return int64(x)
-	}
-	panic(fmt.Sprintf("iceberg: int64Of(%T)", l))
-}
-
-func lessInt32(a, b iceberg.Literal) bool { return a.(iceberg.Int32Literal) < b.(iceberg.Int32Literal) }
-
 // lessFloat64 orders doubles with -0 before +0, as Iceberg's bounds do.
-func lessFloat64(a, b iceberg.Literal) bool {
-	x, y := float64(a.(iceberg.Float64Literal)), float64(b.(iceberg.Float64Literal))
+func lessFloat64(x, y float64) bool {
 	if x == y {
 		return math.Signbit(x) && !math.Signbit(y)
 	}
 	return x < y
-}
-
-func lessBool(a, b iceberg.Literal) bool {
-	return !bool(a.(iceberg.BoolLiteral)) && bool(b.(iceberg.BoolLiteral))
-}
-
-// lessBytes orders strings and binaries by their bytes (UTF-8 byte order
-// is code point order).
-func lessBytes(a, b iceberg.Literal) bool {
-	if x, ok := a.(iceberg.StringLiteral); ok {
-		return x < b.(iceberg.StringLiteral)
-	}
-	return bytes.Compare(a.(iceberg.BinaryLiteral), b.(iceberg.BinaryLiteral)) < 0
 }
 
 // bounds serialises a column's lower and upper bound in Iceberg's
