@@ -294,6 +294,24 @@ func TestPodiumTableReadByIcebergGo(t *testing.T) {
 		if i > 0 && (s.ParentSnapshotID == nil || *s.ParentSnapshotID != hist[i-1].SnapshotID) {
 			t.Errorf("snapshot %d: parent %v, want %d", i, s.ParentSnapshotID, hist[i-1].SnapshotID)
 		}
+		// The manifest list holds one manifest per append with files so
+		// far, the new one first, stamped with the snapshot's id and
+		// sequence number.
+		mfs, err := podice.Manifests(iceio.LocalFS{}, m.SnapshotByID(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		withFiles := 0
+		for _, b := range batches[:i+1] {
+			if b != nil {
+				withFiles++
+			}
+		}
+		if len(mfs) != withFiles {
+			t.Errorf("snapshot %d: %d manifests, want %d", i, len(mfs), withFiles)
+		} else if batches[i] != nil && (mfs[0].SnapshotID() != id || mfs[0].SequenceNum() != s.SequenceNumber || mfs[0].AddedRows() != int64(len(batches[i]))) {
+			t.Errorf("snapshot %d (%d, sequence %d): new manifest of snapshot %d, sequence %d, %d rows", i, id, s.SequenceNumber, mfs[0].SnapshotID(), mfs[0].SequenceNum(), mfs[0].AddedRows())
+		}
 	}
 	if got := len(slices.Collect(tbl.Metadata().PreviousFiles())); got != len(locs)-1 {
 		t.Errorf("metadata log of %d files, want %d", got, len(locs)-1)
