@@ -3,10 +3,12 @@ package iceberg
 import (
 	"bytes"
 	"encoding/hex"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/iceberg-go"
 	iceio "github.com/apache/iceberg-go/io"
 )
@@ -138,5 +140,87 @@ func TestRowGroups(t *testing.T) {
 	}
 	if !reflect.DeepEqual(back, rows) {
 		t.Errorf("read back %v\nwant %v", back, rows)
+	}
+}
+
+// TestReadByFieldID reads a file whose columns come in another order than
+// the schema's fields, under other names, with a column the schema does
+// not have and without one of its optional fields: matched by field id.
+// A file without field ids is matched by name.
+func TestReadByFieldID(t *testing.T) {
+	sc := iceberg.NewSchema(0,
+		iceberg.NestedField{ID: 1, Name: "id", Type: iceberg.PrimitiveTypes.Int64, Required: true},
+		iceberg.NestedField{ID: 2, Name: "label", Type: iceberg.PrimitiveTypes.String},
+		iceberg.NestedField{ID: 3, Name: "added_later", Type: iceberg.PrimitiveTypes.Float64})
+	for _, c := range []struct {
+		name string
+		cols []column // as the file has them
+		rows []Row    // as written
+		want []Row
+	}{
+		{"by field id",
+			[]column{{id: 9, name: "extra", kind: kindBool}, {id: 2, name: "renamed", kind: kindString}, {id: 1, name: "old_id", kind: kindLong, required: true}},
+			[]Row{{true, "a", int64(1)}, {nil, nil, int64(2)}},
+			[]Row{{int64(1), "a", nil}, {int64(2), nil, nil}}},
+		{"by name without field ids",
+			[]column{{id: -1, name: "label", kind: kindString}, {id: -1, name: "id", kind: kindLong, required: true}},
+			[]Row{{"b", int64(3)}},
+			[]Row{{int64(3), "b", nil}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := t.TempDir() + "/f.parquet"
+			writeRaw(t, path, c.cols, c.rows)
+			df, err := iceberg.NewDataFileBuilder(*iceberg.UnpartitionedSpec, iceberg.EntryContentData, path, iceberg.ParquetFile, nil, nil, nil, int64(len(c.rows)), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ReadDataFile(t.Context(), iceio.LocalFS{}, sc, df.Build())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("read %v, want %v", got, c.want)
+			}
+		})
+	}
+
+	// A required field the file lacks is an error.
+	path := t.TempDir() + "/f.parquet"
+	writeRaw(t, path, []column{{id: 2, name: "label", kind: kindString}}, []Row{{"x"}})
+	df, _ := iceberg.NewDataFileBuilder(*iceberg.UnpartitionedSpec, iceberg.EntryContentData, path, iceberg.ParquetFile, nil, nil, nil, 1, 1)
+	if _, err := ReadDataFile(t.Context(), iceio.LocalFS{}, sc, df.Build()); err == nil || !strings.Contains(err.Error(), "no column for the required field") {
+		t.Errorf("error %v, want one for the missing required field", err)
+	}
+}
+
+// writeRaw writes rows as a Parquet file of cols (field ids as given, -1
+// for none) with the package's column writer.
+func writeRaw(t *testing.T, path string, cols []column, rows []Row) {
+	t.Helper()
+	ps, err := parquetSchema(cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pw := file.NewParquetWriter(f, ps)
+	rg, err := pw.AppendRowGroupChecked()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cols {
+		cw, err := rg.NextColumn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writeColumn(cw, c, i, rows, &colMetrics{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
