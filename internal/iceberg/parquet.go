@@ -78,10 +78,19 @@ func parquetSchema(cols []column) (*schema.GroupNode, error) {
 	return g, nil
 }
 
-// colMetrics are the Iceberg metrics of one column of a data file.
+// colMetrics are the Iceberg metrics of one column of a data file, over
+// all its row groups.
 type colMetrics struct {
 	values, nulls, nans int64
-	lower, upper        iceberg.Literal // nil without a non-null, non-NaN value
+	// ext is the column's *extrema[T], T the Go type its values are
+	// written as.
+	ext bounded
+}
+
+// bounded gives the least and greatest value of a column as literals; nil
+// without a non-null, non-NaN value.
+type bounded interface {
+	literals() (lower, upper iceberg.Literal)
 }
 
 // extrema tracks the least and greatest of a column's values, typed, so
@@ -90,6 +99,17 @@ type extrema[T any] struct {
 	lo, hi T
 	seen   bool
 	less   func(a, b T) bool
+	lit    func(T) iceberg.Literal
+}
+
+// extremaOf returns the extrema of m, made on the first row group.
+func extremaOf[T any](m *colMetrics, less func(a, b T) bool, lit func(T) iceberg.Literal) *extrema[T] {
+	if e, ok := m.ext.(*extrema[T]); ok {
+		return e
+	}
+	e := &extrema[T]{less: less, lit: lit}
+	m.ext = e
+	return e
 }
 
 func (e *extrema[T]) add(v T) {
@@ -105,11 +125,11 @@ func (e *extrema[T]) add(v T) {
 	}
 }
 
-// set stores the extrema in m as literals.
-func (e *extrema[T]) set(m *colMetrics, lit func(T) iceberg.Literal) {
-	if e.seen {
-		m.lower, m.upper = lit(e.lo), lit(e.hi)
+func (e *extrema[T]) literals() (lower, upper iceberg.Literal) {
+	if !e.seen {
+		return nil, nil
 	}
+	return e.lit(e.lo), e.lit(e.hi)
 }
 
 // countingWriter counts what is written through it.
@@ -227,21 +247,24 @@ func WriteDataFile(ctx context.Context, fsys iceio.WriteFileIO, path string, sc 
 	values := make(map[int]int64, len(cols))
 	nulls := make(map[int]int64, len(cols))
 	nans := map[int]int64{}
-	lower, upper := map[int][]byte{}, map[int][]byte{}
+	lowers, uppers := map[int][]byte{}, map[int][]byte{}
 	for i, c := range cols {
 		m := metrics[i]
 		values[c.id], nulls[c.id] = m.values, m.nulls
 		if c.kind == kindDouble {
 			nans[c.id] = m.nans
 		}
-		if m.lower != nil {
-			lo, hi, err := bounds(c, m.lower, m.upper)
+		if m.ext == nil {
+			continue
+		}
+		if lower, upper := m.ext.literals(); lower != nil {
+			lo, hi, err := bounds(c, lower, upper)
 			if err != nil {
 				return nil, fmt.Errorf("iceberg: write %s: column %s bounds: %w", path, c.name, err)
 			}
-			lower[c.id] = lo
+			lowers[c.id] = lo
 			if hi != nil {
-				upper[c.id] = hi
+				uppers[c.id] = hi
 			}
 		}
 	}
@@ -250,7 +273,7 @@ func WriteDataFile(ctx context.Context, fsys iceio.WriteFileIO, path string, sc 
 		return nil, fmt.Errorf("iceberg: data file %s: %w", path, err)
 	}
 	b.ColumnSizes(sizes).ValueCounts(values).NullValueCounts(nulls).NaNValueCounts(nans).
-		LowerBoundValues(lower).UpperBoundValues(upper)
+		LowerBoundValues(lowers).UpperBoundValues(uppers)
 	if len(splits) > 0 {
 		b.SplitOffsets(splits)
 	}
@@ -282,8 +305,7 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 	switch c.kind {
 	case kindLong, kindTimestampTz, kindDecimal:
 		vals := make([]int64, 0, len(rows))
-		ext := extrema[int64]{less: func(a, b int64) bool { return a < b }}
-		defer ext.set(m, func(x int64) iceberg.Literal { return literalOf(c, x) })
+		ext := extremaOf(m, func(a, b int64) bool { return a < b }, func(x int64) iceberg.Literal { return literalOf(c, x) })
 		var limit int64 = math.MaxInt64
 		if c.kind == kindDecimal {
 			limit = int64(math.Pow10(c.precision)) - 1
@@ -318,8 +340,7 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 		return err
 	case kindInt:
 		vals := make([]int32, 0, len(rows))
-		ext := extrema[int32]{less: func(a, b int32) bool { return a < b }}
-		defer ext.set(m, func(x int32) iceberg.Literal { return iceberg.Int32Literal(x) })
+		ext := extremaOf(m, func(a, b int32) bool { return a < b }, func(x int32) iceberg.Literal { return iceberg.Int32Literal(x) })
 		for r := range rows {
 			v, ok, err := present(r)
 			if err != nil {
@@ -347,8 +368,7 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 		return err
 	case kindDouble:
 		vals := make([]float64, 0, len(rows))
-		ext := extrema[float64]{less: lessFloat64}
-		defer ext.set(m, func(x float64) iceberg.Literal { return iceberg.Float64Literal(x) })
+		ext := extremaOf(m, lessFloat64, func(x float64) iceberg.Literal { return iceberg.Float64Literal(x) })
 		for r := range rows {
 			v, ok, err := present(r)
 			if err != nil {
@@ -372,8 +392,7 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 		return err
 	case kindBool:
 		vals := make([]bool, 0, len(rows))
-		ext := extrema[bool]{less: func(a, b bool) bool { return !a && b }}
-		defer ext.set(m, func(x bool) iceberg.Literal { return iceberg.BoolLiteral(x) })
+		ext := extremaOf(m, func(a, b bool) bool { return !a && b }, func(x bool) iceberg.Literal { return iceberg.BoolLiteral(x) })
 		for r := range rows {
 			v, ok, err := present(r)
 			if err != nil {
@@ -395,12 +414,11 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 		vals := make([]parquet.ByteArray, 0, len(rows))
 		// Strings and binaries alike by their bytes (UTF-8 byte order is
 		// code point order); a string's bytes are not copied.
-		ext := extrema[[]byte]{less: func(a, b []byte) bool { return bytes.Compare(a, b) < 0 }}
-		defer ext.set(m, func(x []byte) iceberg.Literal {
+		ext := extremaOf(m, func(a, b []byte) bool { return bytes.Compare(a, b) < 0 }, func(x []byte) iceberg.Literal {
 			if c.kind == kindString {
 				return iceberg.StringLiteral(x)
 			}
-			return iceberg.BinaryLiteral(x)
+			return iceberg.BinaryLiteral(slices.Clone(x))
 		})
 		for r := range rows {
 			v, ok, err := present(r)

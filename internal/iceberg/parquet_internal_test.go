@@ -134,6 +134,18 @@ func TestRowGroups(t *testing.T) {
 	if df.NullValueCounts()[2] != 7 || df.ValueCounts()[2] != 25 {
 		t.Errorf("null counts %v, value counts %v", df.NullValueCounts(), df.ValueCounts())
 	}
+	// Bounds over all row groups: ids 0 to 24, strings "x" (row 1) to
+	// 16 x's, the longest rounded up to "xxxxxxxxxxxxxxxy".
+	wantLower := map[int]string{1: "0000000000000000", 2: hex.EncodeToString([]byte("x"))}
+	wantUpper := map[int]string{1: "1800000000000000", 2: hex.EncodeToString([]byte(strings.Repeat("x", 15) + "y"))}
+	for id := range wantLower {
+		if got := hex.EncodeToString(df.LowerBoundValues()[id]); got != wantLower[id] {
+			t.Errorf("field %d: lower bound %s, want %s", id, got, wantLower[id])
+		}
+		if got := hex.EncodeToString(df.UpperBoundValues()[id]); got != wantUpper[id] {
+			t.Errorf("field %d: upper bound %s, want %s", id, got, wantUpper[id])
+		}
+	}
 	back, err := ReadDataFile(ctx, fsys, sc, df)
 	if err != nil {
 		t.Fatal(err)
