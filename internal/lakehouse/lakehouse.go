@@ -32,6 +32,10 @@ import (
 	"github.com/apache/iceberg-go"
 	icebergio "github.com/apache/iceberg-go/io"
 	"github.com/apache/iceberg-go/table"
+
+	// The Parquet zstd codec with small-window encoders (zstd.go there),
+	// registered with Arrow when the package loads.
+	_ "github.com/podiumhq/podium/internal/iceberg"
 )
 
 // CatalogName is the default name of podium's catalog: the catalog_name

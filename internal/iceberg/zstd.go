@@ -1,4 +1,4 @@
-package lakehouse
+package iceberg
 
 import (
 	"io"

@@ -1,0 +1,422 @@
+package iceberg
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/apache/iceberg-go"
+	iceio "github.com/apache/iceberg-go/io"
+	"github.com/google/uuid"
+	"github.com/klauspost/compress/zstd"
+)
+
+// The snapshot summary's keys (Iceberg's SnapshotSummary).
+const (
+	SummaryOperation            = "operation"
+	SummaryAddedDataFiles       = "added-data-files"
+	SummaryAddedRecords         = "added-records"
+	SummaryAddedFilesSize       = "added-files-size"
+	SummaryChangedPartitions    = "changed-partition-count"
+	SummaryTotalRecords         = "total-records"
+	SummaryTotalFilesSize       = "total-files-size"
+	SummaryTotalDataFiles       = "total-data-files"
+	SummaryTotalDeleteFiles     = "total-delete-files"
+	SummaryTotalPositionDeletes = "total-position-deletes"
+	SummaryTotalEqualityDeletes = "total-equality-deletes"
+)
+
+// totalKeys are the summary's running totals.
+var totalKeys = []string{SummaryTotalRecords, SummaryTotalFilesSize, SummaryTotalDataFiles,
+	SummaryTotalDeleteFiles, SummaryTotalPositionDeletes, SummaryTotalEqualityDeletes}
+
+// metadataPreviousVersionsMax is the table property capping the metadata
+// log, and its default.
+const (
+	metadataPreviousVersionsMax        = "write.metadata.previous-versions-max"
+	metadataPreviousVersionsMaxDefault = 100
+)
+
+// ReadMetadataFile reads the table metadata file at loc, plain JSON or
+// gzip- or zstd-compressed.
+func ReadMetadataFile(fsys iceio.IO, loc string) (*Metadata, error) {
+	f, err := fsys.Open(loc)
+	if err != nil {
+		return nil, fmt.Errorf("iceberg: open %s: %w", loc, err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("iceberg: read %s: %w", loc, err)
+	}
+	switch {
+	case bytes.HasPrefix(raw, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err == nil {
+			raw, err = io.ReadAll(zr)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("iceberg: read %s: gzip: %w", loc, err)
+		}
+	case bytes.HasPrefix(raw, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, fmt.Errorf("iceberg: read %s: zstd: %w", loc, err)
+		}
+		raw, err = dec.DecodeAll(raw, nil)
+		dec.Close()
+		if err != nil {
+			return nil, fmt.Errorf("iceberg: read %s: zstd: %w", loc, err)
+		}
+	}
+	m, err := ParseMetadata(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, loc)
+	}
+	return m, nil
+}
+
+// WriteMetadataFile writes m as plain JSON to loc.
+func WriteMetadataFile(fsys iceio.WriteFileIO, loc string, m *Metadata) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("iceberg: encode metadata: %w", err)
+	}
+	if err := fsys.WriteFile(loc, b); err != nil {
+		return fmt.Errorf("iceberg: write %s: %w", loc, err)
+	}
+	return nil
+}
+
+// DataFileLocation returns a new location for a data file of the table.
+func (m *Metadata) DataFileLocation() string {
+	return fmt.Sprintf("%s/data/00000-0-%s.parquet", m.Location, uuid.New())
+}
+
+// DefaultSpec returns the table's default partition spec; it must be
+// unpartitioned.
+func (m *Metadata) DefaultSpec() (iceberg.PartitionSpec, error) {
+	for _, s := range m.PartitionSpecs {
+		if s.ID() == m.DefaultSpecID {
+			if s.NumFields() != 0 {
+				return s, fmt.Errorf("iceberg: table %s is partitioned: %w", m.Location, ErrUnsupported)
+			}
+			return s, nil
+		}
+	}
+	return iceberg.PartitionSpec{}, fmt.Errorf("iceberg: table %s has no partition spec %d", m.Location, m.DefaultSpecID)
+}
+
+// mainSnapshot returns the head of the main branch: the "main" ref's
+// snapshot, or the current snapshot of metadata without refs.
+func (m *Metadata) mainSnapshot() *Snapshot {
+	if r, ok := m.Refs[MainBranch]; ok {
+		return m.SnapshotByID(r.SnapshotID)
+	}
+	return m.CurrentSnapshot()
+}
+
+// newSnapshotID returns a positive snapshot id the table does not use.
+func (m *Metadata) newSnapshotID() int64 {
+	for {
+		id := rand.Int64()
+		if id != 0 && m.SnapshotByID(id) == nil {
+			return id
+		}
+	}
+}
+
+// Manifests returns the manifests of snapshot s, from its manifest list.
+func Manifests(fsys iceio.IO, s *Snapshot) ([]iceberg.ManifestFile, error) {
+	f, err := fsys.Open(s.ManifestList)
+	if err != nil {
+		return nil, fmt.Errorf("iceberg: open manifest list %s: %w", s.ManifestList, err)
+	}
+	defer f.Close()
+	mfs, err := iceberg.ReadManifestList(f)
+	if err != nil {
+		return nil, fmt.Errorf("iceberg: read manifest list %s: %w", s.ManifestList, err)
+	}
+	return mfs, nil
+}
+
+// DataFiles returns the live data files of snapshot s: those of the
+// entries of its manifests not marked deleted. A snapshot with delete files
+// is ErrUnsupported.
+func DataFiles(ctx context.Context, fsys iceio.IO, s *Snapshot) ([]iceberg.DataFile, error) {
+	mfs, err := Manifests(fsys, s)
+	if err != nil {
+		return nil, err
+	}
+	var out []iceberg.DataFile
+	for _, mf := range mfs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("iceberg: snapshot %d: %w", s.SnapshotID, err)
+		}
+		if mf.ManifestContent() != iceberg.ManifestContentData {
+			if mf.AddedDataFiles()+mf.ExistingDataFiles() > 0 {
+				return nil, fmt.Errorf("iceberg: snapshot %d has delete files (%s): %w", s.SnapshotID, mf.FilePath(), ErrUnsupported)
+			}
+			continue
+		}
+		for e, err := range mf.Entries(fsys, true) {
+			if err != nil {
+				return nil, fmt.Errorf("iceberg: read manifest %s: %w", mf.FilePath(), err)
+			}
+			if df := e.DataFile(); df.ContentType() == iceberg.EntryContentData {
+				out = append(out, df)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Scan reads the rows of snapshot id of the table (0: the current one), as
+// the snapshot's schema, data file after data file. A table without
+// snapshots reads as no rows.
+func Scan(ctx context.Context, fsys iceio.IO, m *Metadata, id int64) ([]Row, error) {
+	s := m.CurrentSnapshot()
+	if id != 0 {
+		if s = m.SnapshotByID(id); s == nil {
+			return nil, fmt.Errorf("iceberg: table %s has no snapshot %d", m.Location, id)
+		}
+	}
+	if s == nil {
+		return nil, nil
+	}
+	sc := m.CurrentSchema()
+	if s.SchemaID != nil {
+		if sc = m.Schema(*s.SchemaID); sc == nil {
+			return nil, fmt.Errorf("iceberg: snapshot %d: no schema %d", s.SnapshotID, *s.SchemaID)
+		}
+	}
+	files, err := DataFiles(ctx, fsys, s)
+	if err != nil {
+		return nil, err
+	}
+	var out []Row
+	for _, df := range files {
+		rows, err := ReadDataFile(ctx, fsys, sc, df)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// Append returns the metadata of base (read from baseLocation; "" for a
+// table never written) with a new "append" snapshot on the main branch
+// adding files: a manifest of the files, a manifest list of it and the
+// parent snapshot's manifests, the summary's figures (added and total
+// records, files and sizes) and props. Without files the snapshot adds
+// nothing and still carries props. base is left as it was; the caller
+// writes the new metadata file and swaps it in its catalog.
+func Append(ctx context.Context, fsys iceio.WriteFileIO, base *Metadata, baseLocation string, files []iceberg.DataFile, props map[string]string) (*Metadata, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("iceberg: append to %s: %w", base.Location, err)
+	}
+	m, err := base.Clone()
+	if err != nil {
+		return nil, err
+	}
+	spec, err := m.DefaultSpec()
+	if err != nil {
+		return nil, err
+	}
+	sc := m.CurrentSchema()
+	if sc == nil {
+		return nil, fmt.Errorf("iceberg: table %s has no schema %d", m.Location, m.CurrentSchemaID)
+	}
+	parent := m.mainSnapshot()
+	var prev []iceberg.ManifestFile
+	if parent != nil {
+		if prev, err = Manifests(fsys, parent); err != nil {
+			return nil, err
+		}
+	}
+	id := m.newSnapshotID()
+	seq := m.LastSequenceNumber + 1
+	now := max(time.Now().UnixMilli(), m.LastUpdatedMS)
+
+	var added struct{ files, records, size int64 }
+	manifests := make([]iceberg.ManifestFile, 0, len(prev)+1)
+	if len(files) > 0 {
+		entries := make([]iceberg.ManifestEntry, len(files))
+		for i, df := range files {
+			if df.ContentType() != iceberg.EntryContentData {
+				return nil, fmt.Errorf("iceberg: append %s: a delete file: %w", df.FilePath(), ErrUnsupported)
+			}
+			entries[i] = iceberg.NewManifestEntry(iceberg.EntryStatusADDED, &id, nil, nil, df)
+			added.files++
+			added.records += df.Count()
+			added.size += df.FileSizeBytes()
+		}
+		loc := fmt.Sprintf("%s/metadata/%s-m0.avro", m.Location, uuid.New())
+		mf, err := writeManifest(fsys, loc, spec, sc, id, entries)
+		if err != nil {
+			return nil, err
+		}
+		manifests = append(manifests, mf)
+	}
+	manifests = append(manifests, prev...)
+
+	listLoc := fmt.Sprintf("%s/metadata/snap-%d-0-%s.avro", m.Location, id, uuid.New())
+	var parentID *int64
+	if parent != nil {
+		parentID = &parent.SnapshotID
+	}
+	if err := writeManifestList(fsys, listLoc, id, parentID, seq, manifests); err != nil {
+		return nil, err
+	}
+
+	totals, err := parentTotals(ctx, fsys, parent)
+	if err != nil {
+		return nil, err
+	}
+	summary := maps.Clone(props)
+	if summary == nil {
+		summary = map[string]string{}
+	}
+	summary[SummaryOperation] = "append"
+	if added.files > 0 {
+		summary[SummaryAddedDataFiles] = strconv.FormatInt(added.files, 10)
+		summary[SummaryAddedRecords] = strconv.FormatInt(added.records, 10)
+		summary[SummaryAddedFilesSize] = strconv.FormatInt(added.size, 10)
+		summary[SummaryChangedPartitions] = "1"
+	}
+	totals[SummaryTotalDataFiles] += added.files
+	totals[SummaryTotalRecords] += added.records
+	totals[SummaryTotalFilesSize] += added.size
+	for _, k := range totalKeys {
+		summary[k] = strconv.FormatInt(totals[k], 10)
+	}
+
+	schemaID := sc.ID
+	m.Snapshots = append(m.Snapshots, Snapshot{
+		SnapshotID:       id,
+		ParentSnapshotID: parentID,
+		SequenceNumber:   seq,
+		TimestampMS:      now,
+		ManifestList:     listLoc,
+		Summary:          summary,
+		SchemaID:         &schemaID,
+	})
+	m.LastSequenceNumber = seq
+	m.LastUpdatedMS = now
+	m.CurrentSnapshotID = &id
+	ref := Ref{SnapshotID: id, Type: "branch"}
+	if old, ok := m.Refs[MainBranch]; ok { // keep its retention settings
+		old.SnapshotID = id
+		ref = old
+	}
+	if m.Refs == nil {
+		m.Refs = map[string]Ref{}
+	}
+	m.Refs[MainBranch] = ref
+	m.SnapshotLog = append(m.SnapshotLog, SnapshotLogEntry{TimestampMS: now, SnapshotID: id})
+	if baseLocation != "" {
+		m.MetadataLog = append(m.MetadataLog, MetadataLogEntry{TimestampMS: base.LastUpdatedMS, MetadataFile: baseLocation})
+		keep := metadataPreviousVersionsMaxDefault
+		if v, err := strconv.Atoi(m.Properties[metadataPreviousVersionsMax]); err == nil && v >= 1 {
+			keep = v
+		}
+		if len(m.MetadataLog) > keep {
+			m.MetadataLog = m.MetadataLog[len(m.MetadataLog)-keep:]
+		}
+	}
+	return m, nil
+}
+
+// parentTotals returns the running totals of the summary of parent (all 0
+// without a parent). A parent whose summary lacks them (written by an
+// engine that keeps none) has them counted from its manifests.
+func parentTotals(ctx context.Context, fsys iceio.IO, parent *Snapshot) (map[string]int64, error) {
+	totals := make(map[string]int64, len(totalKeys))
+	if parent == nil {
+		return totals, nil
+	}
+	complete := true
+	for _, k := range totalKeys {
+		v, err := strconv.ParseInt(parent.Summary[k], 10, 64)
+		if err != nil {
+			complete = false
+			break
+		}
+		totals[k] = v
+	}
+	if complete {
+		return totals, nil
+	}
+	clear(totals)
+	mfs, err := Manifests(fsys, parent)
+	if err != nil {
+		return nil, err
+	}
+	for _, mf := range mfs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for e, err := range mf.Entries(fsys, true) {
+			if err != nil {
+				return nil, fmt.Errorf("iceberg: read manifest %s: %w", mf.FilePath(), err)
+			}
+			df := e.DataFile()
+			totals[SummaryTotalFilesSize] += df.FileSizeBytes()
+			switch df.ContentType() {
+			case iceberg.EntryContentData:
+				totals[SummaryTotalDataFiles]++
+				totals[SummaryTotalRecords] += df.Count()
+			case iceberg.EntryContentPosDeletes:
+				totals[SummaryTotalDeleteFiles]++
+				totals[SummaryTotalPositionDeletes] += df.Count()
+			case iceberg.EntryContentEqDeletes:
+				totals[SummaryTotalDeleteFiles]++
+				totals[SummaryTotalEqualityDeletes] += df.Count()
+			}
+		}
+	}
+	return totals, nil
+}
+
+// writeManifest writes a v2 data manifest of entries to loc.
+func writeManifest(fsys iceio.WriteFileIO, loc string, spec iceberg.PartitionSpec, sc *iceberg.Schema, id int64, entries []iceberg.ManifestEntry) (iceberg.ManifestFile, error) {
+	out, err := fsys.Create(loc)
+	if err != nil {
+		return nil, fmt.Errorf("iceberg: create manifest %s: %w", loc, err)
+	}
+	mf, err := iceberg.WriteManifest(loc, out, FormatVersion, spec, sc, id, entries)
+	if cerr := out.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = fsys.Remove(loc)
+		return nil, fmt.Errorf("iceberg: write manifest %s: %w", loc, err)
+	}
+	return mf, nil
+}
+
+// writeManifestList writes the v2 manifest list of snapshot id to loc; the
+// new manifests (sequence number unassigned) get seq.
+func writeManifestList(fsys iceio.WriteFileIO, loc string, id int64, parent *int64, seq int64, manifests []iceberg.ManifestFile) error {
+	out, err := fsys.Create(loc)
+	if err != nil {
+		return fmt.Errorf("iceberg: create manifest list %s: %w", loc, err)
+	}
+	err = iceberg.WriteManifestList(FormatVersion, out, id, parent, &seq, 0, manifests)
+	if cerr := out.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = fsys.Remove(loc)
+		return fmt.Errorf("iceberg: write manifest list %s: %w", loc, err)
+	}
+	return nil
+}
