@@ -134,12 +134,22 @@ func Decode(value []byte) (c Change, err error) {
 	return c, nil
 }
 
-// decodeTop decodes the event in v (not empty, not null): in one pass
-// over its fields and those of the JSON converter's {"schema": ...,
-// "payload": ...} wrapper (a wrapper has a payload and no op); when that
-// fails, field by field as the wrapper's parts allow (the wrapper's other
-// fields are ignored). tombstone reports a wrapper with a null payload.
+// decodeTop decodes the event in v (not empty, not null), or the JSON
+// converter's {"schema": ..., "payload": ...} wrapper around it (a wrapper
+// has a payload and no op): by fastTop when it can, else by decodeTopJSON.
+// tombstone reports a wrapper with a null payload. The row images and
+// schema part of ev may alias v.
 func decodeTop(v []byte) (ev Event, units map[string]timeUnit, tombstone bool, err error) {
+	if ev, units, tombstone, ok := fastTop(v); ok {
+		return ev, units, tombstone, nil
+	}
+	return decodeTopJSON(v)
+}
+
+// decodeTopJSON is decodeTop by encoding/json: in one pass over the
+// event's fields and the wrapper's; when that fails, field by field as the
+// wrapper's parts allow (the wrapper's other fields are ignored).
+func decodeTopJSON(v []byte) (ev Event, units map[string]timeUnit, tombstone bool, err error) {
 	var top struct {
 		Event
 		Op      json.RawMessage `json:"op"` // shadows Event.Op: nil when absent
@@ -161,7 +171,7 @@ func decodeTop(v []byte) (ev Event, units map[string]timeUnit, tombstone bool, e
 	return decodePayload(top.Schema, top.Payload)
 }
 
-// decodeFields is decodeTop field by field: the wrapper's parts first,
+// decodeFields is decodeTopJSON field by field: the wrapper's parts first,
 // matched as encoding/json matches names (case-insensitively, so that
 // both paths agree on {"Payload": null}), then the event.
 func decodeFields(v []byte) (ev Event, units map[string]timeUnit, tombstone bool, err error) {

@@ -309,7 +309,9 @@ func scanFlat(src string, fields []field) ([]field, error) {
 	}
 }
 
-func skipSpace(s string, i int) int {
+// skipSpace returns the index of the first byte of s from i on that is
+// not JSON whitespace.
+func skipSpace[T string | []byte](s T, i int) int {
 	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
 		i++
 	}
@@ -317,7 +319,7 @@ func skipSpace(s string, i int) int {
 }
 
 // scanString returns the index after the JSON string that starts at s[i].
-func scanString(s string, i int) (int, bool) {
+func scanString[T string | []byte](s T, i int) (int, bool) {
 	for j := i + 1; j < len(s); j++ {
 		switch s[j] {
 		case '\\':
