@@ -101,8 +101,9 @@ func podiumEvents(tb testing.TB) [][]byte {
 // FuzzDecodeFastPaths checks Decode's fast paths against encoding/json's
 // general decoding, on any input: the envelope read by hand (fastTop)
 // against encoding/json in one pass (decodeTopJSON) and field by field
-// (decodeFields), which must agree on valid JSON, and a row split by
-// scanFlat against a map. Seeded with the Debezium events of
+// (decodeFields), which must agree on valid JSON; a row split by scanFlat
+// against a map, and decoded from scanFlat's fields against from that
+// map. Seeded with the Debezium events of
 // testdata/debezium and podium's own, as its captures write them.
 //
 //	go test ./internal/activities/cdc -run '^$' -fuzz '^FuzzDecodeFastPaths$' -fuzztime 2m
@@ -152,6 +153,14 @@ func FuzzDecodeFastPaths(f *testing.F) {
 		wantErr := json.Unmarshal(v, &want)
 		if (err == nil) != (wantErr == nil) || (err == nil && !reflect.DeepEqual(cols, want)) {
 			t.Fatalf("rowColumns %v, %v; want %v, %v", cols, err, want, wantErr)
+		}
+		if wantErr != nil || want == nil {
+			return
+		}
+		a, keyOnly, cols, err := decodeRow(v, nil, true)
+		wantA, wantKeyOnly, wantErr := decodeColumns(columnFields(want), nil)
+		if (err == nil) != (wantErr == nil) || (err == nil && (!reflect.DeepEqual(a, wantA) || keyOnly != wantKeyOnly || !reflect.DeepEqual(cols, want))) {
+			t.Fatalf("decodeRow %+v %v %v %v\nfrom a map %+v %v %v", a, keyOnly, cols, err, wantA, wantKeyOnly, wantErr)
 		}
 	})
 }

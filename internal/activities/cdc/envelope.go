@@ -2,6 +2,8 @@ package cdc
 
 import (
 	"strconv"
+
+	"github.com/podiumhq/podium/internal/activities"
 )
 
 // The envelope's fast path: decodeTop's work without encoding/json's
@@ -257,14 +259,32 @@ func asciiEqualFold(a []byte, b string) bool {
 }
 
 // fastString decodes the JSON string val (validated); ok is false for
-// anything else.
+// anything else. The values most events repeat come without an
+// allocation.
 func fastString(val []byte) (string, bool) {
 	if val[0] != '"' {
 		return "", false
 	}
-	s, err := unquote(val)
+	if s, ok := commonStrings[string(val[1:len(val)-1])]; ok {
+		return s, true
+	}
+	s, err := unquote(string(val))
 	return s, err == nil
 }
+
+// commonStrings maps the strings of the envelopes of podium's and
+// Debezium's events that repeat from event to event to themselves: ops,
+// snapshot values, source names.
+var commonStrings = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{"", string(OpCreate), string(OpUpdate), string(OpDelete), string(OpRead),
+		string(OpTruncate), string(OpMessage), string(SnapshotFalse), string(SnapshotTrue), string(SnapshotFirst),
+		string(SnapshotLast), "incremental", SourceVersion, "postgresql", "sqlite", "sportsdata", "podium", "postgres",
+		"public", "main", activities.Table} {
+		m[s] = s
+	}
+	return m
+}()
 
 // fastSetString stores the JSON string val in *dst, as encoding/json
 // does a string field: null leaves it; other types are refused.

@@ -351,23 +351,37 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
+	n, err := parseInt(b)
+	if err != nil {
+		return err
+	}
+	*f = flexInt(n)
+	return nil
+}
+
+// parseInt decodes a JSON number or a string holding one (not null) as
+// an integer; a fraction is dropped.
+func parseInt[T string | []byte](b T) (int64, error) {
 	if len(b) > 0 && b[0] == '"' {
 		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+		if err := json.Unmarshal([]byte(b), &s); err != nil {
+			return 0, err
 		}
-		b = []byte(s)
+		return parseIntText(s)
 	}
+	return parseIntText(b)
+}
+
+func parseIntText[T string | []byte](b T) (int64, error) {
 	n, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
 		fl, ferr := strconv.ParseFloat(string(b), 64)
 		if ferr != nil {
-			return fmt.Errorf("want an integer, got %s", b)
+			return 0, fmt.Errorf("want an integer, got %s", b)
 		}
 		n = int64(fl)
 	}
-	*f = flexInt(n)
-	return nil
+	return n, nil
 }
 
 func (f *flexInt) ptr() *int64 {
