@@ -325,7 +325,7 @@ func skipSpace[T string | []byte](s T, i int) int {
 }
 
 // scanString returns the index after the JSON string that starts at s[i].
-func scanString[T string | []byte](s T, i int) (int, bool) {
+func scanString(s string, i int) (int, bool) {
 	for j := i + 1; j < len(s); j++ {
 		switch s[j] {
 		case '\\':
