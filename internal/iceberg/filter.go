@@ -157,15 +157,6 @@ func (f Filter) write(b *strings.Builder) {
 	}
 }
 
-// filterType is the type of a column a filter compares.
-type filterType uint8
-
-const (
-	filterLong filterType = iota
-	filterInt
-	filterString
-)
-
 // BoundFilter is a Filter bound to a schema. It is immutable and safe for
 // concurrent use.
 type BoundFilter struct {
@@ -178,7 +169,7 @@ type boundNode struct {
 	pos      int // the column's position in the row
 	id       int // the column's field id
 	name     string
-	typ      filterType
+	kind     kind // kindLong, kindInt or kindString
 	required bool
 	ints     []int64
 	strs     []string
@@ -187,20 +178,22 @@ type boundNode struct {
 
 // Bind resolves the columns of f among the top-level fields of sc. A
 // column that sc does not have, or whose type the filter cannot compare
-// (integers: long or int; strings: string), is an error naming it. Integer
+// (integers: long or int; strings: string), is an error naming it, as is
+// a schema this package cannot read. Integer
 // values beyond an int column's range select nothing.
 func (f Filter) Bind(sc *iceberg.Schema) (*BoundFilter, error) {
-	if sc == nil {
-		return nil, fmt.Errorf("iceberg: bind filter %s: no schema", f)
+	cols, err := columnsOf(sc)
+	if err != nil {
+		return nil, fmt.Errorf("iceberg: bind filter %s: %w", f, err)
 	}
-	root, err := f.bind(sc.Fields())
+	root, err := f.bind(cols)
 	if err != nil {
 		return nil, fmt.Errorf("iceberg: bind filter %s: %w", f, err)
 	}
 	return &BoundFilter{root: root, text: f.String()}, nil
 }
 
-func (f Filter) bind(fields []iceberg.NestedField) (boundNode, error) {
+func (f Filter) bind(cols []column) (boundNode, error) {
 	switch op := f.op(); op {
 	case opAll, opNone:
 		return boundNode{op: op}, nil
@@ -214,7 +207,7 @@ func (f Filter) bind(fields []iceberg.NestedField) (boundNode, error) {
 		var kids []boundNode
 		isZero := false
 		for _, k := range f.n.kids {
-			b, err := k.bind(fields)
+			b, err := k.bind(cols)
 			if err != nil {
 				return boundNode{}, err
 			}
@@ -237,30 +230,23 @@ func (f Filter) bind(fields []iceberg.NestedField) (boundNode, error) {
 		return boundNode{op: op, kids: kids}, nil
 	}
 	n := f.n
-	pos := slices.IndexFunc(fields, func(fd iceberg.NestedField) bool { return fd.Name == n.col })
+	pos := slices.IndexFunc(cols, func(c column) bool { return c.name == n.col })
 	if pos < 0 {
 		return boundNode{}, fmt.Errorf("column %s: no such column", n.col)
 	}
-	fd := fields[pos]
-	b := boundNode{op: n.op, pos: pos, id: fd.ID, name: fd.Name, required: fd.Required, ints: n.ints, strs: n.strs}
-	switch fd.Type.(type) {
-	case iceberg.Int64Type:
-		b.typ = filterLong
-	case iceberg.Int32Type:
-		b.typ = filterInt
-	case iceberg.StringType:
-		b.typ = filterString
-	default:
-		return boundNode{}, fmt.Errorf("column %s is %s: the filter compares only long, int and string columns", fd.Name, fd.Type)
-	}
-	if n.str != (b.typ == filterString) {
+	c := cols[pos]
+	b := boundNode{op: n.op, pos: pos, id: c.id, name: c.name, kind: c.kind, required: c.required, ints: n.ints, strs: n.strs}
+	switch {
+	case c.kind != kindLong && c.kind != kindInt && c.kind != kindString:
+		return boundNode{}, fmt.Errorf("column %s is %s: the filter compares only long, int and string columns", c.name, c.typeName())
+	case n.str != (c.kind == kindString):
 		want := "an integer"
 		if n.str {
 			want = "a string"
 		}
-		return boundNode{}, fmt.Errorf("column %s is %s, the filter compares %s", fd.Name, fd.Type, want)
+		return boundNode{}, fmt.Errorf("column %s is %s, the filter compares %s", c.name, c.typeName(), want)
 	}
-	if b.typ == filterInt {
+	if b.kind == kindInt {
 		// An int holds no value beyond int32: such values select nothing.
 		switch n.op {
 		case opIn:
@@ -315,7 +301,7 @@ func (n *boundNode) match(row []any) (bool, error) {
 	if v == nil {
 		return false, nil
 	}
-	if n.typ == filterString {
+	if n.kind == kindString {
 		s, ok := v.(string)
 		if !ok {
 			return false, fmt.Errorf("iceberg: filter on column %s: want a string, got %T", n.name, v)
@@ -399,7 +385,7 @@ func (n *boundNode) mightMatch(st *fileStats) bool {
 	if n.onlyNulls(st) {
 		return false
 	}
-	if n.typ == filterString {
+	if n.kind == kindString {
 		// opIn: strings have no AtLeast.
 		lo, hasLo, hi, hasHi := stringBounds(st, n.id)
 		i := 0
@@ -408,7 +394,7 @@ func (n *boundNode) mightMatch(st *fileStats) bool {
 		}
 		return i < len(n.strs) && (!hasHi || n.strs[i] <= hi)
 	}
-	lo, hasLo, hi, hasHi := intBounds(st, n.id, n.typ)
+	lo, hasLo, hi, hasHi := intBounds(st, n.id, n.kind)
 	if n.op == opAtLeast {
 		return !hasHi || hi >= n.ints[0]
 	}
@@ -445,7 +431,7 @@ func (n *boundNode) allMatch(st *fileStats) bool {
 	if nulls, ok := st.nulls[n.id]; ok && nulls != 0 || !ok && !n.required {
 		return false // a null matches nothing
 	}
-	if n.typ == filterString {
+	if n.kind == kindString {
 		// The bounds may be truncated, but a lower bound equal to the
 		// upper one is every value.
 		lo, hasLo, hi, hasHi := stringBounds(st, n.id)
@@ -455,7 +441,7 @@ func (n *boundNode) allMatch(st *fileStats) bool {
 		_, found := slices.BinarySearch(n.strs, lo)
 		return found
 	}
-	lo, hasLo, hi, hasHi := intBounds(st, n.id, n.typ)
+	lo, hasLo, hi, hasHi := intBounds(st, n.id, n.kind)
 	if n.op == opAtLeast {
 		return hasLo && lo >= n.ints[0]
 	}
@@ -484,9 +470,9 @@ func (n *boundNode) onlyNulls(st *fileStats) bool {
 
 // intBounds returns the bounds of an integer column that decode, and are
 // in order.
-func intBounds(st *fileStats, id int, typ filterType) (lo int64, hasLo bool, hi int64, hasHi bool) {
-	lo, hasLo = decodeIntBound(typ == filterLong, st.lower[id])
-	hi, hasHi = decodeIntBound(typ == filterLong, st.upper[id])
+func intBounds(st *fileStats, id int, k kind) (lo int64, hasLo bool, hi int64, hasHi bool) {
+	lo, hasLo = decodeIntBound(k == kindLong, st.lower[id])
+	hi, hasHi = decodeIntBound(k == kindLong, st.upper[id])
 	if hasLo && hasHi && lo > hi {
 		return 0, false, 0, false // contradictory: trust neither
 	}
