@@ -2,8 +2,10 @@ package iceberg_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	_ "unsafe" // go:linkname to iceberg-go's metrics evaluators
 
 	"github.com/apache/iceberg-go"
+	iceio "github.com/apache/iceberg-go/io"
 	_ "github.com/apache/iceberg-go/table" // the evaluators below
 
 	podice "github.com/podiumhq/podium/internal/iceberg"
@@ -365,7 +368,8 @@ var (
 	genLongs   = []int64{math.MinInt64, -3, -1, 0, 1, 2, 3, 5, 8, math.MaxInt64}
 	genInts    = []int64{math.MinInt64, math.MinInt32 - 1, math.MinInt32, -1, 0, 2024, 2025, 2026, math.MaxInt32, math.MaxInt32 + 1}
 	genStrings = []string{"", "a", "ab", "abc", "b", "é", "\U0010FFFF", "\U0010FFFF\U0010FFFFz",
-		"aaaaaaaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaaab", "zz\U0001F600\U0001F600\U0001F600"}
+		"aaaaaaaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaaab", "zz\U0001F600\U0001F600\U0001F600",
+		strings.Repeat("\U0010FFFF", 17), strings.Repeat("é", 16) + "\U0010FFFF", strings.Repeat("é", 20)}
 )
 
 func pick[T any](r *rand.Rand, vs []T) T { return vs[r.IntN(len(vs))] }
@@ -589,84 +593,142 @@ func truncUp(s string, n int) (string, bool) {
 	return "", false
 }
 
-// Random filters on random files: MightMatch holds whenever a row
-// matches, AllMatch only when every row does; iceberg-go's evaluators
-// prune no file MightMatch keeps, and prove no file AllMatch does not; with
-// full statistics MightMatch is iceberg-go's inclusive evaluator.
+// fileCheck tallies the files checkFile saw.
+type fileCheck struct{ compared, pruned, proven int }
+
+// checkFile checks b (bound from g) on a data file df of rows: Match is
+// g's plain evaluation; MightMatch holds whenever a row matches, AllMatch
+// only when every row does; iceberg-go's evaluators prune no file
+// MightMatch keeps and prove no file AllMatch does not, and with exact
+// (value counts of every column) MightMatch is iceberg-go's inclusive
+// evaluator.
+func (c *fileCheck) checkFile(t *testing.T, g genFilter, b *podice.BoundFilter, rows [][]any, df iceberg.DataFile, exact bool) {
+	t.Helper()
+	some, every := false, true
+	for _, row := range rows {
+		want := g.match(row)
+		got, err := b.Match(row)
+		if err != nil || got != want {
+			t.Fatalf("%s on %v = %v, %v; want %v", g.f, row, got, err, want)
+		}
+		some, every = some || want, every && want
+	}
+	stats := func() string {
+		return fmt.Sprintf("rows %v, %d records, values %v, nulls %v, lower %v, upper %v", rows, df.Count(),
+			df.ValueCounts(), df.NullValueCounts(), df.LowerBoundValues(), df.UpperBoundValues())
+	}
+	might, all := b.MightMatch(df), b.AllMatch(df)
+	if some && !might {
+		t.Fatalf("%s: MightMatch false, a row matching: %s", g.f, stats())
+	}
+	if all && !every {
+		t.Fatalf("%s: AllMatch true, not every row matching: %s", g.f, stats())
+	}
+	if len(rows) > 0 && all && !might {
+		t.Fatalf("%s: AllMatch without MightMatch: %s", g.f, stats())
+	}
+	sc := filterSchema()
+	incl, err := goInclusiveEvaluator(sc, g.expr, true, false)
+	if err != nil {
+		t.Fatalf("iceberg-go %s: %v", g.expr, err)
+	}
+	goMight, err := incl(df)
+	if err != nil {
+		t.Fatalf("iceberg-go inclusive %s: %v", g.expr, err)
+	}
+	strict, err := goStrictEvaluator(sc, g.expr, true, false)
+	if err != nil {
+		t.Fatalf("iceberg-go %s: %v", g.expr, err)
+	}
+	goAll, err := strict(df)
+	if err != nil {
+		t.Fatalf("iceberg-go strict %s: %v", g.expr, err)
+	}
+	if g.nullsMatch {
+		return // iceberg-go differs, on purpose: see genFilter
+	}
+	if might && !goMight {
+		t.Fatalf("%s: MightMatch true, iceberg-go's false: %s", g.f, stats())
+	}
+	if !might && goMight && exact {
+		t.Fatalf("%s: MightMatch false, iceberg-go's true: %s", g.f, stats())
+	}
+	if goAll && !all {
+		t.Fatalf("%s: AllMatch false, iceberg-go's strict evaluator true: %s", g.f, stats())
+	}
+	c.compared++
+	if !might && len(rows) > 0 {
+		c.pruned++
+	}
+	if all && len(rows) > 0 {
+		c.proven++
+	}
+}
+
+// The test means something only if files were pruned and proven.
+func (c *fileCheck) enough(t *testing.T, files int) {
+	t.Logf("of %d files, %d compared with iceberg-go: pruned %d, proven %d", files, c.compared, c.pruned, c.proven)
+	if c.pruned < files/20 || c.proven < files/20 || c.compared < files*3/4 {
+		t.Errorf("of %d files, %d compared with iceberg-go: pruned %d, proven %d: too few to test", files, c.compared, c.pruned, c.proven)
+	}
+}
+
+// Random filters on files of random rows with statistics as writers may
+// keep them: strings truncated to 1, 2 or 16 code points or not at all,
+// and some counts and bounds missing.
 func TestFileStatsRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	sc := filterSchema()
-	var pruned, proven, sparseFiles, compared int
-	for range 20000 {
+	var c fileCheck
+	const files = 20000
+	for range files {
 		g := randFilter(r, 2)
-		b := mustBind(t, g.f)
 		rows := randRows(r)
 		sparse := r.IntN(2) == 0
 		st := statsOfRows(r, rows, pick(r, []int{0, 1, 2, 16}), sparse)
-		df := st.dataFile(t)
-		some, every := false, true
-		for _, row := range rows {
-			want := g.match(row)
-			got, err := b.Match(row)
-			if err != nil || got != want {
-				t.Fatalf("%s on %v = %v, %v; want %v", g.f, row, got, err, want)
+		c.checkFile(t, g, mustBind(t, g.f), rows, st.dataFile(t), !sparse || len(st.values) == 4)
+	}
+	c.enough(t, files)
+}
+
+// Random filters on data files written by WriteDataFile, with the
+// statistics it keeps, and on the rows read back.
+func TestFileStatsWritten(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	dir := t.TempDir()
+	var c fileCheck
+	const files, filters = 300, 40
+	for i := range files {
+		rows := randRows(r)
+		in := make([]podice.Row, len(rows))
+		for j, row := range rows {
+			// WriteDataFile refuses the least long (it checks
+			// x < -MaxInt64): the one after it stands in.
+			for k, v := range row {
+				if v == any(int64(math.MinInt64)) {
+					row[k] = int64(math.MinInt64 + 1)
+				}
 			}
-			some, every = some || want, every && want
+			in[j] = row
 		}
-		might, all := b.MightMatch(df), b.AllMatch(df)
-		if some && !might {
-			t.Fatalf("%s: MightMatch false on rows %v matching, stats %+v", g.f, rows, st)
-		}
-		if all && !every {
-			t.Fatalf("%s: AllMatch true on rows %v not all matching, stats %+v", g.f, rows, st)
-		}
-		if len(rows) > 0 && all && !might {
-			t.Fatalf("%s: AllMatch without MightMatch, stats %+v", g.f, st)
-		}
-		incl, err := goInclusiveEvaluator(sc, g.expr, true, false)
+		path := filepath.Join(dir, fmt.Sprintf("%d.parquet", i))
+		df, err := podice.WriteDataFile(t.Context(), iceio.LocalFS{}, path, filterSchema(), *iceberg.UnpartitionedSpec, in)
 		if err != nil {
-			t.Fatalf("iceberg-go %s: %v", g.expr, err)
+			t.Fatal(err)
 		}
-		goMight, err := incl(df)
+		back, err := podice.ReadDataFile(t.Context(), iceio.LocalFS{}, filterSchema(), df)
 		if err != nil {
-			t.Fatalf("iceberg-go inclusive %s: %v", g.expr, err)
+			t.Fatal(err)
 		}
-		strict, err := goStrictEvaluator(sc, g.expr, true, false)
-		if err != nil {
-			t.Fatalf("iceberg-go %s: %v", g.expr, err)
+		rows = make([][]any, len(back))
+		for j, row := range back {
+			rows[j] = row
 		}
-		goAll, err := strict(df)
-		if err != nil {
-			t.Fatalf("iceberg-go strict %s: %v", g.expr, err)
-		}
-		if g.nullsMatch {
-			continue // iceberg-go differs, on purpose: see genFilter
-		}
-		if might && !goMight {
-			t.Fatalf("%s: MightMatch true, iceberg-go's false, stats %+v", g.f, st)
-		}
-		if !might && goMight && (!sparse || len(st.values) == 4) {
-			t.Fatalf("%s: MightMatch false, iceberg-go's true with value counts, stats %+v", g.f, st)
-		}
-		if goAll && !all {
-			t.Fatalf("%s: AllMatch false, iceberg-go's strict evaluator true, stats %+v", g.f, st)
-		}
-		compared++
-		if !might && len(rows) > 0 {
-			pruned++
-		}
-		if all && len(rows) > 0 {
-			proven++
-		}
-		if sparse {
-			sparseFiles++
+		for range filters {
+			g := randFilter(r, 2)
+			c.checkFile(t, g, mustBind(t, g.f), rows, df, true)
 		}
 	}
-	// The test means something only if files were pruned and proven.
-	t.Logf("of %d files compared with iceberg-go: pruned %d, proven %d; %d with sparse statistics", compared, pruned, proven, sparseFiles)
-	if pruned < 1000 || proven < 1000 || compared < 15000 {
-		t.Errorf("of %d files compared with iceberg-go: pruned %d, proven %d: too few to test", compared, pruned, proven)
-	}
+	c.enough(t, files*filters)
 }
 
 // Bounds come from files other programs wrote: any bytes.
