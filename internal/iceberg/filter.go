@@ -179,8 +179,8 @@ type boundNode struct {
 // Bind resolves the columns of f among the top-level fields of sc. A
 // column that sc does not have, or whose type the filter cannot compare
 // (integers: long or int; strings: string), is an error naming it, as is
-// a schema this package cannot read. Integer
-// values beyond an int column's range select nothing.
+// a schema this package cannot read. Integer values beyond an int
+// column's range select nothing.
 func (f Filter) Bind(sc *iceberg.Schema) (*BoundFilter, error) {
 	cols, err := columnsOf(sc)
 	if err != nil {
@@ -269,14 +269,14 @@ func (f Filter) bind(cols []column) (boundNode, error) {
 // String writes the filter as it was bound, for messages.
 func (b *BoundFilter) String() string { return b.text }
 
-// Match reports whether row (a value per field of the schema, in field
-// order, nil for null) matches. An integer column's value is an int64,
-// int32 or int, a string column's a string; another type is an error.
-func (b *BoundFilter) Match(row []any) (bool, error) {
+// Match reports whether row (of the schema the filter is bound to) matches.
+// An integer column's value is an int64, int32 or int, a string column's a
+// string; another type is an error.
+func (b *BoundFilter) Match(row Row) (bool, error) {
 	return b.root.match(row)
 }
 
-func (n *boundNode) match(row []any) (bool, error) {
+func (n *boundNode) match(row Row) (bool, error) {
 	switch n.op {
 	case opAll:
 		return true, nil
