@@ -3,8 +3,10 @@ package iceberg_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +73,31 @@ func TestWriteDataFileAcceptsInt(t *testing.T) {
 	}
 	if back[0][0] != int64(7) || back[0][1] != int32(-3) {
 		t.Errorf("read back %v %v", back[0][0], back[0][1])
+	}
+}
+
+// TestWriteDataFileLongExtremes: the least and the greatest long are
+// longs (a check of x < -MaxInt64 once refused the least one), and they
+// are the file's bounds.
+func TestWriteDataFileLongExtremes(t *testing.T) {
+	path := filepath.ToSlash(t.TempDir()) + "/f.parquet"
+	rows := testRows(0, 2)
+	rows[0][0], rows[1][0] = int64(math.MinInt64), int64(math.MaxInt64)
+	df, err := podice.WriteDataFile(t.Context(), iceio.LocalFS{}, path, testSchema(), *iceberg.UnpartitionedSpec, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := podice.ReadDataFile(t.Context(), iceio.LocalFS{}, testSchema(), df)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back[0][0] != int64(math.MinInt64) || back[1][0] != int64(math.MaxInt64) {
+		t.Errorf("read back %v and %v", back[0][0], back[1][0])
+	}
+	id := testSchema().Fields()[0].ID
+	lo, hi := df.LowerBoundValues()[id], df.UpperBoundValues()[id]
+	if len(lo) != 8 || len(hi) != 8 || int64(binary.LittleEndian.Uint64(lo)) != math.MinInt64 || int64(binary.LittleEndian.Uint64(hi)) != math.MaxInt64 {
+		t.Errorf("bounds %x .. %x, want the least and the greatest long", lo, hi)
 	}
 }
 

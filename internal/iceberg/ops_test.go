@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,7 +37,7 @@ func newIDFilter(ids ...int64) *idFilter {
 	return f
 }
 
-func (f *idFilter) Match(row []any) (bool, error) {
+func (f *idFilter) Match(row podice.Row) (bool, error) {
 	f.asked++
 	id, ok := row[0].(int64)
 	if !ok {
@@ -76,7 +75,12 @@ func (f *idFilter) expr() iceberg.BooleanExpression {
 	if len(f.ids) == 0 {
 		return iceberg.AlwaysFalse{}
 	}
-	return iceberg.IsIn(iceberg.Reference("id"), slices.Sorted(maps.Keys(f.ids))...)
+	ids := make([]int64, 0, len(f.ids))
+	for id := range f.ids {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return iceberg.IsIn(iceberg.Reference("id"), ids...)
 }
 
 func without(rows []podice.Row, f *idFilter) []podice.Row {
@@ -342,7 +346,7 @@ func TestOverwriteFailureLeavesNoFile(t *testing.T) {
 
 type failing struct{}
 
-func (failing) Match([]any) (bool, error)        { return false, errors.New("no row for you") }
+func (failing) Match(podice.Row) (bool, error)   { return false, errors.New("no row for you") }
 func (failing) MightMatch(iceberg.DataFile) bool { return true }
 func (failing) AllMatch(iceberg.DataFile) bool   { return false }
 
@@ -517,8 +521,14 @@ func TestTags(t *testing.T) {
 		t.Errorf("metadata log ends with %s", got)
 	}
 	loc2 := commitTo(t, tagged, 10)
-	goRefs := maps.Collect(goTable(t, loc2).Metadata().Refs())
-	if r, ok := goRefs["x"]; !ok || r.SnapshotRefType != table.TagRef || r.SnapshotID != first {
+	var r table.SnapshotRef
+	ok := false
+	for name, ref := range goTable(t, loc2).Metadata().Refs() {
+		if name == "x" {
+			r, ok = ref, true
+		}
+	}
+	if !ok || r.SnapshotRefType != table.TagRef || r.SnapshotID != first {
 		t.Errorf("iceberg-go reads the tag as %+v", r)
 	}
 	untagged, err := podice.RemoveTag(tagged, loc2, "x")

@@ -306,7 +306,8 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 	case kindLong, kindTimestampTz, kindDecimal:
 		vals := make([]int64, 0, len(rows))
 		ext := extremaOf(m, func(a, b int64) bool { return a < b }, func(x int64) iceberg.Literal { return literalOf(c, x) })
-		var limit int64 = math.MaxInt64
+		// Only a decimal has a range narrower than int64's.
+		limit := int64(math.MaxInt64)
 		if c.kind == kindDecimal {
 			limit = int64(math.Pow10(c.precision)) - 1
 		}
@@ -322,7 +323,7 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 			if err != nil {
 				return fmt.Errorf("row %d: %w", r, err)
 			}
-			if x > limit || x < -limit {
+			if c.kind == kindDecimal && (x > limit || x < -limit) {
 				return fmt.Errorf("row %d: column %s: %d does not fit %s", r, c.name, x, c.typeName())
 			}
 			vals = append(vals, x)

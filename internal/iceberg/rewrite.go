@@ -9,14 +9,14 @@ import (
 	iceio "github.com/apache/iceberg-go/io"
 )
 
-// RowFilter selects rows for Overwrite and Delete, and tells from a data
-// file's column statistics whether it might hold a selected row and
-// whether every row it holds is selected (a filter bound to the table's
-// schema).
+// RowFilter selects rows for Overwrite, Delete and ScanRows, and tells
+// from a data file's column statistics whether it might hold a selected
+// row and whether every row it holds is selected: a *BoundFilter (a
+// Filter bound to the table's schema).
 type RowFilter interface {
 	// Match reports whether the filter selects row (values in the
 	// schema's field order).
-	Match(row []any) (bool, error)
+	Match(row Row) (bool, error)
 	// MightMatch is false when no row of df can be selected.
 	MightMatch(df iceberg.DataFile) bool
 	// AllMatch is true when every row of df is selected.
@@ -277,3 +277,4 @@ func RewriteManifests(ctx context.Context, fsys iceio.WriteFileIO, base *Metadat
 	}
 	return m, len(mes), nil
 }
+var _ RowFilter = (*BoundFilter)(nil)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -112,10 +113,10 @@ func Decode(value []byte) (c Change, err error) {
 		return Change{}, fmt.Errorf("change event op %q: want one of c, u, d, r, t, m", ev.Op)
 	}
 	c = Change{Op: ev.Op, Source: ev.Source, TsMs: ev.TsMs, Transaction: ev.Transaction, Message: ev.Message}
-	if c.Before, c.BeforeKeyOnly, _, err = decodeRow(ev.Before, units); err != nil {
+	if c.Before, c.BeforeKeyOnly, _, err = decodeRow(ev.Before, units, false); err != nil {
 		return Change{}, fmt.Errorf("%s event: before: %w", c.Op, err)
 	}
-	if c.After, _, c.AfterColumns, err = decodeRow(ev.After, units); err != nil {
+	if c.After, _, c.AfterColumns, err = decodeRow(ev.After, units, true); err != nil {
 		return Change{}, fmt.Errorf("%s event: after: %w", c.Op, err)
 	}
 	switch {
@@ -134,12 +135,22 @@ func Decode(value []byte) (c Change, err error) {
 	return c, nil
 }
 
-// decodeTop decodes the event in v (not empty, not null): in one pass
-// over its fields and those of the JSON converter's {"schema": ...,
-// "payload": ...} wrapper (a wrapper has a payload and no op); when that
-// fails, field by field as the wrapper's parts allow (the wrapper's other
-// fields are ignored). tombstone reports a wrapper with a null payload.
+// decodeTop decodes the event in v (not empty, not null), or the JSON
+// converter's {"schema": ..., "payload": ...} wrapper around it (a wrapper
+// has a payload and no op): by fastTop when it can, else by decodeTopJSON.
+// tombstone reports a wrapper with a null payload. The row images and
+// schema part of ev may alias v.
 func decodeTop(v []byte) (ev Event, units map[string]timeUnit, tombstone bool, err error) {
+	if ev, units, tombstone, ok := fastTop(v); ok {
+		return ev, units, tombstone, nil
+	}
+	return decodeTopJSON(v)
+}
+
+// decodeTopJSON is decodeTop by encoding/json: in one pass over the
+// event's fields and the wrapper's; when that fails, field by field as the
+// wrapper's parts allow (the wrapper's other fields are ignored).
+func decodeTopJSON(v []byte) (ev Event, units map[string]timeUnit, tombstone bool, err error) {
 	var top struct {
 		Event
 		Op      json.RawMessage `json:"op"` // shadows Event.Op: nil when absent
@@ -161,7 +172,7 @@ func decodeTop(v []byte) (ev Event, units map[string]timeUnit, tombstone bool, e
 	return decodePayload(top.Schema, top.Payload)
 }
 
-// decodeFields is decodeTop field by field: the wrapper's parts first,
+// decodeFields is decodeTopJSON field by field: the wrapper's parts first,
 // matched as encoding/json matches names (case-insensitively, so that
 // both paths agree on {"Payload": null}), then the event.
 func decodeFields(v []byte) (ev Event, units map[string]timeUnit, tombstone bool, err error) {
@@ -286,7 +297,15 @@ func sourceEventID(c *Change) string {
 	if c.Source.TxID != nil {
 		tx = *c.Source.TxID
 	}
-	return fmt.Sprintf("%s/%s/%d/%d/%s/%d", c.Source.Connector, c.Source.Name, tx, *c.Source.LSN, c.Op, c.ID)
+	// connector/name/txId/lsn/op/id
+	var a [96]byte
+	b := append(a[:0], c.Source.Connector...)
+	b = append(append(b, '/'), c.Source.Name...)
+	b = strconv.AppendInt(append(b, '/'), tx, 10)
+	b = strconv.AppendInt(append(b, '/'), *c.Source.LSN, 10)
+	b = append(append(b, '/'), c.Op...)
+	b = strconv.AppendInt(append(b, '/'), c.ID, 10)
+	return string(b)
 }
 
 // timeUnit is the unit of a time column written as a number.
@@ -336,30 +355,41 @@ func schemaUnits(schema json.RawMessage) (map[string]timeUnit, error) {
 	return units, nil
 }
 
-// decodeRow decodes a row image into an activity and returns its columns
-// too. keyOnly reports an image whose columns other than id are all
-// missing, null or zero values.
-func decodeRow(raw json.RawMessage, units map[string]timeUnit) (a *activities.Activity, keyOnly bool, cols map[string]json.RawMessage, err error) {
+// decodeRow decodes a row image into an activity and, withCols, returns
+// its columns too. keyOnly reports an image whose columns other than id
+// are all missing, null or zero values. The activity's strings may share
+// memory with a copy of the image.
+func decodeRow(raw json.RawMessage, units map[string]timeUnit, withCols bool) (a *activities.Activity, keyOnly bool, cols map[string]json.RawMessage, err error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, false, nil, nil
 	}
-	if cols, err = rowColumns(raw); err != nil {
-		return nil, false, nil, err
+	src := string(raw)
+	fields, err := scanFlat(src, make([]field, 0, 16))
+	if err != nil || duplicateKeys(fields) {
+		if cols, err = rowColumns(raw); err != nil {
+			return nil, false, nil, err
+		}
+		fields = columnFields(cols)
+	} else if withCols {
+		cols = fieldColumns(src, fields)
 	}
-	a, keyOnly, err = decodeColumns(cols, units)
+	a, keyOnly, err = decodeColumns(fields, units)
 	return a, keyOnly, cols, err
 }
 
-// decodeColumns decodes the columns of a row image into an activity;
-// columns it has no field for are ignored.
-func decodeColumns(cols map[string]json.RawMessage, units map[string]timeUnit) (a *activities.Activity, keyOnly bool, err error) {
+// decodeColumns decodes the columns of a row image, each given once, into
+// an activity; columns it has no field for are ignored.
+func decodeColumns(cols []field, units map[string]timeUnit) (a *activities.Activity, keyOnly bool, err error) {
 	a = &activities.Activity{}
 	keyOnly = true
-	for name, v := range cols {
-		v = bytes.TrimSpace(v)
-		null := string(v) == "null"
-		if name != "id" && !null && !zeroValue(v) {
+	hasID := false
+	for _, col := range cols {
+		name, v := col.key, strings.TrimSpace(col.raw)
+		null := v == "null"
+		if name == "id" {
+			hasID = true
+		} else if !null && !zeroValue(v) {
 			keyOnly = false
 		}
 		if null {
@@ -368,9 +398,7 @@ func decodeColumns(cols map[string]json.RawMessage, units map[string]timeUnit) (
 		var err error
 		switch name {
 		case "id":
-			var n flexInt
-			err = n.UnmarshalJSON(v) // v is one valid JSON value
-			a.ID = int64(n)
+			a.ID, err = parseInt(v) // v is one valid JSON value
 		case "employee_id":
 			a.EmployeeID, err = text(v)
 		case "sport_type":
@@ -382,12 +410,12 @@ func decodeColumns(cols map[string]json.RawMessage, units map[string]timeUnit) (
 		case "distance_m":
 			a.DistanceM, err = number(v)
 		case "elapsed_s":
-			var n flexInt
-			err = n.UnmarshalJSON(v)
+			var n int64
+			n, err = parseInt(v)
 			a.ElapsedS = int(n)
 		case "moving_s":
-			var n flexInt
-			err = n.UnmarshalJSON(v)
+			var n int64
+			n, err = parseInt(v)
 			a.MovingS = int(n)
 		case "manual":
 			a.Manual, err = flag(v)
@@ -404,7 +432,7 @@ func decodeColumns(cols map[string]json.RawMessage, units map[string]timeUnit) (
 			return nil, false, fmt.Errorf("column %s: %w", name, err)
 		}
 	}
-	if _, ok := cols["id"]; !ok {
+	if !hasID {
 		keyOnly = false
 	}
 	return a, keyOnly, nil
@@ -413,23 +441,53 @@ func decodeColumns(cols map[string]json.RawMessage, units map[string]timeUnit) (
 // rowColumns splits a row image (one valid JSON value) into its columns:
 // a flat object by scanFlat, anything else by encoding/json.
 func rowColumns(raw json.RawMessage) (map[string]json.RawMessage, error) {
-	fields, err := scanFlat(string(raw), make([]field, 0, 12))
+	src := string(raw)
+	fields, err := scanFlat(src, make([]field, 0, 16))
 	if err != nil {
 		var cols map[string]json.RawMessage
 		err := json.Unmarshal(raw, &cols)
 		return cols, err
 	}
+	return fieldColumns(src, fields), nil
+}
+
+// fieldColumns returns the members of src split by scanFlat as a map (a
+// key given twice: its last value), their values in one copy of src.
+func fieldColumns(src string, fields []field) map[string]json.RawMessage {
+	buf := []byte(src)
 	cols := make(map[string]json.RawMessage, len(fields))
 	for _, f := range fields {
-		cols[f.key] = json.RawMessage(f.raw)
+		end := f.at + len(f.raw)
+		cols[f.key] = buf[f.at:end:end]
 	}
-	return cols, nil
+	return cols
+}
+
+// columnFields returns the columns of a map as fields.
+func columnFields(cols map[string]json.RawMessage) []field {
+	fields := make([]field, 0, len(cols))
+	for k, v := range cols {
+		fields = append(fields, field{key: k, raw: string(v)})
+	}
+	return fields
+}
+
+// duplicateKeys reports whether a key appears twice in fields.
+func duplicateKeys(fields []field) bool {
+	for i := range fields {
+		for j := range i {
+			if fields[i].key == fields[j].key {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // zeroValue reports whether v is the zero value of its JSON type, which
 // Debezium may write for the NOT NULL columns of a key-only before image.
-func zeroValue(v json.RawMessage) bool {
-	switch string(v) {
+func zeroValue(v string) bool {
+	switch v {
 	case `""`, "0", "0.0", "false":
 		return true
 	}
@@ -438,8 +496,8 @@ func zeroValue(v json.RawMessage) bool {
 
 // flag decodes a boolean column: true or false, or 1 or 0 (SQLite's
 // booleans, and Debezium's for a MySQL TINYINT(1)).
-func flag(v json.RawMessage) (bool, error) {
-	switch string(v) {
+func flag(v string) (bool, error) {
+	switch v {
 	case "true", "1":
 		return true, nil
 	case "false", "0":
@@ -449,24 +507,24 @@ func flag(v json.RawMessage) (bool, error) {
 }
 
 // text decodes a string column; other JSON scalars give their text.
-func text(v json.RawMessage) (string, error) {
+func text(v string) (string, error) {
 	if v[0] != '"' {
 		if v[0] == '{' || v[0] == '[' {
 			return "", fmt.Errorf("want a string, got %s", v)
 		}
-		return string(v), nil
+		return v, nil
 	}
 	return unquote(v)
 }
 
 // unquote decodes a JSON string (one valid JSON value): without escapes
 // and in valid UTF-8 it is its bytes, else what encoding/json makes of it.
-func unquote(v json.RawMessage) (string, error) {
-	if inner := v[1 : len(v)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-		return string(inner), nil
+func unquote(v string) (string, error) {
+	if inner := v[1 : len(v)-1]; strings.IndexByte(inner, '\\') < 0 && utf8.ValidString(inner) {
+		return inner, nil
 	}
 	var s string
-	err := json.Unmarshal(v, &s)
+	err := json.Unmarshal([]byte(v), &s)
 	return s, err
 }
 
@@ -476,10 +534,10 @@ func unquote(v json.RawMessage) (string, error) {
 // decimals with decimal.handling.mode=string ("10250.5"). A number beyond
 // float64 is ±Inf. Such values decode so that data quality can quarantine
 // them with a readable reason; only text that is no number is an error.
-func number(v json.RawMessage) (float64, error) {
-	s := string(v)
+func number(v string) (float64, error) {
+	s := v
 	if v[0] == '"' {
-		if err := json.Unmarshal(v, &s); err != nil {
+		if err := json.Unmarshal([]byte(v), &s); err != nil {
 			return 0, err
 		}
 		switch s {
@@ -506,7 +564,7 @@ func number(v json.RawMessage) (float64, error) {
 // timestamp decodes a time column: an ISO-8601 string (ZonedTimestamp) or a
 // number of days, milliseconds, microseconds or nanoseconds since the
 // epoch.
-func timestamp(v json.RawMessage, unit timeUnit) (time.Time, error) {
+func timestamp(v string, unit timeUnit) (time.Time, error) {
 	if v[0] == '"' {
 		s, err := unquote(v)
 		if err != nil {
@@ -518,7 +576,7 @@ func timestamp(v json.RawMessage, unit timeUnit) (time.Time, error) {
 		}
 		return t.UTC(), nil
 	}
-	f, err := strconv.ParseFloat(string(v), 64)
+	f, err := strconv.ParseFloat(v, 64)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("want a time, got %s", v)
 	}

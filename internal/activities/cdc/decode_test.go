@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -354,5 +355,61 @@ func TestScanFlat(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("scanFlat(%s) = %s, want %s", tc.src, got, tc.want)
 		}
+	}
+}
+
+// TestFastTop: the envelope's fast path takes the events podium's captures
+// write (but logical messages) and Debezium's, gives up on what encoding/json
+// might read otherwise, and agrees with encoding/json where it decodes.
+func TestFastTop(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		fast  bool
+	}{
+		{"event", `{"before":null,"after":{"id":1},"source":{"lsn":2,"txId":"3","snapshot":"true"},"transaction":null,"op":"c","ts_ms":4}`, true},
+		{"transaction", `{"op":"d","before":{"id":1},"source":{},"transaction":{"id":"1:2","total_order":3,"data_collection_order":"4","x":[]}}`, true},
+		{"wrapper", `{"schema":{"type":"struct","fields":[]},"payload":{"op":"c","after":{"id":1},"source":{}}}`, true},
+		{"wrapped tombstone", ` {"schema":null , "payload":null} `, true},
+		{"unknown keys", `{"op":"c","after":{"id":1},"source":{"extra":{"a":[1,2.5e-3,true,null]}},"x_y":"\u00e9"}`, true},
+		{"escapes in values", `{"op":"c","after":{"id":1},"source":{"name":"a\"b","snapshot":"tr\u0075e"}}`, true},
+		{"message", `{"op":"m","source":{},"message":{"prefix":"p","content":"YmFy"}}`, false},
+		{"duplicate key", `{"op":"c","op":"u","after":{"id":1},"source":{}}`, false},
+		{"duplicate source key", `{"op":"c","after":{"id":1},"source":{"lsn":1,"lsn":2}}`, false},
+		{"case variant", `{"op":"c","after":{"id":1},"Source":{"lsn":1}}`, false},
+		{"case variant in source", `{"op":"c","after":{"id":1},"source":{"txid":1}}`, false},
+		{"escaped key", `{"\u006fp":"c","after":{"id":1},"source":{}}`, false},
+		{"non-ASCII key", `{"op":"c","after":{"id":1},"ſource":{}}`, false},
+		{"float ts_ms", `{"op":"c","after":{"id":1},"source":{},"ts_ms":1.0}`, false},
+		{"null op", `{"op":null,"payload":{"op":"c","after":{"id":1}}}`, false},
+		{"bad snapshot", `{"op":"c","after":{"id":1},"source":{"snapshot":{"x":1}}}`, false},
+		{"invalid JSON", `{"op":"c","after":{"id":01},"source":{}}`, false},
+		{"trailing text", `{"op":"c","after":{"id":1},"source":{}} x`, false},
+		{"deep", `{"op":"c","after":{"id":1},"source":{},"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, false},
+	}
+	for _, v := range podiumEvents(t) {
+		if len(v) > 0 {
+			tests = append(tests, struct {
+				name  string
+				value string
+				fast  bool
+			}{"podium", string(v), !bytes.Contains(v, []byte(`"op":"m"`))})
+		}
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := []byte(tc.value)
+			ev, units, tomb, ok := fastTop(v)
+			if ok != tc.fast {
+				t.Fatalf("fastTop ok = %v, want %v: %s", ok, tc.fast, tc.value)
+			}
+			if !ok {
+				return
+			}
+			ev2, units2, tomb2, err := decodeTopJSON(v)
+			if err != nil || !reflect.DeepEqual(ev, ev2) || !reflect.DeepEqual(units, units2) || tomb != tomb2 {
+				t.Fatalf("fastTop %+v %v %v\ndecodeTopJSON %+v %v %v %v", ev, units, tomb, ev2, units2, tomb2, err)
+			}
+		})
 	}
 }

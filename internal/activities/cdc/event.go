@@ -135,37 +135,48 @@ type Source struct {
 // UnmarshalJSON decodes a source block tolerantly: numbers may be JSON
 // numbers or strings.
 func (s *Source) UnmarshalJSON(b []byte) error {
-	var w struct {
-		Version   string   `json:"version"`
-		Connector string   `json:"connector"`
-		Name      string   `json:"name"`
-		TsMs      flexInt  `json:"ts_ms"`
-		TsUs      flexInt  `json:"ts_us"`
-		TsNs      flexInt  `json:"ts_ns"`
-		TsUsec    flexInt  `json:"ts_usec"` // Debezium before 1.0
-		Snapshot  Snapshot `json:"snapshot"`
-		LastSnap  *bool    `json:"last_snapshot_record"` // Debezium before 1.0
-		DB        string   `json:"db"`
-		Sequence  *string  `json:"sequence"`
-		Schema    string   `json:"schema"`
-		Table     string   `json:"table"`
-		TxID      *flexInt `json:"txId"`
-		LSN       *flexInt `json:"lsn"`
-		Xmin      *flexInt `json:"xmin"`
-	}
+	var w sourceWire
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*s = Source{Version: w.Version, Connector: w.Connector, Name: w.Name, TsMs: int64(w.TsMs), TsUs: int64(w.TsUs),
+	*s = w.source()
+	return nil
+}
+
+// sourceWire is a source block as written, the fields of every Debezium
+// version podium reads; source makes it a Source.
+type sourceWire struct {
+	Version   string   `json:"version"`
+	Connector string   `json:"connector"`
+	Name      string   `json:"name"`
+	TsMs      flexInt  `json:"ts_ms"`
+	TsUs      flexInt  `json:"ts_us"`
+	TsNs      flexInt  `json:"ts_ns"`
+	TsUsec    flexInt  `json:"ts_usec"` // Debezium before 1.0
+	Snapshot  Snapshot `json:"snapshot"`
+	LastSnap  *bool    `json:"last_snapshot_record"` // Debezium before 1.0
+	DB        string   `json:"db"`
+	Sequence  *string  `json:"sequence"`
+	Schema    string   `json:"schema"`
+	Table     string   `json:"table"`
+	TxID      *flexInt `json:"txId"`
+	LSN       *flexInt `json:"lsn"`
+	Xmin      *flexInt `json:"xmin"`
+}
+
+// source returns the Source w describes; its pointers become the
+// Source's.
+func (w *sourceWire) source() Source {
+	s := Source{Version: w.Version, Connector: w.Connector, Name: w.Name, TsMs: int64(w.TsMs), TsUs: int64(w.TsUs),
 		TsNs: int64(w.TsNs), Snapshot: w.Snapshot, DB: w.DB, Sequence: w.Sequence, Schema: w.Schema, Table: w.Table,
-		TxID: w.TxID.ptr(), LSN: w.LSN.ptr(), Xmin: w.Xmin.ptr()}
+		TxID: (*int64)(w.TxID), LSN: (*int64)(w.LSN), Xmin: (*int64)(w.Xmin)}
 	if w.LastSnap != nil && *w.LastSnap && s.Snapshot == SnapshotTrue {
 		s.Snapshot = SnapshotLast
 	}
 	if s.TsMs == 0 && w.TsUsec != 0 {
 		s.TsMs, s.TsUs = int64(w.TsUsec)/1000, int64(w.TsUsec)
 	}
-	return nil
+	return s
 }
 
 // Transaction is the "transaction" block Debezium adds when
@@ -178,16 +189,23 @@ type Transaction struct {
 
 // UnmarshalJSON decodes a transaction block; the orders may be strings.
 func (t *Transaction) UnmarshalJSON(b []byte) error {
-	var w struct {
-		ID                  string  `json:"id"`
-		TotalOrder          flexInt `json:"total_order"`
-		DataCollectionOrder flexInt `json:"data_collection_order"`
-	}
+	var w transactionWire
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*t = Transaction{ID: w.ID, TotalOrder: int64(w.TotalOrder), DataCollectionOrder: int64(w.DataCollectionOrder)}
+	*t = w.transaction()
 	return nil
+}
+
+// transactionWire is a transaction block as written.
+type transactionWire struct {
+	ID                  string  `json:"id"`
+	TotalOrder          flexInt `json:"total_order"`
+	DataCollectionOrder flexInt `json:"data_collection_order"`
+}
+
+func (w *transactionWire) transaction() Transaction {
+	return Transaction{ID: w.ID, TotalOrder: int64(w.TotalOrder), DataCollectionOrder: int64(w.DataCollectionOrder)}
 }
 
 // LogicalMessage is the "message" block of an OpMessage event: a message
@@ -333,23 +351,37 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
+	n, err := parseInt(b)
+	if err != nil {
+		return err
+	}
+	*f = flexInt(n)
+	return nil
+}
+
+// parseInt decodes a JSON number or a string holding one (not null) as
+// an integer; a fraction is dropped.
+func parseInt[T string | []byte](b T) (int64, error) {
 	if len(b) > 0 && b[0] == '"' {
 		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+		if err := json.Unmarshal([]byte(b), &s); err != nil {
+			return 0, err
 		}
-		b = []byte(s)
+		return parseIntText(s)
 	}
+	return parseIntText(b)
+}
+
+func parseIntText[T string | []byte](b T) (int64, error) {
 	n, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
 		fl, ferr := strconv.ParseFloat(string(b), 64)
 		if ferr != nil {
-			return fmt.Errorf("want an integer, got %s", b)
+			return 0, fmt.Errorf("want an integer, got %s", b)
 		}
 		n = int64(fl)
 	}
-	*f = flexInt(n)
-	return nil
+	return n, nil
 }
 
 func (f *flexInt) ptr() *int64 {

@@ -44,7 +44,7 @@ func decodeUnwrapped(fields map[string]json.RawMessage) (Change, error) {
 		if !ok || string(bytes.TrimSpace(raw)) == "null" {
 			return "", false, nil
 		}
-		s, err := text(bytes.TrimSpace(raw))
+		s, err := text(string(bytes.TrimSpace(raw)))
 		if err != nil {
 			return "", false, fmt.Errorf("__%s: %w", name, err)
 		}
@@ -72,7 +72,7 @@ func decodeUnwrapped(fields map[string]json.RawMessage) (Change, error) {
 	case !hasOp:
 		c.Op = OpUpdate
 	}
-	row, keyOnly, err := decodeColumns(cols, nil)
+	row, keyOnly, err := decodeColumns(columnFields(cols), nil)
 	if err != nil {
 		return Change{}, fmt.Errorf("unwrapped %s row: %w", c.Op, err)
 	}

@@ -242,8 +242,12 @@ func appendJSONValue(b []byte, k kind, raw string) ([]byte, error) {
 	return appendString(b, str), nil
 }
 
-// field is one member of a flat JSON object: its key and raw value.
-type field struct{ key, raw string }
+// field is one member of a flat JSON object: its key and raw value, and
+// where the value starts in the object's text (scanFlat).
+type field struct {
+	key, raw string
+	at       int
+}
 
 var errNotFlat = errors.New("not a flat JSON object")
 
@@ -269,9 +273,11 @@ func scanFlat(src string, fields []field) ([]field, error) {
 		}
 		key := src[i+1 : end-1]
 		if strings.IndexByte(key, '\\') >= 0 || !utf8.ValidString(key) {
-			if err := json.Unmarshal([]byte(src[i:end]), &key); err != nil {
+			var k string
+			if err := json.Unmarshal([]byte(src[i:end]), &k); err != nil {
 				return fields, errNotFlat
 			}
+			key = k
 		}
 		i = skipSpace(src, end)
 		if i >= len(src) || src[i] != ':' {
@@ -293,7 +299,7 @@ func scanFlat(src string, fields []field) ([]field, error) {
 				i++
 			}
 		}
-		fields = append(fields, field{key: key, raw: src[start:i]})
+		fields = append(fields, field{key: key, raw: src[start:i], at: start})
 		i = skipSpace(src, i)
 		switch {
 		case i < len(src) && src[i] == ',':
@@ -309,7 +315,9 @@ func scanFlat(src string, fields []field) ([]field, error) {
 	}
 }
 
-func skipSpace(s string, i int) int {
+// skipSpace returns the index of the first byte of s from i on that is
+// not JSON whitespace.
+func skipSpace[T string | []byte](s T, i int) int {
 	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
 		i++
 	}
@@ -359,6 +367,11 @@ func parseTime(s string) (time.Time, error) {
 		s = s[:i]
 	}
 	for _, l := range timeLayouts {
+		// The date is ten bytes in every layout: a layout that goes on
+		// otherwise than s does cannot parse it (saves failed attempts).
+		if len(l) > 10 && (len(s) == 10 || l[10] != s[10]) || len(l) == 10 && len(s) != 10 {
+			continue
+		}
 		if t, err := time.Parse(l, s); err == nil {
 			return t, nil
 		}
