@@ -3,8 +3,10 @@ package iceberg
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -235,37 +237,13 @@ func OrphanFiles(ctx context.Context, fsys iceio.IO, m *Metadata, metadataLocati
 	if !ok {
 		return nil, fmt.Errorf("iceberg: orphan files of %s: the file IO (%T) cannot list files: %w", m.Location, fsys, ErrUnsupported)
 	}
-	refs := map[string]bool{localPath(metadataLocation): true}
-	for _, e := range m.MetadataLog {
-		refs[localPath(e.MetadataFile)] = true
-	}
-	for _, stats := range [][]json.RawMessage{m.Statistics, m.PartitionStatistics} {
-		for _, raw := range stats {
-			var s statisticsFile
-			if json.Unmarshal(raw, &s) == nil && s.Path != "" {
-				refs[localPath(s.Path)] = true
-			}
-		}
-	}
-	for i := range m.Snapshots {
-		refs[localPath(m.Snapshots[i].ManifestList)] = true
-		mfs, err := Manifests(fsys, &m.Snapshots[i])
-		if err != nil {
-			return nil, err
-		}
-		for _, mf := range mfs {
-			if refs[localPath(mf.FilePath())] {
-				continue
-			}
-			refs[localPath(mf.FilePath())] = true
-			if err := eachEntry(ctx, fsys, mf, false, func(df iceberg.DataFile) { refs[localPath(df.FilePath())] = true }); err != nil {
-				return nil, fmt.Errorf("iceberg: orphan files of %s: %w", m.Location, err)
-			}
-		}
+	refs, err := references(ctx, fsys, m, metadataLocation)
+	if err != nil {
+		return nil, fmt.Errorf("iceberg: orphan files of %s: %w", m.Location, err)
 	}
 	root := localPath(m.Location)
 	var out []string
-	err := lister.WalkDir(m.Location, func(p string, d fs.DirEntry, err error) error {
+	err = lister.WalkDir(m.Location, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -279,7 +257,7 @@ func OrphanFiles(ctx context.Context, fsys iceio.IO, m *Metadata, metadataLocati
 		if err != nil {
 			return err
 		}
-		if refs[localPath(p)] || !info.ModTime().Before(olderThan) {
+		if _, ok := refs[localPath(p)]; ok || !info.ModTime().Before(olderThan) {
 			return nil
 		}
 		if rel, ok := strings.CutPrefix(localPath(p), root+"/"); ok {
@@ -302,4 +280,87 @@ func localPath(loc string) string {
 		return rest
 	}
 	return loc
+}
+
+// fileRef is a file a table's metadata refers to.
+type fileRef struct {
+	path string // as the metadata has it
+	data bool   // a data file (else metadata: a manifest, a list, …)
+}
+
+// references returns the files m, whose file is metadataLocation, refers
+// to, by localPath: the metadata file, those of its log, statistics, and
+// the manifest lists, manifests and data files of its snapshots.
+func references(ctx context.Context, fsys iceio.IO, m *Metadata, metadataLocation string) (map[string]fileRef, error) {
+	refs := map[string]fileRef{}
+	add := func(p string, data bool) { refs[localPath(p)] = fileRef{path: p, data: data} }
+	if metadataLocation != "" {
+		add(metadataLocation, false)
+	}
+	for _, e := range m.MetadataLog {
+		add(e.MetadataFile, false)
+	}
+	for _, stats := range [][]json.RawMessage{m.Statistics, m.PartitionStatistics} {
+		for _, raw := range stats {
+			var s statisticsFile
+			if json.Unmarshal(raw, &s) == nil && s.Path != "" {
+				add(s.Path, false)
+			}
+		}
+	}
+	for i := range m.Snapshots {
+		add(m.Snapshots[i].ManifestList, false)
+		mfs, err := Manifests(fsys, &m.Snapshots[i])
+		if err != nil {
+			return nil, err
+		}
+		for _, mf := range mfs {
+			if _, ok := refs[localPath(mf.FilePath())]; ok {
+				continue
+			}
+			add(mf.FilePath(), false)
+			if err := eachEntry(ctx, fsys, mf, false, func(df iceberg.DataFile) { add(df.FilePath(), true) }); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return refs, nil
+}
+
+// PurgeFiles deletes the files of a dropped table: those m (whose file is
+// metadataLocation) refers to and, if the IO lists files, every other file
+// under its location; with the table property gc.enabled=false, only its
+// metadata files (its data files may be another table's too). It tries
+// every file and reports every failure.
+func PurgeFiles(ctx context.Context, fsys iceio.IO, m *Metadata, metadataLocation string) error {
+	gc := m.Properties["gc.enabled"] != "false"
+	refs, err := references(ctx, fsys, m, metadataLocation)
+	if err != nil {
+		return fmt.Errorf("iceberg: purge %s: %w", m.Location, err)
+	}
+	files := map[string]string{}
+	if lister, ok := fsys.(iceio.ListableIO); ok && gc {
+		err := lister.WalkDir(m.Location, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
+			}
+			if !d.IsDir() {
+				files[localPath(p)] = p
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("iceberg: purge %s: %w", m.Location, err)
+		}
+	}
+	for k, r := range refs {
+		if _, ok := files[k]; !ok && (gc || !r.data) {
+			files[k] = r.path
+		}
+	}
+	paths := slices.Sorted(maps.Values(files))
+	return RemoveFiles(ctx, fsys, paths)
 }

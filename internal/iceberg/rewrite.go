@@ -277,4 +277,5 @@ func RewriteManifests(ctx context.Context, fsys iceio.WriteFileIO, base *Metadat
 	}
 	return m, len(mes), nil
 }
+
 var _ RowFilter = (*BoundFilter)(nil)

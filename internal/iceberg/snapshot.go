@@ -166,6 +166,13 @@ func DataFiles(ctx context.Context, fsys iceio.IO, s *Snapshot) ([]iceberg.DataF
 // the snapshot's schema, data file after data file. A table without
 // snapshots reads as no rows.
 func Scan(ctx context.Context, fsys iceio.IO, m *Metadata, id int64) ([]Row, error) {
+	return ScanRows(ctx, fsys, m, id, nil, 0)
+}
+
+// ScanRows is Scan of the rows filter selects (nil: all), at most limit
+// of them (0: all): the data files whose column bounds rule out a
+// selected row are not read, and reading stops at the limit.
+func ScanRows(ctx context.Context, fsys iceio.IO, m *Metadata, id int64, filter RowFilter, limit int) ([]Row, error) {
 	s := m.CurrentSnapshot()
 	if id != 0 {
 		if s = m.SnapshotByID(id); s == nil {
@@ -187,11 +194,30 @@ func Scan(ctx context.Context, fsys iceio.IO, m *Metadata, id int64) ([]Row, err
 	}
 	var out []Row
 	for _, df := range files {
+		if filter != nil && !filter.MightMatch(df) {
+			continue
+		}
 		rows, err := ReadDataFile(ctx, fsys, sc, df)
 		if err != nil {
 			return nil, err
 		}
+		if filter != nil && !filter.AllMatch(df) {
+			keep := rows[:0]
+			for _, r := range rows {
+				ok, err := filter.Match(r)
+				if err != nil {
+					return nil, fmt.Errorf("iceberg: filter a row of %s: %w", df.FilePath(), err)
+				}
+				if ok {
+					keep = append(keep, r)
+				}
+			}
+			rows = keep
+		}
 		out = append(out, rows...)
+		if limit > 0 && len(out) >= limit {
+			return out[:limit], nil
+		}
 	}
 	return out, nil
 }
