@@ -1,6 +1,6 @@
-// Package lakehouse keeps tables in Apache Iceberg format: the one package of
-// podium that knows iceberg-go and Apache Arrow, so that the large
-// dependency stays behind a small API of Go values.
+// Package lakehouse keeps tables in Apache Iceberg format, through podium's
+// own Iceberg layer (internal/iceberg, on iceberg-go's root package and io,
+// not its table package), behind a small API of Go values.
 //
 // The catalog is podium's own (catalog.go) on the tables of Iceberg's
 // JdbcCatalog, iceberg_tables and iceberg_namespace_properties, which
