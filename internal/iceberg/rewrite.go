@@ -199,18 +199,12 @@ func Compact(ctx context.Context, fsys iceio.WriteFileIO, base *Metadata, baseLo
 		if len(g) < 2 {
 			continue
 		}
-		var rows []Row
-		for _, df := range g {
-			rs, err := ReadDataFile(ctx, fsys, u.sc, df)
-			if err != nil {
-				return nil, done, err
-			}
-			rows = append(rows, rs...)
-			gone[df.FilePath()] = true
-		}
-		nf, err := u.writeRows(ctx, rows)
+		nf, err := u.concat(ctx, g)
 		if err != nil {
 			return nil, done, err
+		}
+		for _, df := range g {
+			gone[df.FilePath()] = true
 		}
 		added = append(added, nf)
 		done.Removed += len(g)
@@ -229,6 +223,40 @@ func Compact(ctx context.Context, fsys iceio.WriteFileIO, base *Metadata, baseLo
 	}
 	m, err := u.commit(ctx, "replace", append([]iceberg.ManifestFile{mf}, kept...), props, nil)
 	return m, done, err
+}
+
+// compactBatchRows is how many rows a compaction gathers from the files it
+// reads before it writes them as a row group (a variable for the tests):
+// it holds one input file and at most this many rows at a time.
+var compactBatchRows = 1 << 16
+
+// concat writes the rows of files, in order, to one new data file.
+func (u *update) concat(ctx context.Context, files []iceberg.DataFile) (iceberg.DataFile, error) {
+	w, err := newDataFileWriter(ctx, u.fsys, u.m.DataFileLocation(), u.sc, u.spec)
+	if err != nil {
+		return nil, err
+	}
+	var batch []Row
+	for i, df := range files {
+		rows, err := ReadDataFile(ctx, u.fsys, u.sc, df)
+		if err == nil {
+			batch = append(batch, rows...)
+			if len(batch) >= compactBatchRows || i == len(files)-1 {
+				err = w.write(batch)
+				batch = nil
+			}
+		}
+		if err != nil {
+			w.abort()
+			return nil, err
+		}
+	}
+	nf, err := w.close()
+	if err != nil {
+		return nil, err
+	}
+	u.written = append(u.written, nf.FilePath())
+	return nf, nil
 }
 
 // RewriteManifests returns the metadata of base (read from baseLocation)
