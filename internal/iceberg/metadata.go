@@ -1,6 +1,8 @@
 // Package iceberg is podium's own layer of Apache Iceberg tables (format
 // version 2, unpartitioned, no delete files): table metadata, Parquet data
-// files with their column metrics, append snapshots and scans. It is built
+// files with their column metrics, scans, and the table operations:
+// append, copy-on-write overwrite and delete, snapshot expiry, tags,
+// manifest rewrite, compaction, orphan files. It is built
 // only on iceberg-go's root package (schemas, partition specs, manifests
 // and manifest lists in Avro), iceberg-go's io and arrow-go's low-level
 // Parquet packages (parquet/file, parquet/schema), not on iceberg-go's

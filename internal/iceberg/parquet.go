@@ -150,6 +150,36 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // null and NaN counts, lower and upper bounds (strings and binaries
 // truncated to 16 characters or bytes), column sizes, split offsets.
 func WriteDataFile(ctx context.Context, fsys iceio.WriteFileIO, path string, sc *iceberg.Schema, spec iceberg.PartitionSpec, rows []Row) (iceberg.DataFile, error) {
+	w, err := newDataFileWriter(ctx, fsys, path, sc, spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.write(rows); err != nil {
+		w.abort()
+		return nil, err
+	}
+	return w.close()
+}
+
+// dataFileWriter writes a Parquet data file in batches of rows, each a
+// row group or more, so that a file larger than what memory should hold
+// (a compaction's) is written from one batch at a time; the metrics are
+// counted over all of them.
+type dataFileWriter struct {
+	ctx     context.Context
+	fsys    iceio.WriteFileIO
+	path    string
+	spec    iceberg.PartitionSpec
+	cols    []column
+	out     iceio.FileWriter
+	cw      *countingWriter
+	pw      *file.Writer
+	metrics []colMetrics
+	rows    int64
+}
+
+// newDataFileWriter creates the file at path for rows of sc.
+func newDataFileWriter(ctx context.Context, fsys iceio.WriteFileIO, path string, sc *iceberg.Schema, spec iceberg.PartitionSpec) (*dataFileWriter, error) {
 	if spec.NumFields() != 0 {
 		return nil, fmt.Errorf("iceberg: write %s: a partitioned spec: %w", path, ErrUnsupported)
 	}
@@ -159,11 +189,6 @@ func WriteDataFile(ctx context.Context, fsys iceio.WriteFileIO, path string, sc 
 	cols, err := columnsOf(sc)
 	if err != nil {
 		return nil, err
-	}
-	for r, row := range rows {
-		if len(row) != len(cols) {
-			return nil, fmt.Errorf("iceberg: write %s: row %d has %d values, the schema %d fields", path, r, len(row), len(cols))
-		}
 	}
 	ps, err := parquetSchema(cols)
 	if err != nil {
@@ -178,50 +203,70 @@ func WriteDataFile(ctx context.Context, fsys iceio.WriteFileIO, path string, sc 
 	pw, err := file.NewParquetWriterWithError(cw, ps, file.WithWriterProps(props))
 	if err != nil {
 		_ = out.Close()
+		_ = fsys.Remove(path)
 		return nil, fmt.Errorf("iceberg: write %s: %w", path, err)
 	}
-	metrics := make([]colMetrics, len(cols))
-	werr := func() error {
-		// An empty file has no row group.
-		for start := 0; start < len(rows); start += rowGroupRows {
-			chunk := rows[start:min(start+rowGroupRows, len(rows))]
-			rg, err := pw.AppendRowGroupChecked()
+	return &dataFileWriter{ctx: ctx, fsys: fsys, path: path, spec: spec, cols: cols, out: out, cw: cw, pw: pw,
+		metrics: make([]colMetrics, len(cols))}, nil
+}
+
+// write writes rows as row groups of at most rowGroupRows rows; after an
+// error, abort.
+func (w *dataFileWriter) write(rows []Row) error {
+	if err := w.ctx.Err(); err != nil {
+		return fmt.Errorf("iceberg: write %s: %w", w.path, err)
+	}
+	for r, row := range rows {
+		if len(row) != len(w.cols) {
+			return fmt.Errorf("iceberg: write %s: row %d has %d values, the schema %d fields", w.path, r, len(row), len(w.cols))
+		}
+	}
+	// An empty file has no row group.
+	for start := 0; start < len(rows); start += rowGroupRows {
+		chunk := rows[start:min(start+rowGroupRows, len(rows))]
+		rg, err := w.pw.AppendRowGroupChecked()
+		if err != nil {
+			return fmt.Errorf("iceberg: write %s: %w", w.path, err)
+		}
+		for i, c := range w.cols {
+			ccw, err := rg.NextColumn()
+			if err == nil {
+				err = writeColumn(ccw, c, i, chunk, &w.metrics[i])
+			}
 			if err != nil {
-				return err
-			}
-			for i, c := range cols {
-				ccw, err := rg.NextColumn()
-				if err != nil {
-					return err
-				}
-				if err := writeColumn(ccw, c, i, chunk, &metrics[i]); err != nil {
-					return err
-				}
-			}
-			if err := rg.Close(); err != nil {
-				return err
+				return fmt.Errorf("iceberg: write %s: %w", w.path, err)
 			}
 		}
-		return nil
-	}()
-	if werr != nil {
-		_ = pw.Close()
-		_ = out.Close()
-		_ = fsys.Remove(path)
-		return nil, fmt.Errorf("iceberg: write %s: %w", path, werr)
+		if err := rg.Close(); err != nil {
+			return fmt.Errorf("iceberg: write %s: %w", w.path, err)
+		}
 	}
-	if err := pw.Close(); err != nil {
-		_ = out.Close()
-		_ = fsys.Remove(path)
+	w.rows += int64(len(rows))
+	return nil
+}
+
+// abort closes and deletes the file.
+func (w *dataFileWriter) abort() {
+	_ = w.pw.Close()
+	_ = w.out.Close()
+	_ = w.fsys.Remove(w.path)
+}
+
+// close finishes the file and returns it as a data file with its metrics.
+func (w *dataFileWriter) close() (iceberg.DataFile, error) {
+	path, cols := w.path, w.cols
+	if err := w.pw.Close(); err != nil {
+		_ = w.out.Close()
+		_ = w.fsys.Remove(path)
 		return nil, fmt.Errorf("iceberg: write %s: %w", path, err)
 	}
 	// The Parquet writer does not close cw (no io.Closer): out is closed
 	// here, which for an object store is the upload.
-	if err := out.Close(); err != nil {
-		_ = fsys.Remove(path)
+	if err := w.out.Close(); err != nil {
+		_ = w.fsys.Remove(path)
 		return nil, fmt.Errorf("iceberg: write %s: %w", path, err)
 	}
-	fmd, err := pw.FileMetadata()
+	fmd, err := w.pw.FileMetadata()
 	if err != nil {
 		return nil, fmt.Errorf("iceberg: write %s: file metadata: %w", path, err)
 	}
@@ -249,7 +294,7 @@ func WriteDataFile(ctx context.Context, fsys iceio.WriteFileIO, path string, sc 
 	nans := map[int]int64{}
 	lowers, uppers := map[int][]byte{}, map[int][]byte{}
 	for i, c := range cols {
-		m := metrics[i]
+		m := w.metrics[i]
 		values[c.id], nulls[c.id] = m.values, m.nulls
 		if c.kind == kindDouble {
 			nans[c.id] = m.nans
@@ -268,7 +313,7 @@ func WriteDataFile(ctx context.Context, fsys iceio.WriteFileIO, path string, sc 
 			}
 		}
 	}
-	b, err := iceberg.NewDataFileBuilder(spec, iceberg.EntryContentData, path, iceberg.ParquetFile, nil, nil, nil, int64(len(rows)), cw.n)
+	b, err := iceberg.NewDataFileBuilder(w.spec, iceberg.EntryContentData, path, iceberg.ParquetFile, nil, nil, nil, w.rows, w.cw.n)
 	if err != nil {
 		return nil, fmt.Errorf("iceberg: data file %s: %w", path, err)
 	}

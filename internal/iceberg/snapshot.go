@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"math/rand/v2"
 	"strconv"
-	"time"
 
 	"github.com/apache/iceberg-go"
 	iceio "github.com/apache/iceberg-go/io"
@@ -151,28 +149,14 @@ func Manifests(fsys iceio.IO, s *Snapshot) ([]iceberg.ManifestFile, error) {
 // entries of its manifests not marked deleted. A snapshot with delete files
 // is ErrUnsupported.
 func DataFiles(ctx context.Context, fsys iceio.IO, s *Snapshot) ([]iceberg.DataFile, error) {
-	mfs, err := Manifests(fsys, s)
+	mes, err := liveEntries(ctx, fsys, s)
 	if err != nil {
 		return nil, err
 	}
 	var out []iceberg.DataFile
-	for _, mf := range mfs {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("iceberg: snapshot %d: %w", s.SnapshotID, err)
-		}
-		if mf.ManifestContent() != iceberg.ManifestContentData {
-			if mf.AddedDataFiles()+mf.ExistingDataFiles() > 0 {
-				return nil, fmt.Errorf("iceberg: snapshot %d has delete files (%s): %w", s.SnapshotID, mf.FilePath(), ErrUnsupported)
-			}
-			continue
-		}
-		for e, err := range mf.Entries(fsys, true) {
-			if err != nil {
-				return nil, fmt.Errorf("iceberg: read manifest %s: %w", mf.FilePath(), err)
-			}
-			if df := e.DataFile(); df.ContentType() == iceberg.EntryContentData {
-				out = append(out, df)
-			}
+	for _, me := range mes {
+		for _, e := range me.entries {
+			out = append(out, e.DataFile())
 		}
 	}
 	return out, nil
@@ -182,6 +166,13 @@ func DataFiles(ctx context.Context, fsys iceio.IO, s *Snapshot) ([]iceberg.DataF
 // the snapshot's schema, data file after data file. A table without
 // snapshots reads as no rows.
 func Scan(ctx context.Context, fsys iceio.IO, m *Metadata, id int64) ([]Row, error) {
+	return ScanRows(ctx, fsys, m, id, nil, 0)
+}
+
+// ScanRows is Scan of the rows filter selects (nil: all), at most limit
+// of them (0: all): the data files whose column bounds rule out a
+// selected row are not read, and reading stops at the limit.
+func ScanRows(ctx context.Context, fsys iceio.IO, m *Metadata, id int64, filter RowFilter, limit int) ([]Row, error) {
 	s := m.CurrentSnapshot()
 	if id != 0 {
 		if s = m.SnapshotByID(id); s == nil {
@@ -203,11 +194,30 @@ func Scan(ctx context.Context, fsys iceio.IO, m *Metadata, id int64) ([]Row, err
 	}
 	var out []Row
 	for _, df := range files {
+		if filter != nil && !filter.MightMatch(df) {
+			continue
+		}
 		rows, err := ReadDataFile(ctx, fsys, sc, df)
 		if err != nil {
 			return nil, err
 		}
+		if filter != nil && !filter.AllMatch(df) {
+			keep := rows[:0]
+			for _, r := range rows {
+				ok, err := filter.Match(r)
+				if err != nil {
+					return nil, fmt.Errorf("iceberg: filter a row of %s: %w", df.FilePath(), err)
+				}
+				if ok {
+					keep = append(keep, r)
+				}
+			}
+			rows = keep
+		}
 		out = append(out, rows...)
+		if limit > 0 && len(out) >= limit {
+			return out[:limit], nil
+		}
 	}
 	return out, nil
 }
@@ -220,119 +230,25 @@ func Scan(ctx context.Context, fsys iceio.IO, m *Metadata, id int64) ([]Row, err
 // nothing and still carries props. base is left as it was; the caller
 // writes the new metadata file and swaps it in its catalog.
 func Append(ctx context.Context, fsys iceio.WriteFileIO, base *Metadata, baseLocation string, files []iceberg.DataFile, props map[string]string) (*Metadata, error) {
-	if err := ctx.Err(); err != nil {
+	u, err := newUpdate(ctx, fsys, base, baseLocation)
+	if err != nil {
 		return nil, fmt.Errorf("iceberg: append to %s: %w", base.Location, err)
 	}
-	m, err := base.Clone()
-	if err != nil {
-		return nil, err
-	}
-	spec, err := m.DefaultSpec()
-	if err != nil {
-		return nil, err
-	}
-	sc := m.CurrentSchema()
-	if sc == nil {
-		return nil, fmt.Errorf("iceberg: table %s has no schema %d", m.Location, m.CurrentSchemaID)
-	}
-	parent := m.mainSnapshot()
 	var prev []iceberg.ManifestFile
-	if parent != nil {
-		if prev, err = Manifests(fsys, parent); err != nil {
+	if u.parent != nil {
+		if prev, err = Manifests(fsys, u.parent); err != nil {
 			return nil, err
 		}
 	}
-	id := m.newSnapshotID()
-	seq := m.LastSequenceNumber + 1
-	now := max(time.Now().UnixMilli(), m.LastUpdatedMS)
-
-	var added struct{ files, records, size int64 }
 	manifests := make([]iceberg.ManifestFile, 0, len(prev)+1)
 	if len(files) > 0 {
-		entries := make([]iceberg.ManifestEntry, len(files))
-		for i, df := range files {
-			if df.ContentType() != iceberg.EntryContentData {
-				return nil, fmt.Errorf("iceberg: append %s: a delete file: %w", df.FilePath(), ErrUnsupported)
-			}
-			entries[i] = iceberg.NewManifestEntry(iceberg.EntryStatusADDED, &id, nil, nil, df)
-			added.files++
-			added.records += df.Count()
-			added.size += df.FileSizeBytes()
-		}
-		loc := fmt.Sprintf("%s/metadata/%s-m0.avro", m.Location, uuid.New())
-		mf, err := writeManifest(fsys, loc, spec, sc, id, entries)
+		mf, err := u.addedManifest(files)
 		if err != nil {
 			return nil, err
 		}
 		manifests = append(manifests, mf)
 	}
-	manifests = append(manifests, prev...)
-
-	listLoc := fmt.Sprintf("%s/metadata/snap-%d-0-%s.avro", m.Location, id, uuid.New())
-	var parentID *int64
-	if parent != nil {
-		parentID = &parent.SnapshotID
-	}
-	if err := writeManifestList(fsys, listLoc, id, parentID, seq, manifests); err != nil {
-		return nil, err
-	}
-
-	totals, err := parentTotals(ctx, fsys, parent)
-	if err != nil {
-		return nil, err
-	}
-	summary := maps.Clone(props)
-	if summary == nil {
-		summary = map[string]string{}
-	}
-	summary[SummaryOperation] = "append"
-	if added.files > 0 {
-		summary[SummaryAddedDataFiles] = strconv.FormatInt(added.files, 10)
-		summary[SummaryAddedRecords] = strconv.FormatInt(added.records, 10)
-		summary[SummaryAddedFilesSize] = strconv.FormatInt(added.size, 10)
-		summary[SummaryChangedPartitions] = "1"
-	}
-	totals[SummaryTotalDataFiles] += added.files
-	totals[SummaryTotalRecords] += added.records
-	totals[SummaryTotalFilesSize] += added.size
-	for _, k := range totalKeys {
-		summary[k] = strconv.FormatInt(totals[k], 10)
-	}
-
-	schemaID := sc.ID
-	m.Snapshots = append(m.Snapshots, Snapshot{
-		SnapshotID:       id,
-		ParentSnapshotID: parentID,
-		SequenceNumber:   seq,
-		TimestampMS:      now,
-		ManifestList:     listLoc,
-		Summary:          summary,
-		SchemaID:         &schemaID,
-	})
-	m.LastSequenceNumber = seq
-	m.LastUpdatedMS = now
-	m.CurrentSnapshotID = &id
-	ref := Ref{SnapshotID: id, Type: "branch"}
-	if old, ok := m.Refs[MainBranch]; ok { // keep its retention settings
-		old.SnapshotID = id
-		ref = old
-	}
-	if m.Refs == nil {
-		m.Refs = map[string]Ref{}
-	}
-	m.Refs[MainBranch] = ref
-	m.SnapshotLog = append(m.SnapshotLog, SnapshotLogEntry{TimestampMS: now, SnapshotID: id})
-	if baseLocation != "" {
-		m.MetadataLog = append(m.MetadataLog, MetadataLogEntry{TimestampMS: base.LastUpdatedMS, MetadataFile: baseLocation})
-		keep := metadataPreviousVersionsMaxDefault
-		if v, err := strconv.Atoi(m.Properties[metadataPreviousVersionsMax]); err == nil && v >= 1 {
-			keep = v
-		}
-		if len(m.MetadataLog) > keep {
-			m.MetadataLog = m.MetadataLog[len(m.MetadataLog)-keep:]
-		}
-	}
-	return m, nil
+	return u.commit(ctx, "append", append(manifests, prev...), props, nil)
 }
 
 // parentTotals returns the running totals of the summary of parent (all 0

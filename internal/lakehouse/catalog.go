@@ -17,8 +17,10 @@ import (
 
 	"github.com/apache/iceberg-go"
 	icebergio "github.com/apache/iceberg-go/io"
-	"github.com/apache/iceberg-go/table"
+	"github.com/google/uuid"
 	"github.com/klauspost/compress/zstd"
+
+	podice "github.com/podiumhq/podium/internal/iceberg"
 )
 
 // sqlCatalog is podium's Iceberg catalog: the tables of Iceberg's
@@ -28,7 +30,7 @@ import (
 // ($N parameters, which both take). It does what podium needs of a
 // catalog and no more: namespaces made on demand, tables created, loaded,
 // listed and purged, and commits as an atomic compare-and-swap of the
-// metadata location. It is the table.CatalogIO its tables commit through.
+// metadata location. Table metadata is internal/iceberg's.
 //
 // Its rows and files are those of iceberg-go v0.7.0's catalog/sql (the
 // reference): a table's location is <warehouse>/<namespace>.db/<table>
@@ -46,8 +48,6 @@ type sqlCatalog struct {
 	v0  bool
 	log *slog.Logger
 }
-
-var _ table.CatalogIO = (*sqlCatalog)(nil)
 
 // The catalog tables, as iceberg-go creates them (bun's DDL, the same on
 // SQLite and PostgreSQL).
@@ -101,7 +101,7 @@ func (c *sqlCatalog) tableRows() string {
 // split returns the namespace key (the namespace's parts joined with
 // dots, as every JdbcCatalog stores it: podium's names have no dots in a
 // part) and the table's name.
-func split(id table.Identifier) (ns, name string) {
+func split(id []string) (ns, name string) {
 	return strings.Join(id[:len(id)-1], "."), id[len(id)-1]
 }
 
@@ -129,26 +129,26 @@ var errTableExists = errors.New("table already exists")
 
 // createTable creates a table of schema sc, unpartitioned and unsorted, in
 // an existing namespace: its first metadata file, then its row.
-func (c *sqlCatalog) createTable(ctx context.Context, id table.Identifier, sc *iceberg.Schema, props iceberg.Properties) (*table.Table, error) {
+func (c *sqlCatalog) createTable(ctx context.Context, id []string, sc *iceberg.Schema, props map[string]string) (*podice.Metadata, string, error) {
 	ns, name := split(id)
 	base, err := c.tableBase(ctx, ns)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	loc, err := url.JoinPath(base, name)
 	if err != nil {
-		return nil, fmt.Errorf("table location: %w", err)
+		return nil, "", fmt.Errorf("table location: %w", err)
 	}
-	meta, err := table.NewMetadata(sc, iceberg.UnpartitionedSpec, table.UnsortedSortOrder, loc, props)
+	meta, err := podice.NewMetadata(loc, sc, props)
 	if err != nil {
-		return nil, fmt.Errorf("table metadata: %w", err)
+		return nil, "", fmt.Errorf("table metadata: %w", err)
 	}
 	metaLoc, err := metadataLocation(meta, 0)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if meta, err = c.writeMetadata(ctx, meta, metaLoc); err != nil {
-		return nil, err
+	if err := c.writeMetadata(ctx, meta, metaLoc); err != nil {
+		return nil, "", err
 	}
 	cols, vals := "catalog_name, table_namespace, table_name, metadata_location", "$1, $2, $3, $4"
 	if !c.v0 {
@@ -165,11 +165,11 @@ func (c *sqlCatalog) createTable(ctx context.Context, id table.Identifier, sc *i
 	if err != nil {
 		c.removeFile(ctx, metaLoc)
 		if errors.Is(err, errTableExists) {
-			return nil, err
+			return nil, "", err
 		}
-		return nil, fmt.Errorf("add the table to the catalog: %w", err)
+		return nil, "", fmt.Errorf("add the table to the catalog: %w", err)
 	}
-	return c.table(id, meta, metaLoc), nil
+	return meta, metaLoc, nil
 }
 
 // tableBase returns where the namespace's tables go: the namespace's
@@ -191,15 +191,22 @@ func (c *sqlCatalog) tableBase(ctx context.Context, ns string) (string, error) {
 	return base, nil
 }
 
-// table returns the table whose metadata meta is at metaLoc, committing
-// through c.
-func (c *sqlCatalog) table(id table.Identifier, meta table.Metadata, metaLoc string) *table.Table {
-	return table.New(id, meta, metaLoc, icebergio.LoadFSFunc(c.props, metaLoc), c)
+// fs returns the file IO of the warehouse holding loc.
+func (c *sqlCatalog) fs(ctx context.Context, loc string) (icebergio.WriteFileIO, error) {
+	fsys, err := icebergio.LoadFSFunc(c.props, loc)(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open the warehouse: %w", err)
+	}
+	wfs, ok := fsys.(icebergio.WriteFileIO)
+	if !ok {
+		return nil, fmt.Errorf("the warehouse's file IO (%T) cannot write", fsys)
+	}
+	return wfs, nil
 }
 
 // location returns the current metadata location of a table; it fails
 // with ErrNoSuchTable for a table the catalog does not have.
-func (c *sqlCatalog) location(ctx context.Context, id table.Identifier) (string, error) {
+func (c *sqlCatalog) location(ctx context.Context, id []string) (string, error) {
 	ns, name := split(id)
 	var loc sql.NullString
 	err := c.db.QueryRowContext(ctx, `SELECT metadata_location FROM iceberg_tables
@@ -213,54 +220,53 @@ func (c *sqlCatalog) location(ctx context.Context, id table.Identifier) (string,
 	return loc.String, nil
 }
 
-// LoadTable loads a table from its current metadata file.
-func (c *sqlCatalog) LoadTable(ctx context.Context, id table.Identifier) (*table.Table, error) {
+// load reads the current metadata of a table, and returns it with its
+// location.
+func (c *sqlCatalog) load(ctx context.Context, id []string) (*podice.Metadata, string, error) {
 	loc, err := c.location(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	meta, err := c.read(ctx, loc)
+	if err != nil {
+		return nil, "", err
+	}
+	return meta, loc, nil
+}
+
+// read reads the metadata file at loc.
+func (c *sqlCatalog) read(ctx context.Context, loc string) (*podice.Metadata, error) {
+	fsys, err := c.fs(ctx, loc)
 	if err != nil {
 		return nil, err
 	}
-	tbl, err := table.NewFromLocation(ctx, id, loc, icebergio.LoadFSFunc(c.props, loc), c)
+	meta, err := podice.ReadMetadataFile(fsys, loc)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", loc, err)
 	}
-	return tbl, nil
+	return meta, nil
 }
 
-// CommitTable applies updates to the table's current metadata if every
-// requirement holds of it, writes the result to a new metadata file and
-// makes it current if no other commit did meanwhile (a compare-and-swap
-// of metadata_location). A failed requirement or a lost race is an error
-// wrapping table.ErrCommitFailed, and leaves no file behind. The metadata
-// returned is parsed from the file written, so that it shares nothing
-// with the updates (see Table.commit).
-func (c *sqlCatalog) CommitTable(ctx context.Context, id table.Identifier, reqs []table.Requirement, updates []table.Update) (table.Metadata, string, error) {
-	current, err := c.LoadTable(ctx, id)
-	if err != nil {
-		return nil, "", err
-	}
-	base, oldLoc := current.Metadata(), current.MetadataLocation()
-	for _, r := range reqs {
-		if err := r.Validate(base); err != nil {
-			return nil, "", fmt.Errorf("%w: %w", table.ErrCommitFailed, err)
-		}
-	}
-	meta, err := table.UpdateTableMetadata(base, updates, oldLoc)
-	if err != nil {
-		return nil, "", fmt.Errorf("update the metadata of %s: %w", strings.Join(id, "."), err)
-	}
-	if meta.Equals(base) {
-		return base, oldLoc, nil
-	}
-	version := metadataVersion(oldLoc)
+// errCommitFailed is returned by commit when the table's metadata is no
+// longer the one the commit was made from.
+var errCommitFailed = errors.New("commit failed")
+
+// commit writes meta, made from the table's metadata at baseLoc, to a new
+// metadata file (the next version) and makes it current if the table's
+// metadata is still baseLoc: a compare-and-swap of metadata_location. A
+// lost race is an error wrapping errCommitFailed, and leaves no file
+// behind. It returns the new metadata location.
+func (c *sqlCatalog) commit(ctx context.Context, id []string, baseLoc string, meta *podice.Metadata) (string, error) {
+	version := metadataVersion(baseLoc)
 	if version < 0 {
-		return nil, "", fmt.Errorf("metadata location %s: not <version>-<uuid>.metadata.json or v<version>.metadata.json", oldLoc)
+		return "", fmt.Errorf("metadata location %s: not <version>-<uuid>.metadata.json or v<version>.metadata.json", baseLoc)
 	}
 	newLoc, err := metadataLocation(meta, version+1)
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
-	if meta, err = c.writeMetadata(ctx, meta, newLoc); err != nil {
-		return nil, "", err
+	if err := c.writeMetadata(ctx, meta, newLoc); err != nil {
+		return "", err
 	}
 	ns, name := split(id)
 	set := "metadata_location = $1, previous_metadata_location = $2"
@@ -269,18 +275,18 @@ func (c *sqlCatalog) CommitTable(ctx context.Context, id table.Identifier, reqs 
 	}
 	res, err := c.db.ExecContext(ctx, `UPDATE iceberg_tables SET `+set+`
 		WHERE catalog_name = $3 AND table_namespace = $4 AND table_name = $5 AND metadata_location = $2`+c.tableRows(),
-		newLoc, oldLoc, c.name, ns, name)
+		newLoc, baseLoc, c.name, ns, name)
 	if err != nil {
 		// Whether the update happened is unknown: the file stays.
-		return nil, "", fmt.Errorf("commit %s to the catalog: %w", newLoc, err)
+		return "", fmt.Errorf("commit %s to the catalog: %w", newLoc, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return nil, "", fmt.Errorf("commit %s to the catalog: %w", newLoc, err)
+		return "", fmt.Errorf("commit %s to the catalog: %w", newLoc, err)
 	} else if n == 0 {
 		c.removeFile(ctx, newLoc)
-		return nil, "", fmt.Errorf("%w: table %s: its metadata is no longer %s", table.ErrCommitFailed, strings.Join(id, "."), oldLoc)
+		return "", fmt.Errorf("%w: table %s: its metadata is no longer %s", errCommitFailed, strings.Join(id, "."), baseLoc)
 	}
-	return meta, newLoc, nil
+	return newLoc, nil
 }
 
 // tables lists the catalog's tables, "namespace.table".
@@ -302,11 +308,11 @@ func (c *sqlCatalog) tables(ctx context.Context) ([]string, error) {
 }
 
 // purgeTable removes a table from the catalog, then deletes its files
-// (table.PurgeFiles: those its metadata refers to and, unless gc.enabled
+// (iceberg.PurgeFiles: those its metadata refers to and, unless gc.enabled
 // is false, every file under its location). A failure to delete files is
 // logged: the table is gone from the catalog.
-func (c *sqlCatalog) purgeTable(ctx context.Context, id table.Identifier) error {
-	tbl, err := c.LoadTable(ctx, id)
+func (c *sqlCatalog) purgeTable(ctx context.Context, id []string) error {
+	meta, loc, err := c.load(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -321,25 +327,46 @@ func (c *sqlCatalog) purgeTable(ctx context.Context, id table.Identifier) error 
 	} else if n == 0 {
 		return fmt.Errorf("%s: %w", strings.Join(id, "."), ErrNoSuchTable)
 	}
-	if err := tbl.PurgeFiles(ctx); err != nil {
+	fsys, err := c.fs(ctx, loc)
+	if err == nil {
+		err = podice.PurgeFiles(ctx, fsys, meta, loc)
+	}
+	if err != nil {
 		c.log.Warn("lakehouse: table dropped, but not all its files were deleted", "table", strings.Join(id, "."), "error", err)
 	}
 	return nil
 }
 
+// The table properties of metadata files: where they go and how they are
+// compressed (iceberg-go's and Java's names).
+const (
+	metadataPathKey        = "write.metadata.path"
+	metadataCompressionKey = "write.metadata.compression-codec"
+)
+
 // metadataLocation names the metadata file of version v of a table:
 // <location>/metadata/<5-digit v>-<uuid>[.gz|.zstd].metadata.json (or
-// where write.metadata.path says).
-func metadataLocation(meta table.Metadata, v int) (string, error) {
-	provider, err := table.LoadLocationProvider(meta.Location(), meta.Properties())
+// where write.metadata.path says), as iceberg-go names it.
+func metadataLocation(meta *podice.Metadata, v int) (string, error) {
+	var ext string
+	switch codec := meta.Properties[metadataCompressionKey]; codec {
+	case "", "none":
+	case "gzip":
+		ext = ".gz"
+	case "zstd":
+		ext = ".zstd"
+	default:
+		return "", fmt.Errorf("table property %s: unknown codec %q", metadataCompressionKey, codec)
+	}
+	dir := meta.Location + "/metadata"
+	if p := meta.Properties[metadataPathKey]; p != "" {
+		dir = strings.TrimRight(p, "/")
+	}
+	id, err := uuid.NewRandom()
 	if err != nil {
 		return "", fmt.Errorf("metadata location: %w", err)
 	}
-	loc, err := provider.NewTableMetadataFileLocation(v)
-	if err != nil {
-		return "", fmt.Errorf("metadata location: %w", err)
-	}
-	return loc, nil
+	return fmt.Sprintf("%s/%05d-%s%s.metadata.json", dir, v, id, ext), nil
 }
 
 // The names of metadata files: <version>-<uuid>[.codec].metadata.json,
@@ -368,57 +395,48 @@ func metadataVersion(loc string) int {
 }
 
 // writeMetadata writes meta to loc, compressed as the table's
-// write.metadata.compression-codec says, and returns it parsed from what
-// was written.
-func (c *sqlCatalog) writeMetadata(ctx context.Context, meta table.Metadata, loc string) (table.Metadata, error) {
+// write.metadata.compression-codec says.
+func (c *sqlCatalog) writeMetadata(ctx context.Context, meta *podice.Metadata, loc string) error {
 	raw, err := json.Marshal(meta)
 	if err != nil {
-		return nil, fmt.Errorf("encode the table metadata: %w", err)
+		return fmt.Errorf("encode the table metadata: %w", err)
 	}
 	data := raw
-	switch codec := meta.Properties().Get(table.MetadataCompressionKey, table.MetadataCompressionDefault); codec {
-	case table.MetadataCompressionCodecNone:
-	case table.MetadataCompressionCodecGzip:
+	switch codec := meta.Properties[metadataCompressionKey]; codec {
+	case "", "none":
+	case "gzip":
 		var b bytes.Buffer
 		w := gzip.NewWriter(&b)
 		_, _ = w.Write(raw) // a bytes.Buffer does not fail
 		if err := w.Close(); err != nil {
-			return nil, fmt.Errorf("compress the table metadata: %w", err)
+			return fmt.Errorf("compress the table metadata: %w", err)
 		}
 		data = b.Bytes()
-	case table.MetadataCompressionCodecZstd:
+	case "zstd":
 		enc, err := zstd.NewWriter(nil)
 		if err != nil {
-			return nil, fmt.Errorf("compress the table metadata: %w", err)
+			return fmt.Errorf("compress the table metadata: %w", err)
 		}
 		data = enc.EncodeAll(raw, nil)
 		_ = enc.Close()
 	default:
-		return nil, fmt.Errorf("table property %s: unknown codec %q", table.MetadataCompressionKey, codec)
+		return fmt.Errorf("table property %s: unknown codec %q", metadataCompressionKey, codec)
 	}
-	fs, err := icebergio.LoadFSFunc(c.props, loc)(ctx)
+	fsys, err := c.fs(ctx, loc)
 	if err != nil {
-		return nil, fmt.Errorf("open the warehouse: %w", err)
+		return err
 	}
-	wfs, ok := fs.(icebergio.WriteFileIO)
-	if !ok {
-		return nil, fmt.Errorf("write %s: the warehouse's file IO cannot write", loc)
+	if err := fsys.WriteFile(loc, data); err != nil {
+		return fmt.Errorf("write %s: %w", loc, err)
 	}
-	if err := wfs.WriteFile(loc, data); err != nil {
-		return nil, fmt.Errorf("write %s: %w", loc, err)
-	}
-	parsed, err := table.ParseMetadataBytes(raw)
-	if err != nil {
-		return nil, fmt.Errorf("read back %s: %w", loc, err)
-	}
-	return parsed, nil
+	return nil
 }
 
 // removeFile deletes a metadata file no row refers to, logging a failure.
 func (c *sqlCatalog) removeFile(ctx context.Context, loc string) {
-	fs, err := icebergio.LoadFSFunc(c.props, loc)(context.WithoutCancel(ctx))
+	fsys, err := c.fs(context.WithoutCancel(ctx), loc)
 	if err == nil {
-		err = fs.Remove(loc)
+		err = fsys.Remove(loc)
 	}
 	if err != nil {
 		c.log.Warn("lakehouse: could not delete an uncommitted metadata file", "file", loc, "error", err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/apache/iceberg-go"
+
+	podice "github.com/podiumhq/podium/internal/iceberg"
 )
 
 // FileContent is what a file of a snapshot holds.
@@ -33,9 +35,9 @@ type File struct {
 // data: for readers that read the Parquet files themselves, and for the
 // maintenance's count of small files. A table without snapshot has none.
 func (t *Table) Files(ctx context.Context, snapshotID int64) ([]File, error) {
-	snap := t.tbl.CurrentSnapshot()
+	snap := t.meta.CurrentSnapshot()
 	if snapshotID != 0 {
-		snap = t.tbl.SnapshotByID(snapshotID)
+		snap = t.meta.SnapshotByID(snapshotID)
 		if snap == nil {
 			return nil, fmt.Errorf("lakehouse: table %s has no snapshot %d", t.name, snapshotID)
 		}
@@ -43,13 +45,10 @@ func (t *Table) Files(ctx context.Context, snapshotID int64) ([]File, error) {
 	if snap == nil {
 		return nil, nil
 	}
-	fio, err := t.tbl.FS(ctx)
+	fio := t.fsys
+	manifests, err := podice.Manifests(fio, snap)
 	if err != nil {
-		return nil, fmt.Errorf("lakehouse: %s: open the warehouse: %w", t.name, err)
-	}
-	manifests, err := snap.Manifests(fio)
-	if err != nil {
-		return nil, fmt.Errorf("lakehouse: %s: read the manifest list: %w", t.name, err)
+		return nil, fmt.Errorf("lakehouse: %s: %w", t.name, err)
 	}
 	var out []File
 	for _, m := range manifests {

@@ -1,6 +1,6 @@
-// Package lakehouse keeps tables in Apache Iceberg format: the one package of
-// podium that knows iceberg-go and Apache Arrow, so that the large
-// dependency stays behind a small API of Go values.
+// Package lakehouse keeps tables in Apache Iceberg format, through podium's
+// own Iceberg layer (internal/iceberg, on iceberg-go's root package and io,
+// not its table package), behind a small API of Go values.
 //
 // The catalog is podium's own (catalog.go) on the tables of Iceberg's
 // JdbcCatalog, iceberg_tables and iceberg_namespace_properties, which
@@ -31,11 +31,6 @@ import (
 
 	"github.com/apache/iceberg-go"
 	icebergio "github.com/apache/iceberg-go/io"
-	"github.com/apache/iceberg-go/table"
-
-	// The Parquet zstd codec with small-window encoders (zstd.go there),
-	// registered with Arrow when the package loads.
-	_ "github.com/podiumhq/podium/internal/iceberg"
 )
 
 // CatalogName is the default name of podium's catalog: the catalog_name
@@ -162,7 +157,7 @@ var ErrSchema = errors.New("table schema differs")
 var ErrConflict = errors.New("table changed by another writer")
 
 // ident parses "namespace.table".
-func ident(name string) (table.Identifier, error) {
+func ident(name string) ([]string, error) {
 	parts := strings.Split(name, ".")
 	if len(parts) < 2 || slices.Contains(parts, "") {
 		return nil, fmt.Errorf("lakehouse: table name %q: want namespace.table", name)
@@ -197,19 +192,15 @@ func (l *Lake) EnsureTable(ctx context.Context, name string, cols []Column, prop
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: table %s: %w", name, err)
 	}
-	tp := iceberg.Properties{"format-version": "2"}
-	for k, v := range props {
-		tp[k] = v
-	}
-	tbl, err := l.cat.createTable(ctx, id, sc, tp)
+	meta, metaLoc, err := l.cat.createTable(ctx, id, sc, props)
 	if errors.Is(err, errTableExists) {
 		return l.Table(ctx, name) // created meanwhile by another process
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: create table %s: %w", name, err)
 	}
-	l.log.Info("lakehouse table created", "table", name, "location", tbl.Location())
-	return newTable(l, name, tbl)
+	l.log.Info("lakehouse table created", "table", name, "location", meta.Location)
+	return newTable(ctx, l, name, id, meta, metaLoc)
 }
 
 // Table loads an existing table.
@@ -218,14 +209,14 @@ func (l *Lake) Table(ctx context.Context, name string) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	tbl, err := l.cat.LoadTable(ctx, id)
+	meta, metaLoc, err := l.cat.load(ctx, id)
 	if errors.Is(err, ErrNoSuchTable) {
 		return nil, fmt.Errorf("lakehouse: %w", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: load table %s: %w", name, err)
 	}
-	return newTable(l, name, tbl)
+	return newTable(ctx, l, name, id, meta, metaLoc)
 }
 
 // Tables lists the tables of the catalog, "namespace.table", sorted.

@@ -295,3 +295,70 @@ func TestExpireSnapshots(t *testing.T) {
 		t.Fatalf("reloaded: %v, %v", again, err)
 	}
 }
+
+// TestConflicts: a commit needs the main branch as the table had it when
+// loaded. Another writer's tag (no new snapshot) is built on; another
+// writer's snapshot is ErrConflict, and so is an operation planned on
+// files another writer rewrote and expired.
+func TestConflicts(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t, store.SQLite)
+	l := openLake(t, s, lakehouse.Config{Warehouse: filepath.Join(t.TempDir(), "warehouse")})
+	a, err := l.EnsureTable(ctx, "things.shared", cols, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Append(ctx, []lakehouse.Row{row(1, "one"), row(2, "two")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := l.Table(ctx, "things.shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := b.Current()
+	if err := b.Tag(ctx, "kept", first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Append(ctx, []lakehouse.Row{row(3, "three")}, map[string]string{"podium.k": "a"}); err != nil {
+		t.Fatalf("an append after another writer's tag: %v, want it built on the tag", err)
+	}
+	if got := a.Tags(); got["kept"] != first.ID {
+		t.Errorf("tags after the append: %v; the other writer's tag is lost", got)
+	}
+	if h := a.History(); len(h) != 2 || h[1].Summary["podium.k"] != "a" || h[1].ParentID != first.ID {
+		t.Errorf("history after the append: %+v", h)
+	}
+	if err := b.Append(ctx, []lakehouse.Row{row(4, "four")}, nil); !errors.Is(err, lakehouse.ErrConflict) {
+		t.Fatalf("an append on a moved main branch: %v, want ErrConflict", err)
+	}
+	// b rewrites the file holding 1 and 2 and expires what came before:
+	// a's delete, planned on that file, conflicts.
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Delete(ctx, lakehouse.EqInt64("id", 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ExpireAllButCurrent(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(ctx, lakehouse.EqInt64("id", 2), nil); !errors.Is(err, lakehouse.ErrConflict) {
+		t.Fatalf("a delete planned on rewritten files: %v, want ErrConflict", err)
+	}
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(ctx, lakehouse.EqInt64("id", 2), nil); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := a.Scan(ctx, lakehouse.ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []lakehouse.Row{row(3, "three")}; !reflect.DeepEqual(rows, want) {
+		t.Errorf("rows %v, want %v", rows, want)
+	}
+}

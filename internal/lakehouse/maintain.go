@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/apache/iceberg-go/table"
-	"github.com/apache/iceberg-go/table/compaction"
+	podice "github.com/podiumhq/podium/internal/iceberg"
 )
 
 // Maintenance says how a table that a long-running writer commits to often
@@ -48,30 +47,27 @@ type Maintained struct {
 }
 
 // Maintain merges manifests, compacts small data files and expires old
-// snapshots of the table, with iceberg-go's own operations
-// (Transaction.RewriteManifests, compaction.Config.PlanCompaction with
-// Transaction.RewriteDataFiles, Transaction.ExpireSnapshots), each in a
-// commit that fails with ErrConflict if another writer committed first.
-// The compaction snapshot's summary carries props: a writer that keeps
-// its positions in the summaries (podium's sinks) passes those of its last
-// commit, so that the current snapshot still holds them. No row changes.
+// snapshots of the table (internal/iceberg's RewriteManifests, Compact
+// and ExpireSnapshots), each in a commit that fails with ErrConflict if
+// another writer committed to the main branch first. The compaction
+// snapshot's summary carries props: a writer that keeps its positions in
+// the summaries (podium's sinks) passes those of its last commit, so that
+// the current snapshot still holds them. No row changes.
 func (t *Table) Maintain(ctx context.Context, m Maintenance, props map[string]string) (Maintained, error) {
 	var done Maintained
 	if m.TargetFileSize <= 0 {
 		m.TargetFileSize = DefaultTargetFileSize
 	}
 	if _, ok := t.Current(); ok && m.CompactManifests > 0 {
-		n, err := t.manifestCount(ctx)
+		n, err := t.manifestCount()
 		if err != nil {
 			return done, err
 		}
 		if n > m.CompactManifests {
-			err := t.commit(ctx, "merge the manifests of", func(ctx context.Context, tx *table.Transaction) error {
-				res, err := tx.RewriteManifests(ctx)
-				if err == nil {
-					done.MergedManifests = len(res.RewrittenManifests)
-				}
-				return err
+			err := t.commit(ctx, "merge the manifests of", true, func(ctx context.Context, base *podice.Metadata, baseLoc string) (*podice.Metadata, error) {
+				next, replaced, err := podice.RewriteManifests(ctx, t.fsys, base, baseLoc, nil)
+				done.MergedManifests = replaced
+				return next, err
 			})
 			if err != nil {
 				return done, err
@@ -83,36 +79,20 @@ func (t *Table) Maintain(ctx context.Context, m Maintenance, props map[string]st
 		if err != nil {
 			return done, err
 		}
-		cfg := compaction.DefaultConfig()
-		cfg.TargetFileSizeBytes = m.TargetFileSize
-		cfg.MinFileSizeBytes = m.TargetFileSize * 3 / 4
-		cfg.MaxFileSizeBytes = m.TargetFileSize * 9 / 5
 		small := 0
 		for _, f := range files {
-			if f.Content == DataContent && f.Size < cfg.MinFileSizeBytes {
+			if f.Content == DataContent && f.Size < m.TargetFileSize*3/4 {
 				small++
 			}
 		}
 		if small > m.CompactFiles {
-			err := t.commit(ctx, "compact", func(ctx context.Context, tx *table.Transaction) error {
-				tasks, err := t.tbl.Scan().PlanFiles(ctx)
-				if err != nil {
-					return fmt.Errorf("plan the compaction: %w", err)
+			err := t.commit(ctx, "compact", true, func(ctx context.Context, base *podice.Metadata, baseLoc string) (*podice.Metadata, error) {
+				next, c, err := podice.Compact(ctx, t.fsys, base, baseLoc, m.TargetFileSize, props)
+				if err != nil || c.Removed == 0 {
+					return nil, err // nothing to commit
 				}
-				plan, err := cfg.PlanCompaction(tasks)
-				if err != nil {
-					return fmt.Errorf("plan the compaction: %w", err)
-				}
-				groups := make([]table.CompactionTaskGroup, len(plan.Groups))
-				for i, g := range plan.Groups {
-					groups[i] = table.CompactionTaskGroup{PartitionKey: g.PartitionKey, Tasks: g.Tasks, TotalSizeBytes: g.TotalSizeBytes}
-				}
-				res, err := tx.RewriteDataFiles(ctx, groups, table.RewriteDataFilesOptions{SnapshotProps: props,
-					GroupOptions: []table.CompactionGroupOption{table.WithCompactionTargetFileSize(m.TargetFileSize)}})
-				if err == nil {
-					done.CompactedFiles, done.WrittenFiles = res.RemovedDataFiles, res.AddedDataFiles
-				}
-				return err
+				done.CompactedFiles, done.WrittenFiles = c.Removed, c.Added
+				return next, nil
 			})
 			if err != nil {
 				return done, err
@@ -120,13 +100,13 @@ func (t *Table) Maintain(ctx context.Context, m Maintenance, props map[string]st
 		}
 	}
 	if m.ExpireOlderThan > 0 {
-		before := len(t.tbl.Metadata().Snapshots())
-		if err := t.ExpireSnapshots(ctx, m.ExpireOlderThan, m.RetainLast); err != nil {
+		ids, err := t.expire(ctx, time.Now().Add(-m.ExpireOlderThan), m.RetainLast)
+		done.Expired = len(ids)
+		if err != nil {
 			return done, err
 		}
-		done.Expired = before - len(t.tbl.Metadata().Snapshots())
 	}
-	done.Snapshots = len(t.tbl.Metadata().Snapshots())
+	done.Snapshots = len(t.meta.Snapshots)
 	files, err := t.Files(ctx, 0)
 	if err != nil {
 		return done, err
@@ -140,18 +120,14 @@ func (t *Table) Maintain(ctx context.Context, m Maintenance, props map[string]st
 }
 
 // manifestCount returns the number of manifests of the current snapshot.
-func (t *Table) manifestCount(ctx context.Context) (int, error) {
-	snap := t.tbl.CurrentSnapshot()
+func (t *Table) manifestCount() (int, error) {
+	snap := t.meta.CurrentSnapshot()
 	if snap == nil {
 		return 0, nil
 	}
-	fio, err := t.tbl.FS(ctx)
+	ms, err := podice.Manifests(t.fsys, snap)
 	if err != nil {
-		return 0, fmt.Errorf("lakehouse: %s: open the warehouse: %w", t.name, err)
-	}
-	ms, err := snap.Manifests(fio)
-	if err != nil {
-		return 0, fmt.Errorf("lakehouse: %s: read the manifest list: %w", t.name, err)
+		return 0, fmt.Errorf("lakehouse: %s: %w", t.name, err)
 	}
 	return len(ms), nil
 }

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/apache/iceberg-go/table"
+	podice "github.com/podiumhq/podium/internal/iceberg"
 )
 
 // ErrExpired is returned for a point in time the table's history no
@@ -17,7 +17,7 @@ var ErrExpired = errors.New("history expired")
 // Snapshot returns the snapshot id of the table, whether on the current
 // branch or kept by a tag.
 func (t *Table) Snapshot(id int64) (Snapshot, error) {
-	s := t.tbl.SnapshotByID(id)
+	s := t.meta.SnapshotByID(id)
 	if s == nil {
 		return Snapshot{}, fmt.Errorf("lakehouse: table %s has no snapshot %d (expired, or of another table: see its history)", t.name, id)
 	}
@@ -30,18 +30,16 @@ func (t *Table) Snapshot(id int64) (Snapshot, error) {
 // when at is before the oldest entry the log keeps, and with an error
 // when the table had no snapshot yet then.
 func (t *Table) SnapshotAt(at time.Time) (Snapshot, error) {
-	var found *table.SnapshotLogEntry
-	first := true
-	for e := range t.tbl.Metadata().SnapshotLogs() {
-		if first && at.UnixMilli() < e.TimestampMs {
+	var found *podice.SnapshotLogEntry
+	for i, e := range t.meta.SnapshotLog {
+		if i == 0 && at.UnixMilli() < e.TimestampMS {
 			return Snapshot{}, fmt.Errorf("lakehouse: table %s as of %s: the oldest snapshot kept is of %s: %w",
-				t.name, at.UTC().Format(time.RFC3339), time.UnixMilli(e.TimestampMs).UTC().Format(time.RFC3339), ErrExpired)
+				t.name, at.UTC().Format(time.RFC3339), time.UnixMilli(e.TimestampMS).UTC().Format(time.RFC3339), ErrExpired)
 		}
-		first = false
-		if e.TimestampMs > at.UnixMilli() {
+		if e.TimestampMS > at.UnixMilli() {
 			break
 		}
-		found = &e
+		found = &t.meta.SnapshotLog[i]
 	}
 	if found == nil {
 		return Snapshot{}, fmt.Errorf("lakehouse: table %s had no snapshot at %s", t.name, at.UTC().Format(time.RFC3339))
@@ -53,8 +51,8 @@ func (t *Table) SnapshotAt(at time.Time) (Snapshot, error) {
 // is kept by expiry.
 func (t *Table) Tags() map[string]int64 {
 	out := map[string]int64{}
-	for name, ref := range t.tbl.Metadata().Refs() {
-		if ref.SnapshotRefType == table.TagRef {
+	for name, ref := range t.meta.Refs {
+		if ref.Type == "tag" {
 			out[name] = ref.SnapshotID
 		}
 	}
@@ -67,10 +65,12 @@ func (t *Table) Tag(ctx context.Context, name string, id int64) error {
 	if cur, ok := t.Tags()[name]; ok && cur == id {
 		return nil
 	}
-	if t.tbl.SnapshotByID(id) == nil {
+	if t.meta.SnapshotByID(id) == nil {
 		return fmt.Errorf("lakehouse: tag %s: table %s has no snapshot %d", name, t.name, id)
 	}
-	return t.commitRefs(ctx, "tag", []table.Update{table.NewSetSnapshotRefUpdate(name, id, table.TagRef, 0, 0, 0)})
+	return t.commitRefs(ctx, "tag", func(base *podice.Metadata, baseLoc string) (*podice.Metadata, error) {
+		return podice.SetTag(base, baseLoc, name, id)
+	})
 }
 
 // RemoveTag removes a tag; the snapshot it kept expires with the next
@@ -79,19 +79,28 @@ func (t *Table) RemoveTag(ctx context.Context, name string) error {
 	if _, ok := t.Tags()[name]; !ok {
 		return nil
 	}
-	return t.commitRefs(ctx, "remove the tag of", []table.Update{table.NewRemoveSnapshotRefUpdate(name)})
+	return t.commitRefs(ctx, "remove the tag of", func(base *podice.Metadata, baseLoc string) (*podice.Metadata, error) {
+		if _, ok := base.Refs[name]; !ok {
+			return nil, nil // removed meanwhile
+		}
+		return podice.RemoveTag(base, baseLoc, name)
+	})
 }
 
-// commitRefs commits updates of the table's refs (no snapshot) through
-// the catalog, then reloads the table.
-func (t *Table) commitRefs(ctx context.Context, what string, updates []table.Update) error {
-	id, err := ident(t.name)
+// commitRefs commits a change of the table's refs (no snapshot) to its
+// metadata as of now in the catalog, whatever other writers committed
+// since the table was loaded (but another table of the same name), then
+// reloads the table.
+func (t *Table) commitRefs(ctx context.Context, what string, change func(base *podice.Metadata, baseLoc string) (*podice.Metadata, error)) error {
+	uuid := t.meta.TableUUID
+	err := t.commit(ctx, what, false, func(_ context.Context, base *podice.Metadata, baseLoc string) (*podice.Metadata, error) {
+		if base.TableUUID != uuid {
+			return nil, fmt.Errorf("%w: the table was replaced (uuid %s, was %s)", ErrConflict, base.TableUUID, uuid)
+		}
+		return change(base, baseLoc)
+	})
 	if err != nil {
 		return err
-	}
-	uuid := t.tbl.Metadata().TableUUID()
-	if _, _, err := t.lake.cat.CommitTable(ctx, id, []table.Requirement{table.AssertTableUUID(uuid)}, updates); err != nil {
-		return fmt.Errorf("lakehouse: %s %s: %w", what, t.name, err)
 	}
 	return t.Refresh(ctx)
 }
@@ -100,8 +109,8 @@ func (t *Table) commitRefs(ctx context.Context, what string, updates []table.Upd
 // of its history and those only a tag keeps.
 func (t *Table) Snapshots() []Snapshot {
 	var out []Snapshot
-	for _, s := range t.tbl.Metadata().Snapshots() {
-		out = append(out, snapshotOf(&s))
+	for i := range t.meta.Snapshots {
+		out = append(out, snapshotOf(&t.meta.Snapshots[i]))
 	}
 	slices.SortFunc(out, func(a, b Snapshot) int { return a.Time.Compare(b.Time) })
 	return out
@@ -111,26 +120,10 @@ func (t *Table) Snapshots() []Snapshot {
 // tags keep, and deletes the files only they needed; it returns the ids
 // of the snapshots expired.
 func (t *Table) ExpireAllButCurrent(ctx context.Context) ([]int64, error) {
-	before := t.Snapshots()
 	// Snapshots committed within the same millisecond as now are kept by
 	// the age rule: wait one.
 	time.Sleep(2 * time.Millisecond)
-	if err := t.commit(ctx, "expire snapshots of", func(_ context.Context, tx *table.Transaction) error {
-		return tx.ExpireSnapshots(table.WithOlderThan(0), table.WithRetainLast(1))
-	}); err != nil {
-		return nil, err
-	}
-	kept := map[int64]bool{}
-	for _, s := range t.Snapshots() {
-		kept[s.ID] = true
-	}
-	var gone []int64
-	for _, s := range before {
-		if !kept[s.ID] {
-			gone = append(gone, s.ID)
-		}
-	}
-	return gone, nil
+	return t.expire(ctx, time.Now(), 1)
 }
 
 // RewriteManifests rewrites the manifests of the current snapshot into new
@@ -142,23 +135,25 @@ func (t *Table) RewriteManifests(ctx context.Context) error {
 	if _, ok := t.Current(); !ok {
 		return nil
 	}
-	return t.commit(ctx, "rewrite the manifests of", func(ctx context.Context, tx *table.Transaction) error {
-		_, err := tx.RewriteManifests(ctx)
-		return err
+	return t.commit(ctx, "rewrite the manifests of", true, func(ctx context.Context, base *podice.Metadata, baseLoc string) (*podice.Metadata, error) {
+		next, _, err := podice.RewriteManifests(ctx, t.fsys, base, baseLoc, nil)
+		return next, err
 	})
 }
 
 // RemoveOrphanFiles deletes the files under the table's location that
 // nothing the table keeps refers to — data and delete files, manifests,
 // manifest lists left by failed commits and crashes — and that are older
-// than olderThan (files a writer is writing now are younger), with
-// iceberg-go's own orphan cleanup. It returns the paths deleted.
+// than olderThan (files a writer is writing now are younger). It returns
+// the paths deleted. It needs a warehouse whose files can be listed: a
+// local one (podium's S3 IO lists nothing, and fails).
 func (t *Table) RemoveOrphanFiles(ctx context.Context, olderThan time.Duration) ([]string, error) {
-	res, err := t.tbl.DeleteOrphanFiles(ctx, table.WithFilesOlderThan(olderThan))
+	gone, err := podice.OrphanFiles(ctx, t.fsys, t.meta, t.metaLoc, time.Now().Add(-olderThan))
+	if err == nil {
+		err = podice.RemoveFiles(ctx, t.fsys, gone)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: %s: remove orphan files: %w", t.name, err)
 	}
-	gone := slices.Clone(res.DeletedFiles)
-	slices.Sort(gone)
 	return gone, nil
 }

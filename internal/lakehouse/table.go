@@ -8,12 +8,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/decimal128"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/iceberg-go"
-	"github.com/apache/iceberg-go/table"
+	icebergio "github.com/apache/iceberg-go/io"
+
+	podice "github.com/podiumhq/podium/internal/iceberg"
 )
 
 // Type is the type of a column.
@@ -88,7 +86,7 @@ type Column struct {
 }
 
 // Row is one row: a value per column, in column order; nil is null.
-type Row []any
+type Row = podice.Row
 
 func icebergSchema(cols []Column) (*iceberg.Schema, error) {
 	fields := make([]iceberg.NestedField, len(cols))
@@ -105,24 +103,34 @@ func icebergSchema(cols []Column) (*iceberg.Schema, error) {
 // Table is a table of the lake, as of its last load or commit. A Table is
 // not safe for concurrent use.
 type Table struct {
-	lake  *Lake
-	name  string
-	tbl   *table.Table
-	cols  []Column
-	arrow *arrow.Schema
+	lake    *Lake
+	name    string
+	id      []string
+	meta    *podice.Metadata
+	metaLoc string
+	fsys    icebergio.WriteFileIO
+	cols    []Column
 }
 
-func newTable(l *Lake, name string, tbl *table.Table) (*Table, error) {
-	t := &Table{lake: l, name: name}
-	if err := t.set(tbl); err != nil {
+func newTable(ctx context.Context, l *Lake, name string, id []string, meta *podice.Metadata, metaLoc string) (*Table, error) {
+	t := &Table{lake: l, name: name, id: id}
+	fsys, err := l.cat.fs(ctx, metaLoc)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: table %s: %w", name, err)
+	}
+	t.fsys = fsys
+	if err := t.set(meta, metaLoc); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-// set makes tbl the table's state and derives its columns.
-func (t *Table) set(tbl *table.Table) error {
-	sc := tbl.Schema()
+// set makes meta, at metaLoc, the table's state and derives its columns.
+func (t *Table) set(meta *podice.Metadata, metaLoc string) error {
+	sc := meta.CurrentSchema()
+	if sc == nil {
+		return fmt.Errorf("lakehouse: table %s has no schema %d", t.name, meta.CurrentSchemaID)
+	}
 	cols := make([]Column, 0, len(sc.Fields()))
 	for _, f := range sc.Fields() {
 		var ct Type
@@ -151,11 +159,7 @@ func (t *Table) set(tbl *table.Table) error {
 		}
 		cols = append(cols, Column{Name: f.Name, Type: ct, Required: f.Required, Doc: f.Doc})
 	}
-	as, err := table.SchemaToArrowSchema(sc, nil, true, false)
-	if err != nil {
-		return fmt.Errorf("lakehouse: table %s: arrow schema: %w", t.name, err)
-	}
-	t.tbl, t.cols, t.arrow = tbl, cols, as
+	t.meta, t.metaLoc, t.cols = meta, metaLoc, cols
 	return nil
 }
 
@@ -181,11 +185,11 @@ func (t *Table) Name() string { return t.name }
 func (t *Table) Columns() []Column { return slices.Clone(t.cols) }
 
 // Location returns the table's base location in the warehouse.
-func (t *Table) Location() string { return t.tbl.Location() }
+func (t *Table) Location() string { return t.meta.Location }
 
 // MetadataLocation returns the current metadata file, which engines without
 // access to the catalog read (DuckDB's iceberg_scan).
-func (t *Table) MetadataLocation() string { return t.tbl.MetadataLocation() }
+func (t *Table) MetadataLocation() string { return t.metaLoc }
 
 // Refresh reloads the table from the catalog.
 func (t *Table) Refresh(ctx context.Context) error {
@@ -197,177 +201,156 @@ func (t *Table) Refresh(ctx context.Context) error {
 	return nil
 }
 
+// bind binds filter to the table's schema.
+func (t *Table) bind(filter Filter) (*podice.BoundFilter, error) {
+	b, err := filter.Bind(t.meta.CurrentSchema())
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: table %s: filter %s: %w", t.name, filter, err)
+	}
+	return b, nil
+}
+
 // Append adds rows in one commit (an "append" snapshot) whose summary holds
 // props. Without rows it still commits an empty snapshot carrying props.
 func (t *Table) Append(ctx context.Context, rows []Row, props map[string]string) error {
-	return t.commit(ctx, "append", func(ctx context.Context, tx *table.Transaction) error {
-		if len(rows) == 0 {
-			return tx.AddFiles(ctx, nil, iceberg.Properties(props), false)
-		}
-		rdr, err := t.reader(rows)
+	var files []iceberg.DataFile
+	var written string
+	if len(rows) > 0 {
+		spec, err := t.meta.DefaultSpec()
 		if err != nil {
-			return err
+			return fmt.Errorf("lakehouse: append to %s: %w", t.name, err)
 		}
-		defer rdr.Release()
-		return tx.Append(ctx, rdr, iceberg.Properties(props))
+		df, err := podice.WriteDataFile(ctx, t.fsys, t.meta.DataFileLocation(), t.meta.CurrentSchema(), spec, rows)
+		if err != nil {
+			return fmt.Errorf("lakehouse: append to %s: %w", t.name, err)
+		}
+		files, written = []iceberg.DataFile{df}, df.FilePath()
+	}
+	err := t.commit(ctx, "append", true, func(ctx context.Context, base *podice.Metadata, baseLoc string) (*podice.Metadata, error) {
+		return podice.Append(ctx, t.fsys, base, baseLoc, files, props)
 	})
+	if errors.Is(err, ErrConflict) && written != "" {
+		_ = t.fsys.Remove(written) // committed by no one
+	}
+	return err
 }
 
 // Overwrite deletes the rows matching filter and adds rows, in one commit
 // (an "overwrite" snapshot, copy-on-write: data files holding matching rows
 // are rewritten without them). Its summary holds props.
 func (t *Table) Overwrite(ctx context.Context, filter Filter, rows []Row, props map[string]string) error {
-	return t.commit(ctx, "overwrite", func(ctx context.Context, tx *table.Transaction) error {
-		rdr, err := t.reader(rows)
-		if err != nil {
-			return err
-		}
-		defer rdr.Release()
-		return tx.Overwrite(ctx, rdr, iceberg.Properties(props), table.WithOverwriteFilter(filter.expr()))
+	bound, err := t.bind(filter)
+	if err != nil {
+		return err
+	}
+	return t.commit(ctx, "overwrite", true, func(ctx context.Context, base *podice.Metadata, baseLoc string) (*podice.Metadata, error) {
+		return podice.Overwrite(ctx, t.fsys, base, baseLoc, bound, rows, props)
 	})
 }
 
 // Delete deletes the rows matching filter in one commit (a "delete"
 // snapshot) whose summary holds props.
 func (t *Table) Delete(ctx context.Context, filter Filter, props map[string]string) error {
-	return t.commit(ctx, "delete", func(ctx context.Context, tx *table.Transaction) error {
-		return tx.Delete(ctx, filter.expr(), iceberg.Properties(props))
+	bound, err := t.bind(filter)
+	if err != nil {
+		return err
+	}
+	return t.commit(ctx, "delete", true, func(ctx context.Context, base *podice.Metadata, baseLoc string) (*podice.Metadata, error) {
+		return podice.Delete(ctx, t.fsys, base, baseLoc, bound, props)
 	})
 }
 
 // ExpireSnapshots drops from the table's history the snapshots older than
 // olderThan, keeping at least the last retainLast (and always the current
-// one), and deletes the files no snapshot left needs. It makes no snapshot
-// of its own. Time travel reaches back only as far as the history kept.
+// one, and those tags keep), and deletes the files no snapshot left needs.
+// It makes no snapshot of its own. Time travel reaches back only as far as
+// the history kept.
 func (t *Table) ExpireSnapshots(ctx context.Context, olderThan time.Duration, retainLast int) error {
-	return t.commit(ctx, "expire snapshots of", func(_ context.Context, tx *table.Transaction) error {
-		return tx.ExpireSnapshots(table.WithOlderThan(olderThan), table.WithRetainLast(max(1, retainLast)))
-	})
+	_, err := t.expire(ctx, time.Now().Add(-olderThan), retainLast)
+	return err
 }
 
-// commit runs op in a transaction that fails, with ErrConflict, if another
-// writer committed since the table was loaded, and commits it.
-func (t *Table) commit(ctx context.Context, what string, op func(ctx context.Context, tx *table.Transaction) error) error {
-	tx := t.tbl.NewTransaction()
-	if err := tx.AssertRefSnapshotID(table.MainBranch); err != nil {
+// expire expires the snapshots older than cutoff beyond the last
+// retainLast, commits (unless none is), then deletes the files only they
+// needed; it returns the ids of the snapshots expired.
+func (t *Table) expire(ctx context.Context, cutoff time.Time, retainLast int) ([]int64, error) {
+	var ex podice.Expired
+	err := t.commit(ctx, "expire snapshots of", true, func(ctx context.Context, base *podice.Metadata, baseLoc string) (*podice.Metadata, error) {
+		m, e, err := podice.ExpireSnapshots(ctx, t.fsys, base, baseLoc, cutoff, max(1, retainLast))
+		if err != nil || len(e.Snapshots) == 0 {
+			return nil, err // nothing to commit
+		}
+		ex = e
+		return m, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := podice.RemoveFiles(ctx, t.fsys, ex.Files); err != nil {
+		t.lake.log.Warn("lakehouse: snapshots expired, but not all their files were deleted", "table", t.name, "error", err)
+	}
+	return ex.Snapshots, nil
+}
+
+// commit runs op on the table's metadata as of now in the catalog and
+// commits the result (nil: nothing to commit), as a compare-and-swap of
+// the metadata location. With mainFixed, it fails with ErrConflict if
+// another writer moved the main branch since the table was loaded; a
+// commit of another writer that left it (a tag, an expiry) is built on.
+// Losing the race to another commit is ErrConflict too, and so is an op
+// failing (reading files another writer has since removed) while the
+// table's metadata moved.
+func (t *Table) commit(ctx context.Context, what string, mainFixed bool, op func(ctx context.Context, base *podice.Metadata, baseLoc string) (*podice.Metadata, error)) error {
+	base, baseLoc := t.meta, t.metaLoc
+	cur, err := t.lake.cat.location(ctx, t.id)
+	if err != nil {
 		return fmt.Errorf("lakehouse: %s %s: %w", what, t.name, err)
 	}
-	if err := op(ctx, tx); err != nil {
+	if cur != baseLoc {
+		if base, err = t.lake.cat.read(ctx, cur); err != nil {
+			return fmt.Errorf("lakehouse: %s %s: %w", what, t.name, err)
+		}
+		baseLoc = cur
+		if mainFixed && mainHead(base) != mainHead(t.meta) {
+			return fmt.Errorf("lakehouse: %s %s: %w: the main branch is at snapshot %d, not %d", what, t.name, ErrConflict, mainHead(base), mainHead(t.meta))
+		}
+	}
+	next, err := op(ctx, base, baseLoc)
+	if err != nil {
 		// An operation planned on files another writer has since removed
 		// (an erasure's rewrite and expiry) fails reading them: that is a
 		// conflict, which a reload resolves.
-		if id, ierr := ident(t.name); ierr == nil {
-			if cur, lerr := t.lake.cat.LoadTable(ctx, id); lerr == nil && cur.MetadataLocation() != t.tbl.MetadataLocation() {
-				return fmt.Errorf("lakehouse: %s %s: %w: %w", what, t.name, ErrConflict, err)
-			}
+		if now, lerr := t.lake.cat.location(ctx, t.id); lerr == nil && now != t.metaLoc {
+			return fmt.Errorf("lakehouse: %s %s: %w: %w", what, t.name, ErrConflict, err)
 		}
 		return fmt.Errorf("lakehouse: %s %s: %w", what, t.name, err)
 	}
-	tbl, err := tx.Commit(ctx)
+	if next == nil {
+		if baseLoc != t.metaLoc {
+			return t.set(base, baseLoc)
+		}
+		return nil
+	}
+	newLoc, err := t.lake.cat.commit(ctx, t.id, baseLoc, next)
 	if err != nil {
-		// The catalog reports a failed requirement and a lost race alike.
-		if errors.Is(err, table.ErrCommitFailed) {
+		if errors.Is(err, errCommitFailed) {
 			return fmt.Errorf("lakehouse: commit %s to %s: %w: %w", what, t.name, ErrConflict, err)
 		}
 		return fmt.Errorf("lakehouse: commit %s to %s: %w", what, t.name, err)
 	}
-	// tbl holds the metadata the catalog parsed from the file it wrote,
-	// not the transaction's: iceberg-go v0.7.0 gives the new snapshot a
-	// SchemaID pointing into the transaction's metadata builder, whose
-	// base is the table's previous metadata, whose last snapshot points
-	// into the builder before... so that every metadata version a
-	// long-running writer committed stayed reachable from the current one
-	// (memory growing with the square of the commits, 240 MB after 400).
-	return t.set(tbl)
+	return t.set(next, newLoc)
 }
 
-// reader turns rows into an Arrow record reader of the table's schema.
-func (t *Table) reader(rows []Row) (array.RecordReader, error) {
-	b := array.NewRecordBuilder(memory.DefaultAllocator, t.arrow)
-	defer b.Release()
-	for r, row := range rows {
-		if len(row) != len(t.cols) {
-			return nil, fmt.Errorf("row %d has %d values, the table %d columns", r, len(row), len(t.cols))
-		}
-		for i, c := range t.cols {
-			if err := appendValue(b.Field(i), c, row[i]); err != nil {
-				return nil, fmt.Errorf("row %d, column %s: %w", r, c.Name, err)
-			}
-		}
+// mainHead returns the snapshot id of the head of the main branch; 0 for
+// none.
+func mainHead(m *podice.Metadata) int64 {
+	if r, ok := m.Refs[podice.MainBranch]; ok {
+		return r.SnapshotID
 	}
-	rec := b.NewRecordBatch()
-	defer rec.Release()
-	return array.NewRecordReader(t.arrow, []arrow.RecordBatch{rec})
-}
-
-func appendValue(fb array.Builder, c Column, v any) error {
-	if v == nil {
-		if c.Required {
-			return errors.New("null in a required column")
-		}
-		fb.AppendNull()
-		return nil
+	if s := m.CurrentSnapshot(); s != nil {
+		return s.SnapshotID
 	}
-	bad := func() error { return fmt.Errorf("want a %s value, got %T", c.Type, v) }
-	switch b := fb.(type) {
-	case *array.Int64Builder:
-		switch x := v.(type) {
-		case int64:
-			b.Append(x)
-		case int:
-			b.Append(int64(x))
-		default:
-			return bad()
-		}
-	case *array.Int32Builder:
-		switch x := v.(type) {
-		case int32:
-			b.Append(x)
-		case int:
-			b.Append(int32(x))
-		default:
-			return bad()
-		}
-	case *array.Float64Builder:
-		x, ok := v.(float64)
-		if !ok {
-			return bad()
-		}
-		b.Append(x)
-	case *array.StringBuilder:
-		x, ok := v.(string)
-		if !ok {
-			return bad()
-		}
-		b.Append(x)
-	case *array.BooleanBuilder:
-		x, ok := v.(bool)
-		if !ok {
-			return bad()
-		}
-		b.Append(x)
-	case *array.TimestampBuilder:
-		x, ok := v.(time.Time)
-		if !ok {
-			return bad()
-		}
-		b.Append(arrow.Timestamp(x.UnixMicro()))
-	case *array.BinaryBuilder:
-		x, ok := v.([]byte)
-		if !ok {
-			return bad()
-		}
-		b.Append(x)
-	case *array.Decimal128Builder:
-		x, ok := v.(int64)
-		if !ok {
-			return bad()
-		}
-		b.Append(decimal128.FromI64(x))
-	default:
-		return fmt.Errorf("arrow builder %T not handled", fb)
-	}
-	return nil
+	return 0
 }
 
 // ScanOptions select what Scan reads.
@@ -383,93 +366,21 @@ type ScanOptions struct {
 
 // Scan reads rows, values in column order (of the snapshot's schema, which
 // is the table's: podium does not evolve schemas). An empty table reads as
-// no rows.
+// no rows. Data files whose column bounds rule out the filter are not
+// read.
 func (t *Table) Scan(ctx context.Context, opts ScanOptions) ([]Row, error) {
-	if opts.SnapshotID == 0 && t.tbl.CurrentSnapshot() == nil {
-		return nil, nil
-	}
-	if opts.SnapshotID != 0 && t.tbl.SnapshotByID(opts.SnapshotID) == nil {
+	if opts.SnapshotID != 0 && t.meta.SnapshotByID(opts.SnapshotID) == nil {
 		return nil, fmt.Errorf("lakehouse: table %s has no snapshot %d", t.name, opts.SnapshotID)
 	}
-	so := []table.ScanOption{table.WithSnapshotID(opts.SnapshotID), table.WithRowFilter(opts.Filter.expr())}
-	if opts.Limit > 0 {
-		so = append(so, table.WithLimit(opts.Limit))
+	filter, err := t.bind(opts.Filter)
+	if err != nil {
+		return nil, err
 	}
-	sc, recs, err := t.tbl.Scan(so...).ToArrowRecords(ctx)
+	rows, err := podice.ScanRows(ctx, t.fsys, t.meta, opts.SnapshotID, filter, int(opts.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: scan %s: %w", t.name, err)
 	}
-	idx := make([]int, len(t.cols))
-	for i, c := range t.cols {
-		idx[i] = -1
-		if fs := sc.FieldIndices(c.Name); len(fs) > 0 {
-			idx[i] = fs[0]
-		}
-	}
-	var out []Row
-	for rec, err := range recs {
-		if err != nil {
-			return nil, fmt.Errorf("lakehouse: scan %s: %w", t.name, err)
-		}
-		n := int(rec.NumRows())
-		base := len(out)
-		for range n {
-			out = append(out, make(Row, len(t.cols)))
-		}
-		for i, c := range t.cols {
-			if idx[i] < 0 {
-				continue
-			}
-			if err := readColumn(rec.Column(idx[i]), out[base:], i); err != nil {
-				rec.Release()
-				return nil, fmt.Errorf("lakehouse: scan %s: column %s: %w", t.name, c.Name, err)
-			}
-		}
-		rec.Release()
-		if opts.Limit > 0 && int64(len(out)) >= opts.Limit {
-			out = out[:opts.Limit]
-			break
-		}
-	}
-	return out, nil
-}
-
-// readColumn copies the values of col into rows[r][i].
-func readColumn(col arrow.Array, rows []Row, i int) error {
-	for r := range rows {
-		if col.IsNull(r) {
-			continue
-		}
-		switch a := col.(type) {
-		case *array.Int64:
-			rows[r][i] = a.Value(r)
-		case *array.Int32:
-			rows[r][i] = a.Value(r)
-		case *array.Float64:
-			rows[r][i] = a.Value(r)
-		case *array.String:
-			rows[r][i] = a.Value(r)
-		case *array.LargeString:
-			rows[r][i] = a.Value(r)
-		case *array.StringView:
-			rows[r][i] = a.Value(r)
-		case *array.Boolean:
-			rows[r][i] = a.Value(r)
-		case *array.Timestamp:
-			unit := a.DataType().(*arrow.TimestampType).Unit
-			rows[r][i] = a.Value(r).ToTime(unit).UTC()
-		case *array.Binary:
-			rows[r][i] = slices.Clone(a.Value(r))
-		case *array.LargeBinary:
-			rows[r][i] = slices.Clone(a.Value(r))
-		case *array.Decimal128:
-			// decimal(12,2) fits an int64: 12 digits.
-			rows[r][i] = int64(a.Value(r).LowBits())
-		default:
-			return fmt.Errorf("arrow type %s not handled", col.DataType())
-		}
-	}
-	return nil
+	return rows, nil
 }
 
 // Snapshot is one version of a table.
@@ -484,14 +395,13 @@ type Snapshot struct {
 	Summary map[string]string
 }
 
-func snapshotOf(s *table.Snapshot) Snapshot {
-	out := Snapshot{ID: s.SnapshotID, Time: time.UnixMilli(s.TimestampMs).UTC(), Summary: map[string]string{}}
+func snapshotOf(s *podice.Snapshot) Snapshot {
+	out := Snapshot{ID: s.SnapshotID, Time: time.UnixMilli(s.TimestampMS).UTC(), Operation: s.Operation(), Summary: map[string]string{}}
 	if s.ParentSnapshotID != nil {
 		out.ParentID = *s.ParentSnapshotID
 	}
-	if s.Summary != nil {
-		out.Operation = string(s.Summary.Operation)
-		for k, v := range s.Summary.Properties {
+	for k, v := range s.Summary {
+		if k != podice.SummaryOperation {
 			out.Summary[k] = v
 		}
 	}
@@ -501,7 +411,7 @@ func snapshotOf(s *table.Snapshot) Snapshot {
 // Current returns the current snapshot; ok is false for a table without
 // any.
 func (t *Table) Current() (s Snapshot, ok bool) {
-	cur := t.tbl.CurrentSnapshot()
+	cur := t.meta.CurrentSnapshot()
 	if cur == nil {
 		return Snapshot{}, false
 	}
@@ -512,13 +422,12 @@ func (t *Table) Current() (s Snapshot, ok bool) {
 // table's history, each readable with ScanOptions.SnapshotID.
 func (t *Table) History() []Snapshot {
 	var out []Snapshot
-	meta := t.tbl.Metadata()
-	for s := t.tbl.CurrentSnapshot(); s != nil; {
+	for s := t.meta.CurrentSnapshot(); s != nil; {
 		out = append(out, snapshotOf(s))
 		if s.ParentSnapshotID == nil {
 			break
 		}
-		s = meta.SnapshotByID(*s.ParentSnapshotID)
+		s = t.meta.SnapshotByID(*s.ParentSnapshotID)
 	}
 	slices.Reverse(out)
 	return out
@@ -529,17 +438,14 @@ func (t *Table) History() []Snapshot {
 // engines (a compaction, a schema change) are skipped. ok is false when no
 // snapshot has it.
 func (t *Table) LastProperty(key string) (value string, ok bool) {
-	meta := t.tbl.Metadata()
-	for s := t.tbl.CurrentSnapshot(); s != nil; {
-		if s.Summary != nil {
-			if v, found := s.Summary.Properties[key]; found {
-				return v, true
-			}
+	for s := t.meta.CurrentSnapshot(); s != nil; {
+		if v, found := s.Summary[key]; found && key != podice.SummaryOperation {
+			return v, true
 		}
 		if s.ParentSnapshotID == nil {
 			break
 		}
-		s = meta.SnapshotByID(*s.ParentSnapshotID)
+		s = t.meta.SnapshotByID(*s.ParentSnapshotID)
 	}
 	return "", false
 }
