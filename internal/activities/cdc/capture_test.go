@@ -234,6 +234,7 @@ func TestSameEventShapes(t *testing.T) {
 		e.waitReady(t, c)
 		want := plainSQL(t, e.st.DB())
 		r.until(len(want), c, time.Minute)
+		r.settle(time.Minute)
 		for _, m := range r.msgs {
 			if len(m.Value) == 0 {
 				shapes[d] = append(shapes[d], m.Key+" tombstone")

@@ -261,6 +261,32 @@ func (r *reader) until(n int, capture *running, timeout time.Duration) []Change 
 	return r.events()
 }
 
+// settle reads until every delete read so far has its tombstone: a
+// capture publishes the two as separate messages, and until, which counts
+// events, can return between them. For captures that send tombstones.
+func (r *reader) settle(timeout time.Duration) {
+	r.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		deletes, tombstones := 0, 0
+		for _, c := range r.changes {
+			switch {
+			case c.Tombstone:
+				tombstones++
+			case c.Op == OpDelete:
+				deletes++
+			}
+		}
+		if tombstones >= deletes {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%d deletes but %d tombstones within %s", deletes, tombstones, timeout)
+		}
+		r.fetch(200 * time.Millisecond)
+	}
+}
+
 // duplicates lists the IDs held by more than one message of the topic.
 func (r *reader) duplicates() []string {
 	var out []string
