@@ -13,8 +13,8 @@ import (
 // has a row group per batch, every row in order, and the metrics of all
 // of them.
 func TestCompactStreams(t *testing.T) {
-	defer func(n int) { compactBatchRows = n }(compactBatchRows)
-	compactBatchRows = 7
+	defer func(n int) { batchRows = n }(batchRows)
+	batchRows = 7
 	ctx := t.Context()
 	fsys := iceio.LocalFS{}
 	sc := iceberg.NewSchema(0,
@@ -25,7 +25,7 @@ func TestCompactStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	var all []Row
-	for f := range 5 { // 5 files of 4 rows: batches of 8, 8 and 4 rows
+	for f := range 5 { // 5 files of 4 rows: batches of 7, 7 and 6 rows
 		var rows []Row
 		for i := range 4 {
 			id := int64(f*4 + i)

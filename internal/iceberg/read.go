@@ -3,6 +3,7 @@ package iceberg
 import (
 	"context"
 	"fmt"
+	"iter"
 	"math/big"
 	"slices"
 	"time"
@@ -21,34 +22,83 @@ const readBatch = 4096
 // values in field order), matching the file's columns to the fields by
 // Iceberg field id. A field the file has no column for reads as null; a
 // file without field ids (written by an engine that knows no Iceberg) is
-// matched by column name.
+// matched by column name. It holds every row of the file: to hold one row
+// group at a time, range over RowGroups.
 func ReadDataFile(ctx context.Context, fsys iceio.IO, sc *iceberg.Schema, df iceberg.DataFile) ([]Row, error) {
-	if df.FileFormat() != iceberg.ParquetFile {
-		return nil, fmt.Errorf("iceberg: read %s: %s files: %w", df.FilePath(), df.FileFormat(), ErrUnsupported)
+	var out []Row
+	if n := df.Count(); n > 0 && n <= 1<<24 { // the manifest's count, a hint
+		out = make([]Row, 0, n)
 	}
-	cols, err := columnsOf(sc)
-	if err != nil {
-		return nil, err
+	for rows, err := range RowGroups(ctx, fsys, sc, df) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
 	}
-	f, err := fsys.Open(df.FilePath())
-	if err != nil {
-		return nil, fmt.Errorf("iceberg: open %s: %w", df.FilePath(), err)
-	}
-	defer f.Close()
-	pr, err := file.NewParquetReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("iceberg: read %s: %w", df.FilePath(), err)
-	}
-	defer pr.Close()
-	rows, err := readParquet(ctx, pr, cols)
-	if err != nil {
-		return nil, fmt.Errorf("iceberg: read %s: %w", df.FilePath(), err)
-	}
-	return rows, nil
+	return out, nil
 }
 
-// readParquet reads the rows of pr as cols.
-func readParquet(ctx context.Context, pr *file.Reader, cols []column) ([]Row, error) {
+// rowGroupRead, when set (by the tests), is called with the rows of each
+// row group RowGroups reads, before it yields them.
+var rowGroupRead func(rows []Row)
+
+// RowGroups reads the rows of a Parquet data file as ReadDataFile does, a
+// row group at a time: it yields the rows of each row group in turn (a
+// new slice each time, which the caller may keep) and holds no other row.
+// An error is yielded once, last. Stopping the iteration closes the file
+// without reading the row groups left.
+func RowGroups(ctx context.Context, fsys iceio.IO, sc *iceberg.Schema, df iceberg.DataFile) iter.Seq2[[]Row, error] {
+	return func(yield func([]Row, error) bool) {
+		fail := func(err error) { yield(nil, fmt.Errorf("iceberg: read %s: %w", df.FilePath(), err)) }
+		if df.FileFormat() != iceberg.ParquetFile {
+			fail(fmt.Errorf("%s files: %w", df.FileFormat(), ErrUnsupported))
+			return
+		}
+		cols, err := columnsOf(sc)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		f, err := fsys.Open(df.FilePath())
+		if err != nil {
+			yield(nil, fmt.Errorf("iceberg: open %s: %w", df.FilePath(), err))
+			return
+		}
+		defer f.Close()
+		pr, err := file.NewParquetReader(f)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer pr.Close()
+		idx, err := columnIndex(pr, cols)
+		if err != nil {
+			fail(err)
+			return
+		}
+		for g := range pr.NumRowGroups() {
+			if err := ctx.Err(); err != nil {
+				fail(err)
+				return
+			}
+			rows, err := readRowGroup(pr.RowGroup(g), cols, idx)
+			if err != nil {
+				fail(fmt.Errorf("row group %d: %w", g, err))
+				return
+			}
+			if rowGroupRead != nil {
+				rowGroupRead(rows)
+			}
+			if !yield(rows, nil) {
+				return
+			}
+		}
+	}
+}
+
+// columnIndex returns, for each of cols, the index of pr's column it reads
+// from; -1 for none.
+func columnIndex(pr *file.Reader, cols []column) ([]int, error) {
 	ps := pr.MetaData().Schema
 	byID, byName := map[int]int{}, map[string]int{}
 	ids := false
@@ -77,32 +127,29 @@ func readParquet(ctx context.Context, pr *file.Reader, cols []column) ([]Row, er
 		}
 		idx[i] = j
 	}
-	out := make([]Row, 0, pr.NumRows())
-	for g := range pr.NumRowGroups() {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	return idx, nil
+}
+
+// readRowGroup reads the rows of rg as cols, column i from rg's column
+// idx[i].
+func readRowGroup(rg *file.RowGroupReader, cols []column, idx []int) ([]Row, error) {
+	rows := make([]Row, rg.NumRows())
+	for r := range rows {
+		rows[r] = make(Row, len(cols))
+	}
+	for i, c := range cols {
+		if idx[i] < 0 {
+			continue
 		}
-		rg := pr.RowGroup(g)
-		n := int(rg.NumRows())
-		base := len(out)
-		for range n {
-			out = append(out, make(Row, len(cols)))
+		cr, err := rg.Column(idx[i])
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", c.name, err)
 		}
-		rows := out[base:]
-		for i, c := range cols {
-			if idx[i] < 0 {
-				continue
-			}
-			cr, err := rg.Column(idx[i])
-			if err != nil {
-				return nil, fmt.Errorf("column %s: %w", c.name, err)
-			}
-			if err := readColumn(cr, c, i, rows); err != nil {
-				return nil, fmt.Errorf("column %s: %w", c.name, err)
-			}
+		if err := readColumn(cr, c, i, rows); err != nil {
+			return nil, fmt.Errorf("column %s: %w", c.name, err)
 		}
 	}
-	return out, nil
+	return rows, nil
 }
 
 // readChunk reads a column chunk of len(rows) values with read, calling set

@@ -114,32 +114,147 @@ func rewriteRows(ctx context.Context, fsys iceio.WriteFileIO, base *Metadata, ba
 
 // filterFile reads df and, if filter selects any of its rows, writes the
 // others to a new data file (nf; nil when none is left): changed is false
-// when no row is selected and df stays as it is.
+// when no row is selected and df stays as it is. It holds one row group of
+// df and one batch of the rows written at a time. A first pass reads df up
+// to its first selected row and stops there: a file without one (its
+// bounds overlap the filter's, not its rows) is read once and nothing is
+// written, where writing as it reads would compress and store a whole copy
+// of it only to delete it. A file with one is read again from its start,
+// the rows before that one copied without asking the filter again: each
+// row is matched once.
 func (u *update) filterFile(ctx context.Context, df iceberg.DataFile, filter RowFilter) (nf iceberg.DataFile, changed bool, err error) {
-	rows, err := ReadDataFile(ctx, u.fsys, u.sc, df)
-	if err != nil {
-		return nil, false, err
-	}
-	keep := rows[:0]
-	for _, r := range rows {
+	match := func(r Row) (bool, error) {
 		ok, err := filter.Match(r)
 		if err != nil {
-			return nil, false, fmt.Errorf("filter a row of %s: %w", df.FilePath(), err)
+			return false, fmt.Errorf("filter a row of %s: %w", df.FilePath(), err)
 		}
-		if !ok {
-			keep = append(keep, r)
+		return ok, nil
+	}
+	// first is the index in df of its first selected row; -1 for none.
+	first, n := -1, 0
+groups:
+	for rows, err := range RowGroups(ctx, u.fsys, u.sc, df) {
+		if err != nil {
+			return nil, false, err
+		}
+		for _, r := range rows {
+			ok, err := match(r)
+			if err != nil {
+				return nil, false, err
+			}
+			if ok {
+				first = n
+				break groups
+			}
+			n++
 		}
 	}
-	if len(keep) == len(rows) {
+	if first < 0 {
 		return nil, false, nil
 	}
-	if len(keep) == 0 {
-		return nil, true, nil
+	w := u.newBatchWriter(ctx)
+	n = 0
+	for rows, err := range RowGroups(ctx, u.fsys, u.sc, df) {
+		if err == nil {
+			for _, r := range rows {
+				drop := n == first
+				if n > first {
+					if drop, err = match(r); err != nil {
+						break
+					}
+				}
+				n++
+				if !drop {
+					if err = w.add(r); err != nil {
+						break
+					}
+				}
+			}
+		}
+		if err != nil {
+			w.abort()
+			return nil, false, err
+		}
 	}
-	if nf, err = u.writeRows(ctx, keep); err != nil {
+	if nf, err = w.close(); err != nil {
 		return nil, false, err
 	}
 	return nf, true, nil
+}
+
+// batchRows is how many rows a rewrite (a compaction, a copy-on-write
+// overwrite or delete) gathers before it writes them as a row group (a
+// variable for the tests): it holds one row group of the file it reads
+// and at most this many rows to write at a time.
+var batchRows = 1 << 16
+
+// batchWriter writes rows to a new data file of the table in row groups
+// of batchRows rows, creating the file with the first row.
+type batchWriter struct {
+	ctx   context.Context
+	u     *update
+	w     *dataFileWriter // nil before the first row
+	batch []Row
+}
+
+func (u *update) newBatchWriter(ctx context.Context) *batchWriter {
+	return &batchWriter{ctx: ctx, u: u}
+}
+
+// open creates the file, if not yet created.
+func (b *batchWriter) open() error {
+	if b.w != nil {
+		return nil
+	}
+	w, err := newDataFileWriter(b.ctx, b.u.fsys, b.u.m.DataFileLocation(), b.u.sc, b.u.spec)
+	if err != nil {
+		return err
+	}
+	b.w = w
+	return nil
+}
+
+// add adds r to the batch, writing the batch when it is full; after an
+// error, abort.
+func (b *batchWriter) add(r Row) error {
+	if err := b.open(); err != nil {
+		return err
+	}
+	b.batch = append(b.batch, r)
+	if len(b.batch) < batchRows {
+		return nil
+	}
+	err := b.w.write(b.batch)
+	clear(b.batch) // let the rows written go
+	b.batch = b.batch[:0]
+	return err
+}
+
+// abort deletes the file, if created.
+func (b *batchWriter) abort() {
+	if b.w != nil {
+		b.w.abort()
+	}
+}
+
+// close writes the rows left and finishes the file, which the update
+// then deletes if it aborts; nil without a row added.
+func (b *batchWriter) close() (iceberg.DataFile, error) {
+	if b.w == nil {
+		return nil, nil
+	}
+	if len(b.batch) > 0 {
+		if err := b.w.write(b.batch); err != nil {
+			b.w.abort()
+			return nil, err
+		}
+	}
+	nf, err := b.w.close()
+	if err != nil {
+		return nil, err
+	}
+	b.u.written = append(b.u.written, nf.FilePath())
+	return nf, nil
 }
 
 // Compacted says what Compact did.
@@ -225,38 +340,30 @@ func Compact(ctx context.Context, fsys iceio.WriteFileIO, base *Metadata, baseLo
 	return m, done, err
 }
 
-// compactBatchRows is how many rows a compaction gathers from the files it
-// reads before it writes them as a row group (a variable for the tests):
-// it holds one input file and at most this many rows at a time.
-var compactBatchRows = 1 << 16
-
-// concat writes the rows of files, in order, to one new data file.
+// concat writes the rows of files, in order, to one new data file (empty
+// if they are), holding one row group of them and one batch to write at a
+// time.
 func (u *update) concat(ctx context.Context, files []iceberg.DataFile) (iceberg.DataFile, error) {
-	w, err := newDataFileWriter(ctx, u.fsys, u.m.DataFileLocation(), u.sc, u.spec)
-	if err != nil {
+	w := u.newBatchWriter(ctx)
+	if err := w.open(); err != nil {
 		return nil, err
 	}
-	var batch []Row
-	for i, df := range files {
-		rows, err := ReadDataFile(ctx, u.fsys, u.sc, df)
-		if err == nil {
-			batch = append(batch, rows...)
-			if len(batch) >= compactBatchRows || i == len(files)-1 {
-				err = w.write(batch)
-				batch = nil
+	for _, df := range files {
+		for rows, err := range RowGroups(ctx, u.fsys, u.sc, df) {
+			if err == nil {
+				for _, r := range rows {
+					if err = w.add(r); err != nil {
+						break
+					}
+				}
+			}
+			if err != nil {
+				w.abort()
+				return nil, err
 			}
 		}
-		if err != nil {
-			w.abort()
-			return nil, err
-		}
 	}
-	nf, err := w.close()
-	if err != nil {
-		return nil, err
-	}
-	u.written = append(u.written, nf.FilePath())
-	return nf, nil
+	return w.close()
 }
 
 // RewriteManifests returns the metadata of base (read from baseLocation)

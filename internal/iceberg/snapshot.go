@@ -171,7 +171,9 @@ func Scan(ctx context.Context, fsys iceio.IO, m *Metadata, id int64) ([]Row, err
 
 // ScanRows is Scan of the rows filter selects (nil: all), at most limit
 // of them (0: all): the data files whose column bounds rule out a
-// selected row are not read, and reading stops at the limit.
+// selected row are not read, and reading stops at the limit. It holds
+// the rows it returns and one row group of a data file at a time; with a
+// limit, it stops in the row group where the limit is reached.
 func ScanRows(ctx context.Context, fsys iceio.IO, m *Metadata, id int64, filter RowFilter, limit int) ([]Row, error) {
 	s := m.CurrentSnapshot()
 	if id != 0 {
@@ -197,26 +199,29 @@ func ScanRows(ctx context.Context, fsys iceio.IO, m *Metadata, id int64, filter 
 		if filter != nil && !filter.MightMatch(df) {
 			continue
 		}
-		rows, err := ReadDataFile(ctx, fsys, sc, df)
-		if err != nil {
-			return nil, err
-		}
-		if filter != nil && !filter.AllMatch(df) {
-			keep := rows[:0]
-			for _, r := range rows {
-				ok, err := filter.Match(r)
-				if err != nil {
-					return nil, fmt.Errorf("iceberg: filter a row of %s: %w", df.FilePath(), err)
-				}
-				if ok {
-					keep = append(keep, r)
-				}
+		all := filter == nil || filter.AllMatch(df)
+		for rows, err := range RowGroups(ctx, fsys, sc, df) {
+			if err != nil {
+				return nil, err
 			}
-			rows = keep
-		}
-		out = append(out, rows...)
-		if limit > 0 && len(out) >= limit {
-			return out[:limit], nil
+			if !all {
+				keep := rows[:0]
+				for _, r := range rows {
+					ok, err := filter.Match(r)
+					if err != nil {
+						return nil, fmt.Errorf("iceberg: filter a row of %s: %w", df.FilePath(), err)
+					}
+					if ok {
+						keep = append(keep, r)
+					}
+				}
+				rows = keep
+			}
+			out = append(out, rows...)
+			if limit > 0 && len(out) >= limit {
+				clear(out[limit:]) // the rows past the limit go
+				return out[:limit:limit], nil
+			}
 		}
 	}
 	return out, nil
