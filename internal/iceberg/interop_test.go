@@ -28,6 +28,7 @@ import (
 	"github.com/google/uuid"
 
 	podice "github.com/podiumhq/podium/internal/iceberg"
+	"github.com/podiumhq/podium/internal/lakehouse/lakehousetest"
 )
 
 // testSchema has a field of every type podium writes.
@@ -126,32 +127,11 @@ func arrowRows(t *testing.T, tbl arrow.Table) []podice.Row {
 		r := 0
 		for _, chunk := range tbl.Column(c).Data().Chunks() {
 			for k := range chunk.Len() {
-				if !chunk.IsNull(k) {
-					switch a := chunk.(type) {
-					case *array.Int64:
-						rows[r][c] = a.Value(k)
-					case *array.Int32:
-						rows[r][c] = a.Value(k)
-					case *array.Float64:
-						rows[r][c] = a.Value(k)
-					case *array.String:
-						rows[r][c] = a.Value(k)
-					case *array.LargeString:
-						rows[r][c] = a.Value(k)
-					case *array.Boolean:
-						rows[r][c] = a.Value(k)
-					case *array.Timestamp:
-						rows[r][c] = a.Value(k).ToTime(a.DataType().(*arrow.TimestampType).Unit).UTC()
-					case *array.Binary:
-						rows[r][c] = slices.Clone(a.Value(k))
-					case *array.LargeBinary:
-						rows[r][c] = slices.Clone(a.Value(k))
-					case *array.Decimal128:
-						rows[r][c] = int64(a.Value(k).LowBits())
-					default:
-						t.Fatalf("column %d: arrow type %s", c, chunk.DataType())
-					}
+				v, err := lakehousetest.Value(chunk, k)
+				if err != nil {
+					t.Fatalf("column %d: %v", c, err)
 				}
+				rows[r][c] = v
 				r++
 			}
 		}

@@ -5,6 +5,7 @@ package lakehousetest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"testing"
@@ -50,36 +51,45 @@ func ReadParquet(t *testing.T, path string) []map[string]any {
 		r := 0
 		for _, chunk := range col.Data().Chunks() {
 			for i := 0; i < chunk.Len(); i, r = i+1, r+1 {
-				if chunk.IsNull(i) {
-					rows[r][name] = nil
-					continue
+				v, err := Value(chunk, i)
+				if err != nil {
+					t.Fatalf("parquet %s: column %s: %v", path, name, err)
 				}
-				switch a := chunk.(type) {
-				case *array.Int64:
-					rows[r][name] = a.Value(i)
-				case *array.Int32:
-					rows[r][name] = a.Value(i)
-				case *array.Float64:
-					rows[r][name] = a.Value(i)
-				case *array.String:
-					rows[r][name] = a.Value(i)
-				case *array.LargeString:
-					rows[r][name] = a.Value(i)
-				case *array.Boolean:
-					rows[r][name] = a.Value(i)
-				case *array.Timestamp:
-					rows[r][name] = a.Value(i).ToTime(a.DataType().(*arrow.TimestampType).Unit).UTC()
-				case *array.Binary:
-					rows[r][name] = slices.Clone(a.Value(i))
-				case *array.LargeBinary:
-					rows[r][name] = slices.Clone(a.Value(i))
-				case *array.Decimal128:
-					rows[r][name] = int64(a.Value(i).LowBits())
-				default:
-					t.Fatalf("parquet %s: column %s: type %s not handled", path, name, chunk.DataType())
-				}
+				rows[r][name] = v
 			}
 		}
 	}
 	return rows
+}
+
+// Value returns the value at i of a, as podium's rows hold it: int64,
+// int32, float64, string, bool, time.Time (UTC), []byte (a copy), int64
+// for a decimal (the unscaled value); nil for null.
+func Value(a arrow.Array, i int) (any, error) {
+	if a.IsNull(i) {
+		return nil, nil
+	}
+	switch a := a.(type) {
+	case *array.Int64:
+		return a.Value(i), nil
+	case *array.Int32:
+		return a.Value(i), nil
+	case *array.Float64:
+		return a.Value(i), nil
+	case *array.String:
+		return a.Value(i), nil
+	case *array.LargeString:
+		return a.Value(i), nil
+	case *array.Boolean:
+		return a.Value(i), nil
+	case *array.Timestamp:
+		return a.Value(i).ToTime(a.DataType().(*arrow.TimestampType).Unit).UTC(), nil
+	case *array.Binary:
+		return slices.Clone(a.Value(i)), nil
+	case *array.LargeBinary:
+		return slices.Clone(a.Value(i)), nil
+	case *array.Decimal128:
+		return int64(a.Value(i).LowBits()), nil
+	}
+	return nil, fmt.Errorf("arrow type %s not handled", a.DataType())
 }
