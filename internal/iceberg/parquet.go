@@ -332,47 +332,26 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 	if !c.required {
 		def = make([]int16, len(rows))
 	}
-	present := func(r int) (any, bool, error) {
-		v := rows[r][i]
-		m.values++
-		if v == nil {
-			if c.required {
-				return nil, false, fmt.Errorf("row %d: column %s: null in a required column", r, c.name)
-			}
-			m.nulls++
-			return nil, false, nil
-		}
-		if def != nil {
-			def[r] = 1
-		}
-		return v, true, nil
-	}
 	switch c.kind {
 	case kindLong, kindTimestampTz, kindDecimal:
-		vals := make([]int64, 0, len(rows))
 		ext := extremaOf(m, func(a, b int64) bool { return a < b }, func(x int64) iceberg.Literal { return literalOf(c, x) })
 		// Only a decimal has a range narrower than int64's.
 		limit := int64(math.MaxInt64)
 		if c.kind == kindDecimal {
 			limit = int64(math.Pow10(c.precision)) - 1
 		}
-		for r := range rows {
-			v, ok, err := present(r)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
+		vals, err := gather(rows, i, c, m, def, ext, func(v any) (int64, bool, error) {
 			x, err := c.asInt64(v)
 			if err != nil {
-				return fmt.Errorf("row %d: %w", r, err)
+				return 0, false, err
 			}
 			if c.kind == kindDecimal && (x > limit || x < -limit) {
-				return fmt.Errorf("row %d: column %s: %d does not fit %s", r, c.name, x, c.typeName())
+				return 0, false, fmt.Errorf("column %s: %d does not fit %s", c.name, x, c.typeName())
 			}
-			vals = append(vals, x)
-			ext.add(x)
+			return x, true, nil
+		})
+		if err != nil {
+			return err
 		}
 		if c.kind == kindDecimal && c.precision <= 9 {
 			v32 := make([]int32, len(vals))
@@ -382,123 +361,124 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 			_, err := w.(*file.Int32ColumnChunkWriter).WriteBatch(v32, def, nil)
 			return err
 		}
-		_, err := w.(*file.Int64ColumnChunkWriter).WriteBatch(vals, def, nil)
+		_, err = w.(*file.Int64ColumnChunkWriter).WriteBatch(vals, def, nil)
 		return err
 	case kindInt:
-		vals := make([]int32, 0, len(rows))
 		ext := extremaOf(m, func(a, b int32) bool { return a < b }, func(x int32) iceberg.Literal { return iceberg.Int32Literal(x) })
-		for r := range rows {
-			v, ok, err := present(r)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
-			var x int32
+		vals, err := gather(rows, i, c, m, def, ext, func(v any) (int32, bool, error) {
 			switch y := v.(type) {
 			case int32:
-				x = y
+				return y, true, nil
 			case int:
 				if y > math.MaxInt32 || y < math.MinInt32 {
-					return fmt.Errorf("row %d: column %s: %d does not fit an int", r, c.name, y)
+					return 0, false, fmt.Errorf("column %s: %d does not fit an int", c.name, y)
 				}
-				x = int32(y)
-			default:
-				return fmt.Errorf("row %d: %w", r, c.badValue(v))
+				return int32(y), true, nil
 			}
-			vals = append(vals, x)
-			ext.add(x)
+			return 0, false, c.badValue(v)
+		})
+		if err != nil {
+			return err
 		}
-		_, err := w.(*file.Int32ColumnChunkWriter).WriteBatch(vals, def, nil)
+		_, err = w.(*file.Int32ColumnChunkWriter).WriteBatch(vals, def, nil)
 		return err
 	case kindDouble:
-		vals := make([]float64, 0, len(rows))
 		ext := extremaOf(m, lessFloat64, func(x float64) iceberg.Literal { return iceberg.Float64Literal(x) })
-		for r := range rows {
-			v, ok, err := present(r)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
+		vals, err := gather(rows, i, c, m, def, ext, func(v any) (float64, bool, error) {
 			x, isFloat := v.(float64)
 			if !isFloat {
-				return fmt.Errorf("row %d: %w", r, c.badValue(v))
+				return 0, false, c.badValue(v)
 			}
-			vals = append(vals, x)
 			if math.IsNaN(x) {
-				m.nans++
-				continue
+				m.nans++ // counted apart, never a bound
+				return x, false, nil
 			}
-			ext.add(x)
+			return x, true, nil
+		})
+		if err != nil {
+			return err
 		}
-		_, err := w.(*file.Float64ColumnChunkWriter).WriteBatch(vals, def, nil)
+		_, err = w.(*file.Float64ColumnChunkWriter).WriteBatch(vals, def, nil)
 		return err
 	case kindBool:
-		vals := make([]bool, 0, len(rows))
 		ext := extremaOf(m, func(a, b bool) bool { return !a && b }, func(x bool) iceberg.Literal { return iceberg.BoolLiteral(x) })
-		for r := range rows {
-			v, ok, err := present(r)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
+		vals, err := gather(rows, i, c, m, def, ext, func(v any) (bool, bool, error) {
 			x, isBool := v.(bool)
 			if !isBool {
-				return fmt.Errorf("row %d: %w", r, c.badValue(v))
+				return false, false, c.badValue(v)
 			}
-			vals = append(vals, x)
-			ext.add(x)
+			return x, true, nil
+		})
+		if err != nil {
+			return err
 		}
-		_, err := w.(*file.BooleanColumnChunkWriter).WriteBatch(vals, def, nil)
+		_, err = w.(*file.BooleanColumnChunkWriter).WriteBatch(vals, def, nil)
 		return err
 	case kindString, kindBinary:
-		vals := make([]parquet.ByteArray, 0, len(rows))
 		// Strings and binaries alike by their bytes (UTF-8 byte order is
 		// code point order); a string's bytes are not copied.
-		ext := extremaOf(m, func(a, b []byte) bool { return bytes.Compare(a, b) < 0 }, func(x []byte) iceberg.Literal {
+		ext := extremaOf(m, func(a, b parquet.ByteArray) bool { return bytes.Compare(a, b) < 0 }, func(x parquet.ByteArray) iceberg.Literal {
 			if c.kind == kindString {
 				return iceberg.StringLiteral(x)
 			}
 			return iceberg.BinaryLiteral(slices.Clone(x))
 		})
-		for r := range rows {
-			v, ok, err := present(r)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
-			var b []byte
+		vals, err := gather(rows, i, c, m, def, ext, func(v any) (parquet.ByteArray, bool, error) {
 			switch x := v.(type) {
 			case string:
-				if c.kind != kindString {
-					return fmt.Errorf("row %d: %w", r, c.badValue(v))
+				if c.kind == kindString {
+					// The string's own bytes: the column writer only
+					// reads them (and copies what it keeps, into its
+					// pages and dictionary), so no copy of each string
+					// is made.
+					return unsafe.Slice(unsafe.StringData(x), len(x)), true, nil
 				}
-				// The string's own bytes: the column writer only reads
-				// them (and copies what it keeps, into its pages and
-				// dictionary), so no copy of each string is made.
-				b = unsafe.Slice(unsafe.StringData(x), len(x))
 			case []byte:
-				if c.kind != kindBinary {
-					return fmt.Errorf("row %d: %w", r, c.badValue(v))
+				if c.kind == kindBinary {
+					return x, true, nil
 				}
-				b = x
-			default:
-				return fmt.Errorf("row %d: %w", r, c.badValue(v))
 			}
-			vals = append(vals, b)
-			ext.add(b)
+			return nil, false, c.badValue(v)
+		})
+		if err != nil {
+			return err
 		}
-		_, err := w.(*file.ByteArrayColumnChunkWriter).WriteBatch(vals, def, nil)
+		_, err = w.(*file.ByteArrayColumnChunkWriter).WriteBatch(vals, def, nil)
 		return err
 	}
 	return fmt.Errorf("column %s: %s not handled", c.name, c.typeName())
+}
+
+// gather returns the values of column i of rows that are not null,
+// converted by conv, which also says whether a value counts for the
+// column's bounds (a NaN does not). It counts values and nulls into m,
+// sets def for the values present (when the column is optional), and
+// refuses a null in a required column.
+func gather[T any](rows []Row, i int, c column, m *colMetrics, def []int16, ext *extrema[T], conv func(v any) (T, bool, error)) ([]T, error) {
+	vals := make([]T, 0, len(rows))
+	for r, row := range rows {
+		v := row[i]
+		m.values++
+		if v == nil {
+			if c.required {
+				return nil, fmt.Errorf("row %d: column %s: null in a required column", r, c.name)
+			}
+			m.nulls++
+			continue
+		}
+		if def != nil {
+			def[r] = 1
+		}
+		x, bound, err := conv(v)
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %w", r, err)
+		}
+		vals = append(vals, x)
+		if bound {
+			ext.add(x)
+		}
+	}
+	return vals, nil
 }
 
 // literalOf returns the Iceberg literal of a value stored as an int64.
