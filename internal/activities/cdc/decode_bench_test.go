@@ -2,8 +2,6 @@ package cdc
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"testing"
@@ -116,15 +114,7 @@ func podiumEvents(tb testing.TB) [][]byte {
 // (The seeds are events of a few kilobytes: minimizing each new input for
 // the default minute leaves little time for fuzzing.)
 func FuzzDecodeFastPaths(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "debezium", "*.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range debeziumEvents(f) {
 		f.Add(b)
 	}
 	for _, v := range podiumEvents(f) {

@@ -56,15 +56,7 @@ func TestDecodeNonFinite(t *testing.T) {
 //
 //	go test ./internal/activities/cdc -run '^$' -fuzz FuzzDecode -fuzztime 10s
 func FuzzDecode(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("testdata", "debezium", "*.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range debeziumEvents(f) {
 		f.Add(b, []byte(`{"id":1001}`))
 	}
 	f.Add([]byte(`{"op":"c","after":{"id":1,"distance_m":"-Infinity"},"source":{}}`), []byte(`1`))
@@ -96,4 +88,26 @@ func FuzzDecode(f *testing.F) {
 		}
 		_, _, _ = DecodeKey(key)
 	})
+}
+
+// debeziumEvents returns the events of testdata/debezium, copied from
+// Debezium's documentation: the fuzz targets' seeds.
+func debeziumEvents(tb testing.TB) [][]byte {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "debezium", "*.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(files) == 0 {
+		tb.Fatal("no events in testdata/debezium")
+	}
+	out := make([][]byte, 0, len(files))
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
 }
