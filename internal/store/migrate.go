@@ -37,9 +37,7 @@ func (s *Store) Migrate(ctx context.Context, component string, fsys fs.FS) error
 		err := s.InTx(ctx, func(tx *sql.Tx) error {
 			if s.dialect == Postgres {
 				// Serialise migrations of one component across workers.
-				h := fnv.New64a()
-				h.Write([]byte("podium-migrate:" + component))
-				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64())); err != nil {
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, advisoryKey("podium-migrate:"+component)); err != nil {
 					return fmt.Errorf("lock migrations: %w", err)
 				}
 			}
@@ -96,20 +94,37 @@ func (s *Store) createMigrationsTable(ctx context.Context) error {
 	if s.dialect == Postgres {
 		ts = "TIMESTAMPTZ"
 	}
-	_, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS podium_migrations (
+	create := `CREATE TABLE IF NOT EXISTS podium_migrations (
 		component  TEXT    NOT NULL,
 		version    INTEGER NOT NULL,
 		name       TEXT    NOT NULL,
-		applied_at `+ts+` NOT NULL,
-		PRIMARY KEY (component, version))`)
-	if err != nil && s.dialect == Postgres && isUniqueViolation(err) {
-		// Two workers raced on CREATE TABLE IF NOT EXISTS; the table exists.
-		return nil
-	}
+		applied_at ` + ts + ` NOT NULL,
+		PRIMARY KEY (component, version))`
+	err := s.InTx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == Postgres {
+			// CREATE TABLE IF NOT EXISTS is not safe against itself on
+			// PostgreSQL: two workers starting at once can both miss the
+			// table and one then fails on the catalog's unique indexes
+			// (23505 on pg_class, or 42710 "type already exists"). The
+			// lock, held until commit, makes the second see the table.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, advisoryKey("podium-migrate:podium_migrations")); err != nil {
+				return fmt.Errorf("lock migrations: %w", err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, create)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create podium_migrations: %w", err)
 	}
 	return nil
+}
+
+// advisoryKey is the PostgreSQL advisory lock key of name.
+func advisoryKey(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return int64(h.Sum64())
 }
 
 // timestamptz matches PostgreSQL's TIMESTAMPTZ type in a migration.

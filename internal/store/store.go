@@ -355,11 +355,6 @@ func Retryable(err error) bool {
 // also masks the passwords of URLs that net/url cannot parse).
 func Redact(raw string) string { return config.MaskURL(raw) }
 
-func isUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505"
-}
-
 // PrivateSchema is the schema of the personal data of a store whose
 // tables are in schema: "<schema>_private", "podium_private" for public.
 // Package bi moves the HR register and the Strava tokens there, out of
