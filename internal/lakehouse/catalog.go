@@ -16,9 +16,11 @@ import (
 	"strings"
 
 	"github.com/apache/iceberg-go"
+
 	icebergio "github.com/apache/iceberg-go/io"
 	"github.com/google/uuid"
 	"github.com/klauspost/compress/zstd"
+	"github.com/podiumhq/podium/internal/store"
 
 	podice "github.com/podiumhq/podium/internal/iceberg"
 )
@@ -73,10 +75,8 @@ func openCatalog(ctx context.Context, db *sql.DB, dialect Dialect, name string, 
 	default:
 		return nil, fmt.Errorf("catalog database %q: want sqlite or postgres", dialect)
 	}
-	for _, q := range catalogDDL {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return nil, fmt.Errorf("create the catalog tables: %w", err)
-		}
+	if err := createCatalogTables(ctx, db, dialect); err != nil {
+		return nil, fmt.Errorf("create the catalog tables: %w", err)
 	}
 	var one int
 	err := db.QueryRowContext(ctx, probe).Scan(&one)
@@ -88,6 +88,28 @@ func openCatalog(ctx context.Context, db *sql.DB, dialect Dialect, name string, 
 		log.Warn("lakehouse: iceberg_tables is of the legacy JdbcCatalog schema V0 (no iceberg_type column); podium uses it as it is")
 	}
 	return c, nil
+}
+
+// createCatalogTables runs catalogDDL in one transaction, on PostgreSQL
+// under an advisory lock: workers opening the lake at once would
+// otherwise race on CREATE TABLE IF NOT EXISTS.
+func createCatalogTables(ctx context.Context, db *sql.DB, dialect Dialect) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if dialect == Postgres {
+		if err := store.AdvisoryLock(ctx, tx, "podium-lakehouse:catalog"); err != nil {
+			return err
+		}
+	}
+	for _, q := range catalogDDL {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // tableRows restricts a query of iceberg_tables to tables (not views).

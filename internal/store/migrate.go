@@ -37,8 +37,8 @@ func (s *Store) Migrate(ctx context.Context, component string, fsys fs.FS) error
 		err := s.InTx(ctx, func(tx *sql.Tx) error {
 			if s.dialect == Postgres {
 				// Serialise migrations of one component across workers.
-				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, advisoryKey("podium-migrate:"+component)); err != nil {
-					return fmt.Errorf("lock migrations: %w", err)
+				if err := AdvisoryLock(ctx, tx, "podium-migrate:"+component); err != nil {
+					return err
 				}
 			}
 			var n int
@@ -107,8 +107,8 @@ func (s *Store) createMigrationsTable(ctx context.Context) error {
 			// table and one then fails on the catalog's unique indexes
 			// (23505 on pg_class, or 42710 "type already exists"). The
 			// lock, held until commit, makes the second see the table.
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, advisoryKey("podium-migrate:podium_migrations")); err != nil {
-				return fmt.Errorf("lock migrations: %w", err)
+			if err := AdvisoryLock(ctx, tx, "podium-migrate:podium_migrations"); err != nil {
+				return err
 			}
 		}
 		_, err := tx.ExecContext(ctx, create)
@@ -120,11 +120,18 @@ func (s *Store) createMigrationsTable(ctx context.Context) error {
 	return nil
 }
 
-// advisoryKey is the PostgreSQL advisory lock key of name.
-func advisoryKey(name string) int64 {
+// AdvisoryLock takes PostgreSQL's transaction-scoped advisory lock named
+// name in tx (released at commit or rollback), so that workers setting
+// up the same objects at once (CREATE ... IF NOT EXISTS is not safe
+// against itself on PostgreSQL) take turns. Only for PostgreSQL
+// transactions: SQLite serialises writers by itself.
+func AdvisoryLock(ctx context.Context, tx *sql.Tx, name string) error {
 	h := fnv.New64a()
 	h.Write([]byte(name))
-	return int64(h.Sum64())
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64())); err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	return nil
 }
 
 // timestamptz matches PostgreSQL's TIMESTAMPTZ type in a migration.

@@ -111,6 +111,9 @@ func Ensure(ctx context.Context, s *store.Store, cfg Config) (schema string, err
 		return "", err
 	}
 	err = s.InTx(ctx, func(tx *sql.Tx) error {
+		if err := store.AdvisoryLock(ctx, tx, "podium-bi:"+schema); err != nil {
+			return fmt.Errorf("bi: %w", err)
+		}
 		var main string
 		if err := tx.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&main); err != nil {
 			return fmt.Errorf("bi: %w", err)

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,10 +57,24 @@ func TestReportingRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := bi.Config{Secret: "test-secret-of-the-keys"}
-	schema, err := bi.Ensure(ctx, s, cfg)
-	if err != nil {
-		t.Fatal(err)
+	// Several workers (serve runs Ensure every few minutes) set the
+	// schema up at once: all succeed, and agree on its name.
+	schemas := make([]string, 4)
+	errs := make([]error, len(schemas))
+	var wg sync.WaitGroup
+	for i := range schemas {
+		wg.Go(func() { schemas[i], errs[i] = bi.Ensure(ctx, s, cfg) })
 	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("worker %d: %v", i, err)
+		}
+		if schemas[i] != schemas[0] {
+			t.Fatalf("worker %d set up %q, worker 0 %q", i, schemas[i], schemas[0])
+		}
+	}
+	schema := schemas[0]
 	role := "podium_bi_" + strings.TrimPrefix(schema[:len(schema)-len("_reporting")], "podium_test_")
 	t.Cleanup(func() {
 		_, _ = db.Exec(`DROP SCHEMA "` + schema + `" CASCADE`)
