@@ -94,20 +94,24 @@ func openCatalog(ctx context.Context, db *sql.DB, dialect Dialect, name string, 
 // under an advisory lock: workers opening the lake at once would
 // otherwise race on CREATE TABLE IF NOT EXISTS.
 func createCatalogTables(ctx context.Context, db *sql.DB, dialect Dialect) error {
+	create := func(tx *sql.Tx) error {
+		for _, q := range catalogDDL {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if dialect == Postgres {
+		return store.Alone(ctx, db, "podium-lakehouse:catalog", create)
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
-	if dialect == Postgres {
-		if err := store.AdvisoryLock(ctx, tx, "podium-lakehouse:catalog"); err != nil {
-			return err
-		}
-	}
-	for _, q := range catalogDDL {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
+	if err := create(tx); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"hash/fnv"
 	"io/fs"
 	"path"
 	"regexp"
@@ -34,13 +33,8 @@ func (s *Store) Migrate(ctx context.Context, component string, fsys fs.FS) error
 		return err
 	}
 	for _, st := range steps {
-		err := s.InTx(ctx, func(tx *sql.Tx) error {
-			if s.dialect == Postgres {
-				// Serialise migrations of one component across workers.
-				if err := AdvisoryLock(ctx, tx, "podium-migrate:"+component); err != nil {
-					return err
-				}
-			}
+		// Workers migrating one component take turns.
+		err := s.InTxAlone(ctx, "podium-migrate:"+component, func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM podium_migrations WHERE component = $1 AND version = $2`,
 				component, st.version).Scan(&n); err != nil {
@@ -100,36 +94,15 @@ func (s *Store) createMigrationsTable(ctx context.Context) error {
 		name       TEXT    NOT NULL,
 		applied_at ` + ts + ` NOT NULL,
 		PRIMARY KEY (component, version))`
-	err := s.InTx(ctx, func(tx *sql.Tx) error {
-		if s.dialect == Postgres {
-			// CREATE TABLE IF NOT EXISTS is not safe against itself on
-			// PostgreSQL: two workers starting at once can both miss the
-			// table and one then fails on the catalog's unique indexes
-			// (23505 on pg_class, or 42710 "type already exists"). The
-			// lock, held until commit, makes the second see the table.
-			if err := AdvisoryLock(ctx, tx, "podium-migrate:podium_migrations"); err != nil {
-				return err
-			}
-		}
+	// Workers starting at once take turns: CREATE TABLE IF NOT EXISTS is
+	// not safe against itself on PostgreSQL (one fails on the system
+	// catalogs' unique indexes, 23505 or 42710 "type already exists").
+	err := s.InTxAlone(ctx, "podium-migrate:podium_migrations", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, create)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("create podium_migrations: %w", err)
-	}
-	return nil
-}
-
-// AdvisoryLock takes PostgreSQL's transaction-scoped advisory lock named
-// name in tx (released at commit or rollback), so that workers setting
-// up the same objects at once (CREATE ... IF NOT EXISTS is not safe
-// against itself on PostgreSQL) take turns. Only for PostgreSQL
-// transactions: SQLite serialises writers by itself.
-func AdvisoryLock(ctx context.Context, tx *sql.Tx, name string) error {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64())); err != nil {
-		return fmt.Errorf("lock %s: %w", name, err)
 	}
 	return nil
 }

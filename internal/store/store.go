@@ -8,8 +8,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"net/url"
 	"os"
@@ -280,6 +282,59 @@ func (s *Store) checkpoint() {
 // fn must be safe to run again.
 func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return RetryConflicts(ctx, func() error { return s.inTx(ctx, fn) })
+}
+
+// InTxAlone runs fn in a transaction, as InTx does, once no other worker
+// (of any process) runs an InTxAlone named name. On PostgreSQL the
+// transaction begins after its connection took the session advisory lock
+// of name, and the lock is let go after the commit. Taken before the
+// transaction begins, the lock lets fn see all the previous holder
+// committed, the system catalogs included: a lock taken inside a
+// transaction does not refresh a session's catalog caches, and CREATE
+// SCHEMA IF NOT EXISTS then fails as if both ran at once. Use it for the
+// set-up that workers starting at once all run.
+func (s *Store) InTxAlone(ctx context.Context, name string, fn func(tx *sql.Tx) error) error {
+	if s.dialect != Postgres {
+		return s.InTx(ctx, fn)
+	}
+	return RetryConflicts(ctx, func() error { return Alone(ctx, s.db, name, fn) })
+}
+
+// Alone runs fn in a transaction of db, a PostgreSQL database, under the
+// session advisory lock named name (see Store.InTxAlone).
+func Alone(ctx context.Context, db *sql.DB, name string, fn func(tx *sql.Tx) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	defer func() { _ = conn.Close() }()
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	key := int64(h.Sum64())
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	defer func() {
+		// Let go even when ctx is done; a connection that cannot is
+		// closed (which ends its locks), never put back in the pool.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(uctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
 }
 
 // conflictBackoff paces the retries of a transaction that lost a lock

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/podiumhq/podium/internal/store"
 	"github.com/podiumhq/podium/internal/store/storetest"
@@ -130,5 +131,62 @@ func TestSQLitePragmas(t *testing.T) {
 	}
 	for _, c := range conns {
 		_ = c.Close()
+	}
+}
+
+// TestInTxAlone: on PostgreSQL an InTxAlone of the same name as one in
+// progress waits for it (one whose context ends first fails), then sees
+// what it created (CREATE SCHEMA IF NOT EXISTS of a schema on the
+// search_path), and no connection put back in the pool keeps the lock.
+func TestInTxAlone(t *testing.T) {
+	s := storetest.Open(t, store.Postgres) // skips without PostgreSQL
+	ctx := context.Background()
+	var sch string
+	if err := s.DB().QueryRowContext(ctx, `SELECT current_schema()`).Scan(&sch); err != nil {
+		t.Fatal(err)
+	}
+	// The private schema is on the connections' search_path: sessions
+	// look it up (and cache that it is missing) as each statement starts.
+	extra := store.PrivateSchema(sch)
+	t.Cleanup(func() { _, _ = s.DB().Exec(`DROP SCHEMA IF EXISTS "` + extra + `"`) })
+	holding, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- s.InTxAlone(ctx, "alone-test", func(tx *sql.Tx) error {
+			close(holding)
+			<-release
+			_, err := tx.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS "`+extra+`"`)
+			return err
+		})
+	}()
+	<-holding
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if err := s.InTxAlone(short, "alone-test", func(*sql.Tx) error { return nil }); err == nil {
+		t.Fatal("InTxAlone ran while another held the lock")
+	}
+	second := make(chan error, 1)
+	go func() {
+		second <- s.InTxAlone(ctx, "alone-test", func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS "`+extra+`"`)
+			return err
+		})
+	}()
+	time.Sleep(100 * time.Millisecond) // the second waits on the lock
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatalf("first: %v", err)
+	}
+	if err := <-second; err != nil {
+		t.Fatalf("second, after the first committed: %v", err)
+	}
+	// No connection of the pool still holds the lock.
+	for i := range 10 {
+		short, cancel := context.WithTimeout(ctx, time.Second)
+		err := s.InTxAlone(short, "alone-test", func(*sql.Tx) error { return nil })
+		cancel()
+		if err != nil {
+			t.Fatalf("InTxAlone %d after both committed: %v", i, err)
+		}
 	}
 }

@@ -110,10 +110,8 @@ func Ensure(ctx context.Context, s *store.Store, cfg Config) (schema string, err
 	if err != nil {
 		return "", err
 	}
-	err = s.InTx(ctx, func(tx *sql.Tx) error {
-		if err := store.AdvisoryLock(ctx, tx, "podium-bi:"+schema); err != nil {
-			return fmt.Errorf("bi: %w", err)
-		}
+	// Workers (serve runs Ensure every few minutes) take turns.
+	err = s.InTxAlone(ctx, "podium-bi:"+schema, func(tx *sql.Tx) error {
 		var main string
 		if err := tx.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&main); err != nil {
 			return fmt.Errorf("bi: %w", err)
