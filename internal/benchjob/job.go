@@ -10,9 +10,12 @@
 //     updated_at is the time the event was published (the latency phase
 //     measures from it). Every event has its own id; the key is the
 //     employee id (16 employees).
-//   - Decode is encoding/json into activities.Activity, then checks: an
-//     id, an employee id, a sport type, a distance ≥ 0 (an event failing
-//     them is a dead letter).
+//   - Decode is activities.DecodeJSON into activities.Activity, which
+//     gives exactly what encoding/json gives (the same Activity, an error
+//     exactly when encoding/json gives one; FuzzDecodeJSON compares them)
+//     by reading the common shape by hand, then checks: an id, an employee
+//     id, a sport type, a distance ≥ 0 (an event failing them is a dead
+//     letter). Runs before it decoded with encoding/json itself.
 //   - The table has seven columns: id BIGINT PRIMARY KEY, employee_id TEXT,
 //     start_time TIMESTAMPTZ, sport_type TEXT, distance_m DOUBLE PRECISION,
 //     elapsed_s INTEGER, comment TEXT, each event upserted into it
@@ -117,8 +120,8 @@ func (j Job) Message(i int64, size int, sent time.Time) *bus.Message {
 
 // Decode parses and checks an event.
 func Decode(m *bus.Message) (Event, error) {
-	var e Event
-	if err := json.Unmarshal(m.Value, &e); err != nil {
+	e, err := activities.DecodeJSON(m.Value)
+	if err != nil {
 		return e, fmt.Errorf("decode activity: %w", err)
 	}
 	switch {

@@ -9,10 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/podiumhq/podium/internal/activities"
 	"github.com/podiumhq/podium/internal/bus"
+	"github.com/podiumhq/podium/internal/jsonscan"
 )
 
 // Change is a decoded change event of the activities table.
@@ -514,18 +514,7 @@ func text(v string) (string, error) {
 		}
 		return v, nil
 	}
-	return unquote(v)
-}
-
-// unquote decodes a JSON string (one valid JSON value): without escapes
-// and in valid UTF-8 it is its bytes, else what encoding/json makes of it.
-func unquote(v string) (string, error) {
-	if inner := v[1 : len(v)-1]; strings.IndexByte(inner, '\\') < 0 && utf8.ValidString(inner) {
-		return inner, nil
-	}
-	var s string
-	err := json.Unmarshal([]byte(v), &s)
-	return s, err
+	return jsonscan.Unquote(v)
 }
 
 // number decodes a float column: a JSON number, or a string holding one,
@@ -566,7 +555,7 @@ func number(v string) (float64, error) {
 // epoch.
 func timestamp(v string, unit timeUnit) (time.Time, error) {
 	if v[0] == '"' {
-		s, err := unquote(v)
+		s, err := jsonscan.Unquote(v)
 		if err != nil {
 			return time.Time{}, err
 		}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/podiumhq/podium/internal/activities"
+	"github.com/podiumhq/podium/internal/jsonscan"
 )
 
 // The envelope's fast path: decodeTop's work without encoding/json's
@@ -16,11 +17,8 @@ import (
 // escapes or outside ASCII, keys equal to a known one but for case (which
 // encoding/json would match), a key given twice, values of unexpected
 // types, numbers that are no plain integers, a message block, nesting
-// deeper than fastMaxDepth, invalid JSON. FuzzDecodeFastPaths compares the
+// deeper than jsonscan.MaxDepth, invalid JSON. FuzzDecodeFastPaths compares the
 // two paths.
-
-// fastMaxDepth is the deepest nesting of a value the fast path validates.
-const fastMaxDepth = 64
 
 // The members of an event, in the order of the keys of eventKeys; the
 // last two only in the JSON converter's wrapper.
@@ -79,8 +77,8 @@ func fastEvent(v []byte, wrapper bool) (ev Event, schema, payload []byte, hasOp 
 		keys = eventKeys[:evSchema]
 	}
 	var seen uint32
-	ok = scanMembers(v, func(key, val []byte) bool {
-		i, ok := memberIndex(key, keys, &seen)
+	ok = jsonscan.Members(v, func(key, val []byte) bool {
+		i, ok := jsonscan.MemberIndex(key, keys, &seen)
 		switch {
 		case !ok:
 			return false
@@ -118,8 +116,8 @@ func fastEvent(v []byte, wrapper bool) (ev Event, schema, payload []byte, hasOp 
 func fastSource(v []byte) (Source, bool) {
 	var w sourceWire
 	var seen uint32
-	ok := scanMembers(v, func(key, val []byte) bool {
-		i, ok := memberIndex(key, sourceKeys, &seen)
+	ok := jsonscan.Members(v, func(key, val []byte) bool {
+		i, ok := jsonscan.MemberIndex(key, sourceKeys, &seen)
 		if !ok {
 			return false
 		}
@@ -190,8 +188,8 @@ func fastTransaction(v []byte) (*Transaction, bool) {
 	}
 	var w transactionWire
 	var seen uint32
-	ok := scanMembers(v, func(key, val []byte) bool {
-		i, ok := memberIndex(key, transactionKeys, &seen)
+	ok := jsonscan.Members(v, func(key, val []byte) bool {
+		i, ok := jsonscan.MemberIndex(key, transactionKeys, &seen)
 		if !ok {
 			return false
 		}
@@ -212,52 +210,6 @@ func fastTransaction(v []byte) (*Transaction, bool) {
 	return &t, true
 }
 
-// memberIndex returns the index in keys of key, the raw text of a member's
-// key, or -1 for a key encoding/json would ignore; ok is false when
-// encoding/json might read key otherwise: with escapes or outside ASCII,
-// equal to one of keys but for case, or a key seen before (seen holds the
-// keys seen, by index).
-func memberIndex(key []byte, keys []string, seen *uint32) (i int, ok bool) {
-	for _, c := range key {
-		if c == '\\' || c >= 0x80 {
-			return 0, false
-		}
-	}
-	for i, k := range keys {
-		if string(key) == k {
-			if *seen&(1<<i) != 0 {
-				return 0, false
-			}
-			*seen |= 1 << i
-			return i, true
-		}
-		if asciiEqualFold(key, k) {
-			return 0, false
-		}
-	}
-	return -1, true
-}
-
-// asciiEqualFold reports whether ASCII a and b are equal but for case.
-func asciiEqualFold(a []byte, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range len(a) {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
 // fastString decodes the JSON string val (validated); ok is false for
 // anything else. The values most events repeat come without an
 // allocation.
@@ -268,7 +220,7 @@ func fastString(val []byte) (string, bool) {
 	if s, ok := commonStrings[string(val[1:len(val)-1])]; ok {
 		return s, true
 	}
-	s, err := unquote(string(val))
+	s, err := jsonscan.Unquote(string(val))
 	return s, err == nil
 }
 
@@ -319,194 +271,4 @@ func fastInt64(val []byte) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(string(val), 10, 64)
 	return n, err == nil
-}
-
-// scanMembers calls f with the raw key (between its quotes) and the raw
-// value of each member of the JSON object that is all of v (whitespace
-// around it aside), validating it; it stops when f returns false. ok is
-// false when f did, or v is no valid JSON object, or nests deeper than
-// fastMaxDepth.
-func scanMembers(v []byte, f func(key, val []byte) bool) (ok bool) {
-	i := skipSpace(v, 0)
-	if i >= len(v) || v[i] != '{' {
-		return false
-	}
-	i = skipSpace(v, i+1)
-	if i < len(v) && v[i] == '}' {
-		return skipSpace(v, i+1) == len(v)
-	}
-	for {
-		if i >= len(v) || v[i] != '"' {
-			return false
-		}
-		end, ok := skipString(v, i)
-		if !ok {
-			return false
-		}
-		key := v[i+1 : end-1]
-		i = skipSpace(v, end)
-		if i >= len(v) || v[i] != ':' {
-			return false
-		}
-		start := skipSpace(v, i+1)
-		if i, ok = skipValue(v, start, 1); !ok {
-			return false
-		}
-		if !f(key, v[start:i]) {
-			return false
-		}
-		i = skipSpace(v, i)
-		switch {
-		case i < len(v) && v[i] == ',':
-			i = skipSpace(v, i+1)
-		case i < len(v) && v[i] == '}':
-			return skipSpace(v, i+1) == len(v)
-		default:
-			return false
-		}
-	}
-}
-
-// skipValue returns the index after the valid JSON value that starts at
-// v[i]; ok is false when none does, or it nests deeper than fastMaxDepth
-// (depth is that of the value).
-func skipValue(v []byte, i, depth int) (int, bool) {
-	if i >= len(v) {
-		return 0, false
-	}
-	switch c := v[i]; {
-	case c == '"':
-		return skipString(v, i)
-	case c == '{', c == '[':
-		if depth >= fastMaxDepth {
-			return 0, false
-		}
-		closing := byte('}')
-		if c == '[' {
-			closing = ']'
-		}
-		i = skipSpace(v, i+1)
-		if i < len(v) && v[i] == closing {
-			return i + 1, true
-		}
-		for {
-			var ok bool
-			if c == '{' {
-				if i >= len(v) || v[i] != '"' {
-					return 0, false
-				}
-				if i, ok = skipString(v, i); !ok {
-					return 0, false
-				}
-				i = skipSpace(v, i)
-				if i >= len(v) || v[i] != ':' {
-					return 0, false
-				}
-				i = skipSpace(v, i+1)
-			}
-			if i, ok = skipValue(v, i, depth+1); !ok {
-				return 0, false
-			}
-			i = skipSpace(v, i)
-			switch {
-			case i < len(v) && v[i] == ',':
-				i = skipSpace(v, i+1)
-			case i < len(v) && v[i] == closing:
-				return i + 1, true
-			default:
-				return 0, false
-			}
-		}
-	case c == '-' || ('0' <= c && c <= '9'):
-		return skipNumber(v, i)
-	case c == 't':
-		return skipLiteral(v, i, "true")
-	case c == 'f':
-		return skipLiteral(v, i, "false")
-	case c == 'n':
-		return skipLiteral(v, i, "null")
-	}
-	return 0, false
-}
-
-func skipLiteral(v []byte, i int, lit string) (int, bool) {
-	if len(v)-i < len(lit) || string(v[i:i+len(lit)]) != lit {
-		return 0, false
-	}
-	return i + len(lit), true
-}
-
-// skipString returns the index after the valid JSON string that starts at
-// v[i] (a quote). Like encoding/json, it lets invalid UTF-8 pass.
-func skipString(v []byte, i int) (int, bool) {
-	for j := i + 1; j < len(v); j++ {
-		switch c := v[j]; {
-		case c == '"':
-			return j + 1, true
-		case c < 0x20:
-			return 0, false
-		case c == '\\':
-			j++
-			if j >= len(v) {
-				return 0, false
-			}
-			switch v[j] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if len(v)-j <= 4 {
-					return 0, false
-				}
-				for _, h := range v[j+1 : j+5] {
-					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-						return 0, false
-					}
-				}
-				j += 4
-			default:
-				return 0, false
-			}
-		}
-	}
-	return 0, false
-}
-
-// skipNumber returns the index after the valid JSON number that starts at
-// v[i].
-func skipNumber(v []byte, i int) (int, bool) {
-	digits := func(i int) int {
-		for i < len(v) && '0' <= v[i] && v[i] <= '9' {
-			i++
-		}
-		return i
-	}
-	if v[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(v) && v[i] == '0':
-		i++
-	case i < len(v) && '1' <= v[i] && v[i] <= '9':
-		i = digits(i)
-	default:
-		return 0, false
-	}
-	if i < len(v) && v[i] == '.' {
-		j := digits(i + 1)
-		if j == i+1 {
-			return 0, false
-		}
-		i = j
-	}
-	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
-		i++
-		if i < len(v) && (v[i] == '+' || v[i] == '-') {
-			i++
-		}
-		j := digits(i)
-		if j == i {
-			return 0, false
-		}
-		i = j
-	}
-	return i, true
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/podiumhq/podium/internal/jsonscan"
 )
 
 // kind is how a column's values are written in events, following the
@@ -255,11 +257,11 @@ var errNotFlat = errors.New("not a flat JSON object")
 // values are scalars, as json_object writes a row. It fails on anything
 // else, nested values included.
 func scanFlat(src string, fields []field) ([]field, error) {
-	i := skipSpace(src, 0)
+	i := jsonscan.SkipSpace(src, 0)
 	if i >= len(src) || src[i] != '{' {
 		return fields, errNotFlat
 	}
-	i = skipSpace(src, i+1)
+	i = jsonscan.SkipSpace(src, i+1)
 	if i < len(src) && src[i] == '}' {
 		return fields, nil
 	}
@@ -279,11 +281,11 @@ func scanFlat(src string, fields []field) ([]field, error) {
 			}
 			key = k
 		}
-		i = skipSpace(src, end)
+		i = jsonscan.SkipSpace(src, end)
 		if i >= len(src) || src[i] != ':' {
 			return fields, errNotFlat
 		}
-		i = skipSpace(src, i+1)
+		i = jsonscan.SkipSpace(src, i+1)
 		start := i
 		switch {
 		case i >= len(src):
@@ -300,12 +302,12 @@ func scanFlat(src string, fields []field) ([]field, error) {
 			}
 		}
 		fields = append(fields, field{key: key, raw: src[start:i], at: start})
-		i = skipSpace(src, i)
+		i = jsonscan.SkipSpace(src, i)
 		switch {
 		case i < len(src) && src[i] == ',':
-			i = skipSpace(src, i+1)
+			i = jsonscan.SkipSpace(src, i+1)
 		case i < len(src) && src[i] == '}':
-			if skipSpace(src, i+1) != len(src) {
+			if jsonscan.SkipSpace(src, i+1) != len(src) {
 				return fields, errNotFlat
 			}
 			return fields, nil
@@ -313,15 +315,6 @@ func scanFlat(src string, fields []field) ([]field, error) {
 			return fields, errNotFlat
 		}
 	}
-}
-
-// skipSpace returns the index of the first byte of s from i on that is
-// not JSON whitespace.
-func skipSpace[T string | []byte](s T, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // scanString returns the index after the JSON string that starts at s[i].
