@@ -86,10 +86,13 @@ run inside the process, in the data dir.`,
 }
 
 // demoMemoryLimit is `podium demo`'s soft memory limit unless memory_limit
-// or GOMEMLIMIT is set: its live heap peaks at about 80 MB while the
-// pipelines catch up, and the Go runtime's default (GOGC=100) lets the heap
-// double before collecting. BENCHMARKS.md "Point 4" has the figures.
-const demoMemoryLimit = 128 << 20
+// or GOMEMLIMIT is set: its live heap peaks at 60-75 MB for about a second
+// while the pipelines catch up and at the lake sink's first commit, and the
+// Go runtime's default (GOGC=100) lets the heap double before collecting;
+// near the limit the collector runs more often through those peaks (about
+// 60 collections in the first 40 s instead of 24). BENCHMARKS.md "Point 4"
+// has the figures.
+const demoMemoryLimit = 80 << 20
 
 // memoryLimit is the soft limit of the Go runtime's memory for serve, worker
 // or demo: the memory_limit setting, else demoMemoryLimit for the demo when
