@@ -71,9 +71,7 @@ func decodeJSONFast(data []byte) (a Activity, ok bool) {
 		case keyDistanceM:
 			a.DistanceM, ok = jsonFloat(val)
 		case keyElapsedS:
-			var n int64
-			n, ok = jsonInt(val, strconv.IntSize)
-			a.ElapsedS = int(n)
+			ok = jsonSetInt(&a.ElapsedS, val)
 		case keyComment:
 			a.Comment, ok = jsonString(val)
 		case keySource:
@@ -81,9 +79,7 @@ func decodeJSONFast(data []byte) (a Activity, ok bool) {
 		case keyUpdatedAt:
 			ok = jsonTime(&a.UpdatedAt, val)
 		case keyMovingS:
-			var n int64
-			n, ok = jsonInt(val, strconv.IntSize)
-			a.MovingS = int(n)
+			ok = jsonSetInt(&a.MovingS, val)
 		case keyManual:
 			a.Manual, ok = jsonBool(val)
 		case keyTrainer:
@@ -118,6 +114,13 @@ func jsonInt(val []byte, bits int) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(string(val), 10, bits)
 	return n, err == nil
+}
+
+// jsonSetInt decodes an int field into *dst.
+func jsonSetInt(dst *int, val []byte) bool {
+	n, ok := jsonInt(val, strconv.IntSize)
+	*dst = int(n)
+	return ok
 }
 
 // jsonFloat decodes a float64 field with strconv.ParseFloat, as
