@@ -58,8 +58,10 @@ func TestGroupThroughLostConnections(t *testing.T) {
 				return
 			}
 			// Until the outages are over, keep a few hundred messages
-			// ahead of the reader: some are in flight at each cut.
-			for cut.Load() < outages && int64(i) > next.Load()+300 && ctx.Err() == nil {
+			// ahead of the reader, so that some are in flight at each
+			// cut, and no more than 500 per outage so far, so that a fast
+			// reader cannot read all n before the last outage.
+			for cut.Load() < outages && (int64(i) > next.Load()+300 || i >= int(cut.Load()+1)*500) && ctx.Err() == nil {
 				time.Sleep(5 * time.Millisecond)
 			}
 		}
