@@ -32,10 +32,12 @@ type Change struct {
 	// After is the row after an insert, an update or a snapshot read; nil
 	// for deletes.
 	After *activities.Activity
-	// AfterColumns are the columns of the after image as the event gives
-	// them (null ones included), for consumers that read columns After has
-	// no field for; nil when there is no after image.
-	AfterColumns map[string]json.RawMessage
+	// afterImage is the after image's text, which After's strings share
+	// (Decode), and afterCols its columns (decodeUnwrapped): AfterColumns
+	// splits the image only when asked, so that a decoded change does not
+	// hold its image twice.
+	afterImage string
+	afterCols  map[string]json.RawMessage
 	// Tombstone marks a message without a value, which Debezium sends after
 	// each delete for Kafka's log compaction. Only ID is set (from the
 	// message key, by DecodeMessage); consumers skip it.
@@ -50,6 +52,21 @@ type Change struct {
 	// given by podium's captures, else (Debezium) one derived from the
 	// source position. Empty when unknown (tombstones).
 	EventID string
+}
+
+// AfterColumns returns the columns of the after image as the event gives
+// them (null ones included), for consumers that read columns After has no
+// field for; nil when there is no after image. Each call splits the image
+// again into a new map.
+func (c *Change) AfterColumns() map[string]json.RawMessage {
+	if c.afterCols != nil || c.afterImage == "" {
+		return c.afterCols
+	}
+	cols, err := rowColumns(json.RawMessage(c.afterImage))
+	if err != nil {
+		return nil // not reached: Decode split the same image
+	}
+	return cols
 }
 
 // IsSnapshot reports whether c was read by a snapshot rather than streamed.
@@ -113,10 +130,10 @@ func Decode(value []byte) (c Change, err error) {
 		return Change{}, fmt.Errorf("change event op %q: want one of c, u, d, r, t, m", ev.Op)
 	}
 	c = Change{Op: ev.Op, Source: ev.Source, TsMs: ev.TsMs, Transaction: ev.Transaction, Message: ev.Message}
-	if c.Before, c.BeforeKeyOnly, _, err = decodeRow(ev.Before, units, false); err != nil {
+	if c.Before, c.BeforeKeyOnly, _, err = decodeRow(ev.Before, units); err != nil {
 		return Change{}, fmt.Errorf("%s event: before: %w", c.Op, err)
 	}
-	if c.After, _, c.AfterColumns, err = decodeRow(ev.After, units, true); err != nil {
+	if c.After, _, c.afterImage, err = decodeRow(ev.After, units); err != nil {
 		return Change{}, fmt.Errorf("%s event: after: %w", c.Op, err)
 	}
 	switch {
@@ -355,27 +372,26 @@ func schemaUnits(schema json.RawMessage) (map[string]timeUnit, error) {
 	return units, nil
 }
 
-// decodeRow decodes a row image into an activity and, withCols, returns
-// its columns too. keyOnly reports an image whose columns other than id
-// are all missing, null or zero values. The activity's strings may share
-// memory with a copy of the image.
-func decodeRow(raw json.RawMessage, units map[string]timeUnit, withCols bool) (a *activities.Activity, keyOnly bool, cols map[string]json.RawMessage, err error) {
+// decodeRow decodes a row image into an activity and returns the image's
+// text (trimmed; empty for a missing or null image), which the activity's
+// strings may share. keyOnly reports an image whose columns other than id
+// are all missing, null or zero values.
+func decodeRow(raw json.RawMessage, units map[string]timeUnit) (a *activities.Activity, keyOnly bool, image string, err error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil, false, nil, nil
+		return nil, false, "", nil
 	}
 	src := string(raw)
 	fields, err := scanFlat(src, make([]field, 0, 16))
 	if err != nil || duplicateKeys(fields) {
-		if cols, err = rowColumns(raw); err != nil {
-			return nil, false, nil, err
+		cols, err := rowColumns(raw)
+		if err != nil {
+			return nil, false, "", err
 		}
 		fields = columnFields(cols)
-	} else if withCols {
-		cols = fieldColumns(src, fields)
 	}
 	a, keyOnly, err = decodeColumns(fields, units)
-	return a, keyOnly, cols, err
+	return a, keyOnly, src, err
 }
 
 // decodeColumns decodes the columns of a row image, each given once, into

@@ -155,7 +155,8 @@ func FuzzDecodeFastPaths(f *testing.F) {
 		if wantErr != nil || want == nil {
 			return
 		}
-		a, keyOnly, cols, err := decodeRow(v, nil, true)
+		a, keyOnly, image, err := decodeRow(v, nil)
+		cols = (&Change{afterImage: image}).AfterColumns()
 		wantA, wantKeyOnly, wantErr := decodeColumns(columnFields(want), nil)
 		if (err == nil) != (wantErr == nil) || (err == nil && (!reflect.DeepEqual(a, wantA) || keyOnly != wantKeyOnly || !reflect.DeepEqual(cols, want))) {
 			t.Fatalf("decodeRow %+v %v %v %v\nfrom a map %+v %v %v", a, keyOnly, cols, err, wantA, wantKeyOnly, wantErr)

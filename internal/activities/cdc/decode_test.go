@@ -413,3 +413,29 @@ func TestFastTop(t *testing.T) {
 		})
 	}
 }
+
+func TestAfterColumns(t *testing.T) {
+	for _, tc := range []struct {
+		name, event string
+		want        map[string]json.RawMessage
+	}{
+		{"envelope", `{"op":"c","after":{"id":1,"x":null, "y" : [1, 2]},"source":{"lsn":5}}`,
+			map[string]json.RawMessage{"id": json.RawMessage(`1`), "x": json.RawMessage(`null`), "y": json.RawMessage(`[1, 2]`)}},
+		{"key given twice", `{"op":"u","after":{"id":2,"y":"a","y":"b"}}`,
+			map[string]json.RawMessage{"id": json.RawMessage(`2`), "y": json.RawMessage(`"b"`)}},
+		{"empty image", `{"op":"r","after":{}}`, map[string]json.RawMessage{}},
+		{"delete", `{"op":"d","before":{"id":3,"y":1}}`, nil},
+		{"unwrapped row", `{"id":4,"y":true,"__op":"u"}`,
+			map[string]json.RawMessage{"id": json.RawMessage(`4`), "y": json.RawMessage(`true`)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Decode([]byte(tc.event))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.AfterColumns(); !reflect.DeepEqual(got, tc.want) || (got == nil) != (tc.want == nil) {
+				t.Errorf("AfterColumns() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

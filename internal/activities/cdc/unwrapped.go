@@ -79,7 +79,7 @@ func decodeUnwrapped(fields map[string]json.RawMessage) (Change, error) {
 	if c.Op == OpDelete {
 		c.Before, c.BeforeKeyOnly = row, keyOnly
 	} else {
-		c.After, c.AfterColumns = row, cols
+		c.After, c.afterCols = row, cols
 	}
 	c.ID = row.ID
 	c.Source.Snapshot = SnapshotFalse

@@ -31,7 +31,7 @@ const (
 // a delete of an activity silver never had (a quarantined one), a lone
 // tombstone, a logical message — commits an empty snapshot that only moves
 // the positions.
-func (r *run) applyGold(ctx context.Context, t *table, ds []decoded, props map[string]string) error {
+func (r *run) applyGold(ctx context.Context, t *table, ds []*decoded, props map[string]string) error {
 	silver := r.tables[TableSilver]
 	cur, ok := silver.Current()
 	if !ok {

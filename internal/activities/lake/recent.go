@@ -29,8 +29,8 @@ func newRecent(max int) *recentEvents {
 
 // fresh returns the events of ds bronze has not taken (a copy published
 // again, within the window, is dropped; so is a second copy within ds).
-func (r *recentEvents) fresh(ds []decoded) []decoded {
-	out := make([]decoded, 0, len(ds))
+func (r *recentEvents) fresh(ds []*decoded) []*decoded {
+	out := make([]*decoded, 0, len(ds))
 	batch := map[string]bool{}
 	for _, d := range ds {
 		id := eventID(d)
@@ -44,7 +44,7 @@ func (r *recentEvents) fresh(ds []decoded) []decoded {
 }
 
 // add remembers the ids of ds, forgetting the oldest beyond the window.
-func (r *recentEvents) add(ds []decoded) {
+func (r *recentEvents) add(ds []*decoded) {
 	for _, d := range ds {
 		r.remember(eventID(d))
 	}

@@ -284,9 +284,11 @@ const maxConflicts = 10
 func (r *run) Commit(ctx context.Context, batch []stream.Record[decoded], _ map[int32]int64) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	changes := make([]decoded, len(batch))
-	for i, rec := range batch {
-		changes[i] = rec.Value
+	// Pointers into batch: a decoded change is some 300 bytes, and the
+	// batch holds up to MaxEvents of them.
+	changes := make([]*decoded, len(batch))
+	for i := range batch {
+		changes[i] = &batch[i].Value
 	}
 	for _, name := range Tables {
 		t := r.tables[name]
@@ -352,17 +354,24 @@ type decoded struct {
 	err    error
 }
 
-func fresh(p Positions, ds []decoded) []decoded {
-	var out []decoded
-	for _, d := range ds {
-		if d.msg.Offset >= p[d.msg.Partition] {
-			out = append(out, d)
+// fresh returns the events of ds beyond the positions p: ds itself when
+// all are.
+func fresh(p Positions, ds []*decoded) []*decoded {
+	for i, d := range ds {
+		if d.msg.Offset < p[d.msg.Partition] {
+			out := ds[:i:i] // a copy at the first append
+			for _, d := range ds[i+1:] {
+				if d.msg.Offset >= p[d.msg.Partition] {
+					out = append(out, d)
+				}
+			}
+			return out
 		}
 	}
-	return out
+	return ds
 }
 
-func msgsOf(ds []decoded) []*bus.Message {
+func msgsOf(ds []*decoded) []*bus.Message {
 	out := make([]*bus.Message, len(ds))
 	for i, d := range ds {
 		out[i] = d.msg
@@ -371,7 +380,7 @@ func msgsOf(ds []decoded) []*bus.Message {
 }
 
 // props returns the summary properties of a commit of ds to t.
-func (r *run) props(t *table, ds []decoded) (map[string]string, Positions) {
+func (r *run) props(t *table, ds []*decoded) (map[string]string, Positions) {
 	next := t.pos.After(msgsOf(ds))
 	props := map[string]string{PropPositions: next.String(), PropTopic: r.cfg.Topic, PropEvents: strconv.Itoa(len(ds))}
 	if r.cfg.RulesVersion != "" {
@@ -381,7 +390,7 @@ func (r *run) props(t *table, ds []decoded) (map[string]string, Positions) {
 }
 
 // apply commits ds to the table name.
-func (r *run) apply(ctx context.Context, name string, t *table, ds []decoded) error {
+func (r *run) apply(ctx context.Context, name string, t *table, ds []*decoded) error {
 	props, next := r.props(t, ds)
 	var err error
 	switch name {
@@ -404,7 +413,7 @@ func (r *run) apply(ctx context.Context, name string, t *table, ds []decoded) er
 
 // eventID returns the id bronze records for d: the message ID, else the
 // one derived from the Debezium source block, else the bus position.
-func eventID(d decoded) string {
+func eventID(d *decoded) string {
 	id := d.msg.ID
 	if d.err == nil && d.change.EventID != "" {
 		id = d.change.EventID
@@ -415,10 +424,10 @@ func eventID(d decoded) string {
 	return id
 }
 
-func bronzeRows(ds []decoded) []lakehouse.Row {
+func bronzeRows(ds []*decoded) []lakehouse.Row {
 	rows := make([]lakehouse.Row, 0, len(ds))
 	for _, d := range ds {
-		m, c := d.msg, d.change
+		m, c := d.msg, &d.change
 		var id, sourceTS, source, before, after, published any
 		var op, errText string
 		eventID := eventID(d)
@@ -465,7 +474,7 @@ func jsonText(v any) any {
 
 // final folds the decoded changes of ds into the final state of each
 // activity they touch (see cdc.Final).
-func final(ds []decoded) (map[int64]*activities.Activity, bool) {
+func final(ds []*decoded) (map[int64]*activities.Activity, bool) {
 	changes := make([]cdc.Change, 0, len(ds))
 	for _, d := range ds {
 		if d.err == nil {
@@ -477,7 +486,7 @@ func final(ds []decoded) (map[int64]*activities.Activity, bool) {
 
 // applySilver replaces the rows of the activities ds touch by their final
 // state, in one overwrite.
-func (r *run) applySilver(ctx context.Context, t *table, ds []decoded, props map[string]string) error {
+func (r *run) applySilver(ctx context.Context, t *table, ds []*decoded, props map[string]string) error {
 	fin, truncated := final(ds)
 	ids := slices.Sorted(maps.Keys(fin))
 	var rows []lakehouse.Row

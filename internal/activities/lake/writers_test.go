@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -88,5 +89,41 @@ func TestWritersKeepEachOthersPositions(t *testing.T) {
 	}
 	if len(rows) != 20 {
 		t.Errorf("bronze holds %d rows, want the 20 events once each", len(rows))
+	}
+}
+
+func TestFresh(t *testing.T) {
+	ds := []*decoded{
+		{msg: &bus.Message{Partition: 0, Offset: 5}},
+		{msg: &bus.Message{Partition: 1, Offset: 2}},
+		{msg: &bus.Message{Partition: 0, Offset: 6}},
+		{msg: &bus.Message{Partition: 1, Offset: 3}},
+	}
+	for _, tc := range []struct {
+		name string
+		p    Positions
+		want []int // indexes into ds
+	}{
+		{"none applied", Positions{}, []int{0, 1, 2, 3}},
+		{"all fresh", Positions{0: 5, 1: 2}, []int{0, 1, 2, 3}},
+		{"first stale", Positions{0: 6}, []int{1, 2, 3}},
+		{"some stale", Positions{0: 6, 1: 3}, []int{2, 3}},
+		{"last stale", Positions{1: 4}, []int{0, 2}},
+		{"all stale", Positions{0: 7, 1: 4}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := fresh(tc.p, slices.Clone(ds))
+			var want []*decoded
+			for _, i := range tc.want {
+				want = append(want, ds[i])
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("fresh = %v, want %v", got, want)
+			}
+		})
+	}
+	in := slices.Clone(ds)
+	if fresh(Positions{0: 6}, in); !slices.Equal(in, ds) {
+		t.Errorf("fresh changed its input: %v", in)
 	}
 }

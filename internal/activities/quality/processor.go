@@ -416,7 +416,7 @@ func validated(m *bus.Message, id string) *bus.Message {
 
 // EventRow returns the after image of c as a rule sees it (see Row): the
 // typed columns of the decoded activity, minus those that are null or
-// missing in the event (c.AfterColumns), plus the columns of the
+// missing in the event (c.AfterColumns()), plus the columns of the
 // event podium does not know, as JSON gives them (numbers as int or
 // double).
 func EventRow(c *cdc.Change) Row {
@@ -427,7 +427,7 @@ func EventRow(c *cdc.Change) Row {
 		"updated_at": a.UpdatedAt.UTC(), "moving_s": int64(a.MovingS), "manual": a.Manual, "trainer": a.Trainer,
 		"commute": a.Commute,
 	}
-	raw := c.AfterColumns
+	raw := c.AfterColumns()
 	if raw == nil {
 		return row
 	}

@@ -34,11 +34,12 @@ const (
 	fetchLinger = 250 * time.Millisecond
 )
 
-// delivery is a message with the JetStream message it came from, whose
-// reply subject acknowledges it.
+// delivery is a message with the reply subject that acknowledges it. It
+// keeps no jetstream.Msg: those hold the decoded headers of every message
+// (which busMessage has copied what it needs of) until it is committed.
 type delivery struct {
-	msg *bus.Message
-	raw jetstream.Msg
+	msg   *bus.Message
+	reply string
 	// more is the number of messages the consumer had still to deliver
 	// when the server sent this one.
 	more uint64
@@ -143,7 +144,7 @@ func (c *consumer) handle(raw jetstream.Msg) {
 		c.delivered = md.Sequence.Consumer
 	}
 	select {
-	case c.buf <- delivery{msg: m, raw: raw, more: md.NumPending}:
+	case c.buf <- delivery{msg: m, reply: raw.Reply(), more: md.NumPending}:
 	case <-c.done:
 	}
 }
@@ -351,7 +352,7 @@ func (c *consumer) Commit(ctx context.Context, positions ...bus.Position) error 
 		case <-ctx.Done():
 		}
 	}()
-	if err := target.raw.DoubleAck(ctx); err != nil {
+	if err := c.ack(ctx, target.reply); err != nil {
 		select {
 		case <-c.failed:
 			return c.b.wrap(c.failErr, "commit %s for group %q", target.msg.Position(), c.group)
@@ -371,6 +372,30 @@ func (c *consumer) Commit(ctx context.Context, positions ...bus.Position) error 
 	c.mu.Unlock()
 	return nil
 }
+
+// ack acknowledges, as jetstream.Msg.DoubleAck does, the message whose
+// reply subject is reply (with AckAll, every one before it too) and waits
+// for the server's answer, at most ackTimeout when ctx has no deadline (as
+// the JetStream client's default API timeout).
+func (c *consumer) ack(ctx context.Context, reply string) error {
+	if reply == "" {
+		return jetstream.ErrMsgNoReply
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, ackTimeout)
+		defer cancel()
+	}
+	_, err := c.b.nc.RequestWithContext(ctx, reply, ackBody)
+	return err
+}
+
+// ackBody is the body of an acknowledgement.
+var ackBody = []byte("+ACK")
+
+// ackTimeout bounds the wait for the answer to an acknowledgement when the
+// caller's context has no deadline.
+const ackTimeout = 5 * time.Second
 
 // Close stops pulling. Messages not committed are delivered again to the
 // group's next consumer.
