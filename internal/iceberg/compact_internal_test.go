@@ -17,13 +17,8 @@ func TestCompactStreams(t *testing.T) {
 	batchRows = 7
 	ctx := t.Context()
 	fsys := iceio.LocalFS{}
-	sc := iceberg.NewSchema(0,
-		iceberg.NestedField{ID: 1, Name: "id", Type: iceberg.PrimitiveTypes.Int64, Required: true},
-		iceberg.NestedField{ID: 2, Name: "s", Type: iceberg.PrimitiveTypes.String})
-	m, err := NewMetadata(t.TempDir()+"/t", sc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := idStringTable(t)
+	sc := m.CurrentSchema()
 	var all []Row
 	for f := range 5 { // 5 files of 4 rows: batches of 7, 7 and 6 rows
 		var rows []Row

@@ -112,9 +112,7 @@ func TestSetDecimal(t *testing.T) {
 func TestRowGroups(t *testing.T) {
 	defer func(n int) { rowGroupRows = n }(rowGroupRows)
 	rowGroupRows = 10
-	sc := iceberg.NewSchema(0,
-		iceberg.NestedField{ID: 1, Name: "id", Type: iceberg.PrimitiveTypes.Int64, Required: true},
-		iceberg.NestedField{ID: 2, Name: "s", Type: iceberg.PrimitiveTypes.String})
+	sc := idStringSchema()
 	rows := make([]Row, 25)
 	for i := range rows {
 		rows[i] = Row{int64(i), strings.Repeat("x", i)}
@@ -207,6 +205,24 @@ func TestReadByFieldID(t *testing.T) {
 
 // writeRaw writes rows as a Parquet file of cols (field ids as given, -1
 // for none) with the package's column writer.
+// idStringSchema is the schema of the internal tests' tables: a required
+// long id and an optional string s.
+func idStringSchema() *iceberg.Schema {
+	return iceberg.NewSchema(0,
+		iceberg.NestedField{ID: 1, Name: "id", Type: iceberg.PrimitiveTypes.Int64, Required: true},
+		iceberg.NestedField{ID: 2, Name: "s", Type: iceberg.PrimitiveTypes.String})
+}
+
+// idStringTable is a new table of idStringSchema in a temporary directory.
+func idStringTable(t *testing.T) *Metadata {
+	t.Helper()
+	m, err := NewMetadata(t.TempDir()+"/t", idStringSchema(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func writeRaw(t *testing.T, path string, cols []column, rows []Row) {
 	t.Helper()
 	ps, err := parquetSchema(cols)
