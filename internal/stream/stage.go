@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/podiumhq/podium/internal/bus"
@@ -218,6 +219,12 @@ func Migrate(ctx context.Context, s *store.Store, spec Spec) error {
 
 // loop consumes the topic until ctx ends. When ctx ends it finishes the
 // batch in hand, commits it and returns nil.
+//
+// A fetcher goroutine reads and decodes the next batch while the loop
+// applies the current one, so that the bus keeps delivering during a
+// commit instead of filling its buffer and waiting: batches are still
+// applied one at a time, in order. A stage with a commit interval reads its
+// next batch only after the commit, since the interval runs from it.
 func (r *run[T]) loop(ctx context.Context) error {
 	c, err := r.env.Bus.Consume(ctx, bus.ConsumerConfig{
 		Topic:  r.st.spec.Topic,
@@ -232,32 +239,86 @@ func (r *run[T]) loop(ctx context.Context) error {
 		return fmt.Errorf("stage %s: consume %s: %w", r.st.spec.Name, r.st.spec.Topic, err)
 	}
 	defer func() { _ = c.Close() }()
+	want, next, quit := make(chan struct{}, 1), make(chan fetched[T]), make(chan struct{})
+	var fetcher sync.WaitGroup
+	fetcher.Go(func() { r.fetch(ctx, c, want, next, quit) })
+	defer func() {
+		close(quit)
+		fetcher.Wait() // before the consumer closes
+	}()
 	r.log.Info("stage started", "kind", r.st.spec.Kind)
 	r.m.started()
+	readAhead := r.st.interval <= 0
+	want <- struct{}{}
 	for {
 		if ctx.Err() != nil {
-			// Stop after the batch in hand, not after the messages the
-			// consumer has prefetched.
+			// Stop after the batch in hand, not after the messages read
+			// ahead.
 			r.log.Info("stage stopped")
 			return nil
 		}
-		msgs, err := r.gather(ctx, c)
-		if len(msgs) > 0 {
+		f := <-next
+		if readAhead && f.err == nil {
+			want <- struct{}{}
+		}
+		if len(f.msgs) > 0 {
 			// The batch in hand is finished even when ctx ends meanwhile.
-			if berr := r.batch(ctx, context.WithoutCancel(ctx), c, msgs); berr != nil {
+			if berr := r.batch(ctx, context.WithoutCancel(ctx), c, f); berr != nil {
 				if ctx.Err() != nil {
-					r.log.Info("stage stopped before committing a batch; it will be read again", "messages", len(msgs))
+					r.log.Info("stage stopped before committing a batch; it will be read again", "messages", len(f.msgs))
 					return nil
 				}
 				return berr
 			}
 		}
-		if err != nil {
+		if err := f.err; err != nil {
 			if ctx.Err() != nil {
 				r.log.Info("stage stopped")
 				return nil
 			}
 			return fmt.Errorf("stage %s: fetch from %s: %w", r.st.spec.Name, r.st.spec.Topic, err)
+		}
+		if !readAhead {
+			want <- struct{}{}
+		}
+	}
+}
+
+// fetched is a batch the fetcher read: the messages, decoded, and the
+// fetch's error, which comes after them.
+type fetched[T any] struct {
+	msgs []*bus.Message
+	recs []Record[T]     // the messages decoded
+	bad  []Record[error] // the messages that failed to decode, with why
+	err  error
+}
+
+// fetch reads and decodes a batch each time the loop asks (want) and hands
+// it over (next), until the fetch fails or the loop quits. It ends after a
+// failed fetch, whose error the loop then returns.
+func (r *run[T]) fetch(ctx context.Context, c bus.Consumer, want <-chan struct{}, next chan<- fetched[T], quit <-chan struct{}) {
+	for {
+		select {
+		case <-want:
+		case <-quit:
+			return
+		}
+		msgs, err := r.gather(ctx, c)
+		f := fetched[T]{msgs: msgs, err: err}
+		for _, m := range msgs {
+			if v, err := r.st.decode(m); err != nil {
+				f.bad = append(f.bad, Record[error]{Msg: m, Value: err})
+			} else {
+				f.recs = append(f.recs, Record[T]{Msg: m, Value: v})
+			}
+		}
+		select {
+		case next <- f:
+		case <-quit:
+			return
+		}
+		if err != nil {
+			return
 		}
 	}
 }
@@ -296,22 +357,20 @@ var batchBackoff = retry.Backoff{Initial: 50 * time.Millisecond, Max: 10 * time.
 // batch handles one fetched batch: skip what was applied already, decode,
 // dead-letter the bad messages, publish the outputs, apply and commit the
 // rest with positions.
-func (r *run[T]) batch(ctx, bctx context.Context, c bus.Consumer, msgs []*bus.Message) error {
+func (r *run[T]) batch(ctx, bctx context.Context, c bus.Consumer, f fetched[T]) error {
 	start := time.Now()
-	fresh := r.pos.unseen(msgs)
+	fresh := r.pos.unseen(f.msgs)
 	if len(fresh) == 0 {
 		return nil
 	}
+	recs, bad := f.recs, f.bad
+	if len(fresh) < len(f.msgs) {
+		recs, bad = keep(recs, fresh), keep(bad, fresh)
+	}
 	r.m.in.Add(float64(len(fresh)))
-	recs := make([]Record[T], 0, len(fresh))
-	var dead []*bus.Message
-	for _, m := range fresh {
-		v, err := r.st.decode(m)
-		if err != nil {
-			dead = append(dead, bus.DeadLetter(m, r.st.spec.Name, "decode: "+err.Error()))
-			continue
-		}
-		recs = append(recs, Record[T]{Msg: m, Value: v})
+	dead := make([]*bus.Message, len(bad))
+	for i, b := range bad {
+		dead[i] = bus.DeadLetter(b.Msg, r.st.spec.Name, "decode: "+b.Value.Error())
 	}
 	if err := r.deadLetter(bctx, dead, "decode"); err != nil {
 		return err

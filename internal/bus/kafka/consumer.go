@@ -230,8 +230,10 @@ func (c *consumer) Fetch(ctx context.Context, max int) ([]*bus.Message, error) {
 	}
 	for {
 		if c.group != "" {
-			// The previous batch is handled (and committed, if the
-			// caller commits): let a pending rebalance proceed.
+			// The previous batch is handed out: let a pending rebalance
+			// proceed. The stage runtime reads ahead, so that batch may
+			// still be committing; its positions, compared at commit,
+			// fence the member that gets the partition meanwhile.
 			c.cl.AllowRebalance()
 		}
 		fs := c.cl.PollRecords(ctx, max)
