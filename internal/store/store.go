@@ -261,7 +261,7 @@ func (s *Store) Close() error {
 // checkpointEvery is how often the SQLite write-ahead log is copied into
 // the database file. Each checkpoint syncs both files, and a commit that
 // meets the sync waits for it: once a second, that was the p99 of a stage
-// at 1,000 events/s (1.6–2.5 ms, max 23–45 ms; every 30 s: 1.35–1.45 ms,
+// at 1,000 events/s (1.5–2.5 ms, max 21–45 ms; every 30 s: 1.35–1.45 ms,
 // max 5–6 ms; BENCHMARKS.md). Rarer checkpoints also copy a page written
 // many times (a gold row) once. A crash loses nothing either way: the log
 // is replayed at the next open.

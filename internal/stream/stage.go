@@ -304,7 +304,7 @@ func (r *run[T]) fetch(ctx context.Context, c bus.Consumer, want <-chan struct{}
 			return
 		}
 		msgs, err := r.gather(ctx, c)
-		f := fetched[T]{msgs: msgs, err: err}
+		f := fetched[T]{msgs: msgs, err: err, recs: make([]Record[T], 0, len(msgs))}
 		for _, m := range msgs {
 			if v, err := r.st.decode(m); err != nil {
 				f.bad = append(f.bad, Record[error]{Msg: m, Value: err})
