@@ -189,6 +189,15 @@ func crashRunPlan(t *testing.T, engine enginetest.Engine, dialect store.Dialect,
 	ctx := context.Background()
 	var mu sync.Mutex
 	received := map[string]int{}
+	// Slack answers no call before the first kill, so that the stages
+	// cannot all be done before it however fast the machine: the first
+	// kill always lands mid-stream, with calls in flight.
+	gate := make(chan struct{})
+	var gateOnce sync.Once
+	openGate := func() { gateOnce.Do(func() { close(gate) }) }
+	if plan.kills == 0 {
+		openGate()
+	}
 	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		var m struct{ Text string }
@@ -199,10 +208,12 @@ func crashRunPlan(t *testing.T, engine enginetest.Engine, dialect store.Dialect,
 		mu.Lock()
 		received[m.Text]++
 		mu.Unlock()
+		<-gate
 		time.Sleep(20 * time.Millisecond) // a call takes a while: kills land in flight too
 		_, _ = io.WriteString(w, "ok")
 	}))
 	defer slack.Close()
+	defer openGate() // before Close, which waits for the calls
 
 	dir := t.TempDir()
 	storeURL := filepath.Join(dir, config.DefaultStoreFile)
@@ -279,6 +290,7 @@ func crashRunPlan(t *testing.T, engine enginetest.Engine, dialect store.Dialect,
 		}
 		w.kill()
 		st.kills++
+		openGate()
 		if engine == enginetest.Kafka {
 			// Let the group drop the dead member (the session timeout)
 			// before its successor joins: kfake was seen to leave the
