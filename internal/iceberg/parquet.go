@@ -11,12 +11,10 @@ import (
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/apache/iceberg-go"
 	iceio "github.com/apache/iceberg-go/io"
+
+	"github.com/podiumhq/podium/internal/parquet"
 )
 
 // rowGroupRows caps the rows of a Parquet row group (a variable for the
@@ -27,55 +25,40 @@ var rowGroupRows = 1 << 20
 // truncated: Iceberg's default metrics mode, truncate(16).
 const boundLength = 16
 
-// parquetSchema returns the Parquet schema of cols, each column carrying
-// its Iceberg field id, with the physical and logical types Iceberg's
-// spec gives (https://iceberg.apache.org/spec/#parquet).
-func parquetSchema(cols []column) (*schema.GroupNode, error) {
-	fields := make(schema.FieldList, len(cols))
+// parquetColumns returns the Parquet columns of cols, each carrying its
+// Iceberg field id, with the physical and logical types Iceberg's spec
+// gives (https://iceberg.apache.org/spec/#parquet).
+func parquetColumns(cols []column) []parquet.Column {
+	out := make([]parquet.Column, len(cols))
 	for i, c := range cols {
-		rep := parquet.Repetitions.Optional
-		if c.required {
-			rep = parquet.Repetitions.Required
-		}
-		id := int32(c.id)
-		var (
-			n   schema.Node
-			err error
-		)
+		pc := parquet.Column{Name: c.name, FieldID: c.id, Required: c.required}
 		switch c.kind {
 		case kindLong:
-			n, err = schema.NewPrimitiveNode(c.name, rep, parquet.Types.Int64, id, -1)
+			pc.Type = parquet.Int64
 		case kindInt:
-			n, err = schema.NewPrimitiveNode(c.name, rep, parquet.Types.Int32, id, -1)
+			pc.Type = parquet.Int32
 		case kindDouble:
-			n, err = schema.NewPrimitiveNode(c.name, rep, parquet.Types.Double, id, -1)
+			pc.Type = parquet.Double
 		case kindBool:
-			n, err = schema.NewPrimitiveNode(c.name, rep, parquet.Types.Boolean, id, -1)
+			pc.Type = parquet.Boolean
 		case kindBinary:
-			n, err = schema.NewPrimitiveNode(c.name, rep, parquet.Types.ByteArray, id, -1)
+			pc.Type = parquet.ByteArray
 		case kindString:
-			n, err = schema.NewPrimitiveNodeLogical(c.name, rep, schema.StringLogicalType{}, parquet.Types.ByteArray, -1, id)
+			pc.Type, pc.Logical = parquet.ByteArray, parquet.Logical{Kind: parquet.String}
 		case kindTimestampTz:
-			n, err = schema.NewPrimitiveNodeLogical(c.name, rep, schema.NewTimestampLogicalType(true, schema.TimeUnitMicros), parquet.Types.Int64, -1, id)
+			pc.Type, pc.Logical = parquet.Int64, parquet.Logical{Kind: parquet.Timestamp, Unit: parquet.Micros, UTC: true}
 		case kindDecimal:
 			// Precision up to 9 in an int32, up to 18 in an int64, as
 			// Iceberg's Java writer does.
-			phys := parquet.Types.Int64
+			pc.Type = parquet.Int64
 			if c.precision <= 9 {
-				phys = parquet.Types.Int32
+				pc.Type = parquet.Int32
 			}
-			n, err = schema.NewPrimitiveNodeLogical(c.name, rep, schema.NewDecimalLogicalType(int32(c.precision), int32(c.scale)), phys, -1, id)
+			pc.Logical = parquet.Logical{Kind: parquet.Decimal, Precision: c.precision, Scale: c.scale}
 		}
-		if err != nil {
-			return nil, fmt.Errorf("iceberg: parquet column %s: %w", c.name, err)
-		}
-		fields[i] = n
+		out[i] = pc
 	}
-	g, err := schema.NewGroupNode("table", parquet.Repetitions.Required, fields, -1)
-	if err != nil {
-		return nil, fmt.Errorf("iceberg: parquet schema: %w", err)
-	}
-	return g, nil
+	return out
 }
 
 // colMetrics are the Iceberg metrics of one column of a data file, over
@@ -173,9 +156,11 @@ type dataFileWriter struct {
 	cols    []column
 	out     iceio.FileWriter
 	cw      *countingWriter
-	pw      *file.Writer
+	pw      *parquet.Writer
 	metrics []colMetrics
 	rows    int64
+	sizes   map[int]int64 // the compressed size of each column, by field id
+	splits  []int64       // where each row group starts
 }
 
 // newDataFileWriter creates the file at path for rows of sc.
@@ -190,24 +175,19 @@ func newDataFileWriter(ctx context.Context, fsys iceio.WriteFileIO, path string,
 	if err != nil {
 		return nil, err
 	}
-	ps, err := parquetSchema(cols)
-	if err != nil {
-		return nil, err
-	}
 	out, err := fsys.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("iceberg: create %s: %w", path, err)
 	}
 	cw := &countingWriter{w: out}
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCreatedBy("podium"))
-	pw, err := file.NewParquetWriterWithError(cw, ps, file.WithWriterProps(props))
+	pw, err := parquet.NewWriter(cw, parquetColumns(cols), "podium")
 	if err != nil {
 		_ = out.Close()
 		_ = fsys.Remove(path)
 		return nil, fmt.Errorf("iceberg: write %s: %w", path, err)
 	}
 	return &dataFileWriter{ctx: ctx, fsys: fsys, path: path, spec: spec, cols: cols, out: out, cw: cw, pw: pw,
-		metrics: make([]colMetrics, len(cols))}, nil
+		metrics: make([]colMetrics, len(cols)), sizes: make(map[int]int64, len(cols))}, nil
 }
 
 // write writes rows as row groups of at most rowGroupRows rows; after an
@@ -222,24 +202,24 @@ func (w *dataFileWriter) write(rows []Row) error {
 		}
 	}
 	// An empty file has no row group.
+	vals := make([]parquet.Values, len(w.cols))
 	for start := 0; start < len(rows); start += rowGroupRows {
 		chunk := rows[start:min(start+rowGroupRows, len(rows))]
-		rg, err := w.pw.AppendRowGroupChecked()
+		for i, c := range w.cols {
+			v, err := columnValues(c, i, chunk, &w.metrics[i])
+			if err != nil {
+				return fmt.Errorf("iceberg: write %s: %w", w.path, err)
+			}
+			vals[i] = v
+		}
+		info, err := w.pw.WriteRowGroup(vals)
 		if err != nil {
 			return fmt.Errorf("iceberg: write %s: %w", w.path, err)
 		}
 		for i, c := range w.cols {
-			ccw, err := rg.NextColumn()
-			if err == nil {
-				err = writeColumn(ccw, c, i, chunk, &w.metrics[i])
-			}
-			if err != nil {
-				return fmt.Errorf("iceberg: write %s: %w", w.path, err)
-			}
+			w.sizes[c.id] += info[i].Size
 		}
-		if err := rg.Close(); err != nil {
-			return fmt.Errorf("iceberg: write %s: %w", w.path, err)
-		}
+		w.splits = append(w.splits, info[0].Offset)
 	}
 	w.rows += int64(len(rows))
 	return nil
@@ -247,7 +227,6 @@ func (w *dataFileWriter) write(rows []Row) error {
 
 // abort closes and deletes the file.
 func (w *dataFileWriter) abort() {
-	_ = w.pw.Close()
 	_ = w.out.Close()
 	_ = w.fsys.Remove(w.path)
 }
@@ -260,34 +239,10 @@ func (w *dataFileWriter) close() (iceberg.DataFile, error) {
 		_ = w.fsys.Remove(path)
 		return nil, fmt.Errorf("iceberg: write %s: %w", path, err)
 	}
-	// The Parquet writer does not close cw (no io.Closer): out is closed
-	// here, which for an object store is the upload.
+	// out is closed here, which for an object store is the upload.
 	if err := w.out.Close(); err != nil {
 		_ = w.fsys.Remove(path)
 		return nil, fmt.Errorf("iceberg: write %s: %w", path, err)
-	}
-	fmd, err := w.pw.FileMetadata()
-	if err != nil {
-		return nil, fmt.Errorf("iceberg: write %s: file metadata: %w", path, err)
-	}
-	sizes := make(map[int]int64, len(cols))
-	var splits []int64
-	for g := range fmd.NumRowGroups() {
-		rgm := fmd.RowGroup(g)
-		for i, c := range cols {
-			cc, err := rgm.ColumnChunk(i)
-			if err != nil {
-				return nil, fmt.Errorf("iceberg: write %s: file metadata: %w", path, err)
-			}
-			sizes[c.id] += cc.TotalCompressedSize()
-			if i == 0 {
-				off := cc.DataPageOffset()
-				if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 {
-					off = min(off, cc.DictionaryPageOffset())
-				}
-				splits = append(splits, off)
-			}
-		}
 	}
 	values := make(map[int]int64, len(cols))
 	nulls := make(map[int]int64, len(cols))
@@ -317,21 +272,22 @@ func (w *dataFileWriter) close() (iceberg.DataFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("iceberg: data file %s: %w", path, err)
 	}
-	b.ColumnSizes(sizes).ValueCounts(values).NullValueCounts(nulls).NaNValueCounts(nans).
+	b.ColumnSizes(w.sizes).ValueCounts(values).NullValueCounts(nulls).NaNValueCounts(nans).
 		LowerBoundValues(lowers).UpperBoundValues(uppers)
-	if len(splits) > 0 {
-		b.SplitOffsets(splits)
+	if len(w.splits) > 0 {
+		b.SplitOffsets(w.splits)
 	}
 	return b.Build(), nil
 }
 
-// writeColumn writes column i of rows with the chunk writer w, counting
-// its metrics into m.
-func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMetrics) error {
-	var def []int16
+// columnValues returns column i of rows as Parquet values, counting its
+// metrics into m.
+func columnValues(c column, i int, rows []Row, m *colMetrics) (parquet.Values, error) {
+	v := parquet.Values{Rows: len(rows)}
 	if !c.required {
-		def = make([]int16, len(rows))
+		v.Defined = make([]bool, len(rows))
 	}
+	var err error
 	switch c.kind {
 	case kindLong, kindTimestampTz, kindDecimal:
 		ext := extremaOf(m, func(a, b int64) bool { return a < b }, func(x int64) iceberg.Literal { return literalOf(c, x) })
@@ -340,33 +296,27 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 		if c.kind == kindDecimal {
 			limit = int64(math.Pow10(c.precision)) - 1
 		}
-		vals, err := gather(rows, i, c, m, def, ext, func(v any) (int64, bool, error) {
-			x, err := c.asInt64(v)
+		v.Int64, err = gather(rows, i, c, m, v.Defined, ext, func(x any) (int64, bool, error) {
+			n, err := c.asInt64(x)
 			if err != nil {
 				return 0, false, err
 			}
-			if c.kind == kindDecimal && (x > limit || x < -limit) {
-				return 0, false, fmt.Errorf("column %s: %d does not fit %s", c.name, x, c.typeName())
+			if c.kind == kindDecimal && (n > limit || n < -limit) {
+				return 0, false, fmt.Errorf("column %s: %d does not fit %s", c.name, n, c.typeName())
 			}
-			return x, true, nil
+			return n, true, nil
 		})
-		if err != nil {
-			return err
-		}
-		if c.kind == kindDecimal && c.precision <= 9 {
-			v32 := make([]int32, len(vals))
-			for j, x := range vals {
-				v32[j] = int32(x)
+		if err == nil && c.kind == kindDecimal && c.precision <= 9 {
+			v.Int32 = make([]int32, len(v.Int64))
+			for j, x := range v.Int64 {
+				v.Int32[j] = int32(x)
 			}
-			_, err := w.(*file.Int32ColumnChunkWriter).WriteBatch(v32, def, nil)
-			return err
+			v.Int64 = nil
 		}
-		_, err = w.(*file.Int64ColumnChunkWriter).WriteBatch(vals, def, nil)
-		return err
 	case kindInt:
 		ext := extremaOf(m, func(a, b int32) bool { return a < b }, func(x int32) iceberg.Literal { return iceberg.Int32Literal(x) })
-		vals, err := gather(rows, i, c, m, def, ext, func(v any) (int32, bool, error) {
-			switch y := v.(type) {
+		v.Int32, err = gather(rows, i, c, m, v.Defined, ext, func(x any) (int32, bool, error) {
+			switch y := x.(type) {
 			case int32:
 				return y, true, nil
 			case int:
@@ -375,86 +325,67 @@ func writeColumn(w file.ColumnChunkWriter, c column, i int, rows []Row, m *colMe
 				}
 				return int32(y), true, nil
 			}
-			return 0, false, c.badValue(v)
+			return 0, false, c.badValue(x)
 		})
-		if err != nil {
-			return err
-		}
-		_, err = w.(*file.Int32ColumnChunkWriter).WriteBatch(vals, def, nil)
-		return err
 	case kindDouble:
 		ext := extremaOf(m, lessFloat64, func(x float64) iceberg.Literal { return iceberg.Float64Literal(x) })
-		vals, err := gather(rows, i, c, m, def, ext, func(v any) (float64, bool, error) {
-			x, isFloat := v.(float64)
+		v.Double, err = gather(rows, i, c, m, v.Defined, ext, func(x any) (float64, bool, error) {
+			f, isFloat := x.(float64)
 			if !isFloat {
-				return 0, false, c.badValue(v)
+				return 0, false, c.badValue(x)
 			}
-			if math.IsNaN(x) {
+			if math.IsNaN(f) {
 				m.nans++ // counted apart, never a bound
-				return x, false, nil
+				return f, false, nil
 			}
-			return x, true, nil
+			return f, true, nil
 		})
-		if err != nil {
-			return err
-		}
-		_, err = w.(*file.Float64ColumnChunkWriter).WriteBatch(vals, def, nil)
-		return err
 	case kindBool:
 		ext := extremaOf(m, func(a, b bool) bool { return !a && b }, func(x bool) iceberg.Literal { return iceberg.BoolLiteral(x) })
-		vals, err := gather(rows, i, c, m, def, ext, func(v any) (bool, bool, error) {
-			x, isBool := v.(bool)
+		v.Bool, err = gather(rows, i, c, m, v.Defined, ext, func(x any) (bool, bool, error) {
+			b, isBool := x.(bool)
 			if !isBool {
-				return false, false, c.badValue(v)
+				return false, false, c.badValue(x)
 			}
-			return x, true, nil
+			return b, true, nil
 		})
-		if err != nil {
-			return err
-		}
-		_, err = w.(*file.BooleanColumnChunkWriter).WriteBatch(vals, def, nil)
-		return err
 	case kindString, kindBinary:
 		// Strings and binaries alike by their bytes (UTF-8 byte order is
 		// code point order); a string's bytes are not copied.
-		ext := extremaOf(m, func(a, b parquet.ByteArray) bool { return bytes.Compare(a, b) < 0 }, func(x parquet.ByteArray) iceberg.Literal {
+		ext := extremaOf(m, func(a, b []byte) bool { return bytes.Compare(a, b) < 0 }, func(x []byte) iceberg.Literal {
 			if c.kind == kindString {
 				return iceberg.StringLiteral(x)
 			}
 			return iceberg.BinaryLiteral(slices.Clone(x))
 		})
-		vals, err := gather(rows, i, c, m, def, ext, func(v any) (parquet.ByteArray, bool, error) {
-			switch x := v.(type) {
+		v.Bytes, err = gather(rows, i, c, m, v.Defined, ext, func(x any) ([]byte, bool, error) {
+			switch y := x.(type) {
 			case string:
 				if c.kind == kindString {
-					// The string's own bytes: the column writer only
-					// reads them (and copies what it keeps, into its
-					// pages and dictionary), so no copy of each string
-					// is made.
-					return unsafe.Slice(unsafe.StringData(x), len(x)), true, nil
+					// The string's own bytes: the Parquet writer only
+					// reads them (encoding them into its pages), so no
+					// copy of each string is made.
+					return unsafe.Slice(unsafe.StringData(y), len(y)), true, nil
 				}
 			case []byte:
 				if c.kind == kindBinary {
-					return x, true, nil
+					return y, true, nil
 				}
 			}
-			return nil, false, c.badValue(v)
+			return nil, false, c.badValue(x)
 		})
-		if err != nil {
-			return err
-		}
-		_, err = w.(*file.ByteArrayColumnChunkWriter).WriteBatch(vals, def, nil)
-		return err
+	default:
+		err = fmt.Errorf("column %s: %s not handled", c.name, c.typeName())
 	}
-	return fmt.Errorf("column %s: %s not handled", c.name, c.typeName())
+	return v, err
 }
 
 // gather returns the values of column i of rows that are not null,
 // converted by conv, which also says whether a value counts for the
 // column's bounds (a NaN does not). It counts values and nulls into m,
-// sets def for the values present (when the column is optional), and
+// sets defined for the values present (when the column is optional), and
 // refuses a null in a required column.
-func gather[T any](rows []Row, i int, c column, m *colMetrics, def []int16, ext *extrema[T], conv func(v any) (T, bool, error)) ([]T, error) {
+func gather[T any](rows []Row, i int, c column, m *colMetrics, defined []bool, ext *extrema[T], conv func(v any) (T, bool, error)) ([]T, error) {
 	vals := make([]T, 0, len(rows))
 	for r, row := range rows {
 		v := row[i]
@@ -466,8 +397,8 @@ func gather[T any](rows []Row, i int, c column, m *colMetrics, def []int16, ext 
 			m.nulls++
 			continue
 		}
-		if def != nil {
-			def[r] = 1
+		if defined != nil {
+			defined[r] = true
 		}
 		x, bound, err := conv(v)
 		if err != nil {

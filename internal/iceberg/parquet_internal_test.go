@@ -8,9 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/iceberg-go"
 	iceio "github.com/apache/iceberg-go/io"
+
+	"github.com/podiumhq/podium/internal/parquet"
 )
 
 func TestTruncateStringUp(t *testing.T) {
@@ -88,7 +89,7 @@ func TestBounds(t *testing.T) {
 	}
 }
 
-func TestSetDecimal(t *testing.T) {
+func TestDecimalOf(t *testing.T) {
 	for _, c := range []struct {
 		hex  string
 		want int64
@@ -101,10 +102,9 @@ func TestSetDecimal(t *testing.T) {
 		{"010000000000000000", 0, true}, // 2^64
 	} {
 		b, _ := hex.DecodeString(c.hex)
-		row := make(Row, 1)
-		err := setDecimal(row, 0, b)
-		if (err != nil) != c.err || (!c.err && row[0] != c.want) {
-			t.Errorf("setDecimal(%s) = %v, %v; want %d (error %v)", c.hex, row[0], err, c.want, c.err)
+		got, err := decimalOf(b)
+		if (err != nil) != c.err || (!c.err && got != c.want) {
+			t.Errorf("decimalOf(%s) = %v, %v; want %d (error %v)", c.hex, got, err, c.want, c.err)
 		}
 	}
 }
@@ -225,28 +225,23 @@ func idStringTable(t *testing.T) *Metadata {
 
 func writeRaw(t *testing.T, path string, cols []column, rows []Row) {
 	t.Helper()
-	ps, err := parquetSchema(cols)
-	if err != nil {
-		t.Fatal(err)
-	}
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	pw := file.NewParquetWriter(f, ps)
-	rg, err := pw.AppendRowGroupChecked()
+	pw, err := parquet.NewWriter(f, parquetColumns(cols), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
+	vals := make([]parquet.Values, len(cols))
 	for i, c := range cols {
-		cw, err := rg.NextColumn()
-		if err != nil {
+		if vals[i], err = columnValues(c, i, rows, &colMetrics{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := writeColumn(cw, c, i, rows, &colMetrics{}); err != nil {
-			t.Fatal(err)
-		}
+	}
+	if _, err := pw.WriteRowGroup(vals); err != nil {
+		t.Fatal(err)
 	}
 	if err := pw.Close(); err != nil {
 		t.Fatal(err)

@@ -8,15 +8,11 @@ import (
 	"slices"
 	"time"
 
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/apache/iceberg-go"
 	iceio "github.com/apache/iceberg-go/io"
-)
 
-// readBatch is the rows a column is read in at a time.
-const readBatch = 4096
+	"github.com/podiumhq/podium/internal/parquet"
+)
 
 // ReadDataFile reads the rows of a Parquet data file, as sc's fields (Row
 // values in field order), matching the file's columns to the fields by
@@ -65,12 +61,16 @@ func RowGroups(ctx context.Context, fsys iceio.IO, sc *iceberg.Schema, df iceber
 			return
 		}
 		defer f.Close()
-		pr, err := file.NewParquetReader(f)
+		st, err := f.Stat()
 		if err != nil {
 			fail(err)
 			return
 		}
-		defer pr.Close()
+		pr, err := parquet.Open(f, st.Size())
+		if err != nil {
+			fail(err)
+			return
+		}
 		idx, err := columnIndex(pr, cols)
 		if err != nil {
 			fail(err)
@@ -81,7 +81,7 @@ func RowGroups(ctx context.Context, fsys iceio.IO, sc *iceberg.Schema, df iceber
 				fail(err)
 				return
 			}
-			rows, err := readRowGroup(pr.RowGroup(g), cols, idx)
+			rows, err := readRowGroup(pr, g, cols, idx)
 			if err != nil {
 				fail(fmt.Errorf("row group %d: %w", g, err))
 				return
@@ -98,20 +98,18 @@ func RowGroups(ctx context.Context, fsys iceio.IO, sc *iceberg.Schema, df iceber
 
 // columnIndex returns, for each of cols, the index of pr's column it reads
 // from; -1 for none.
-func columnIndex(pr *file.Reader, cols []column) ([]int, error) {
-	ps := pr.MetaData().Schema
+func columnIndex(pr *parquet.File, cols []column) ([]int, error) {
 	byID, byName := map[int]int{}, map[string]int{}
 	ids := false
-	for j := range ps.NumColumns() {
-		d := ps.Column(j)
-		if d.MaxRepetitionLevel() != 0 || d.SchemaNode().Parent() != ps.Root() {
-			continue // nested: no podium column
+	for j, c := range pr.Columns() {
+		if c.Nested {
+			continue // no podium column
 		}
-		if id := d.SchemaNode().FieldID(); id >= 0 {
-			byID[int(id)] = j
+		if c.FieldID >= 0 {
+			byID[c.FieldID] = j
 			ids = true
 		}
-		byName[d.Name()] = j
+		byName[c.Name] = j
 	}
 	idx := make([]int, len(cols))
 	for i, c := range cols {
@@ -130,10 +128,10 @@ func columnIndex(pr *file.Reader, cols []column) ([]int, error) {
 	return idx, nil
 }
 
-// readRowGroup reads the rows of rg as cols, column i from rg's column
-// idx[i].
-func readRowGroup(rg *file.RowGroupReader, cols []column, idx []int) ([]Row, error) {
-	rows := make([]Row, rg.NumRows())
+// readRowGroup reads the rows of row group g of pr as cols, column i from
+// pr's column idx[i].
+func readRowGroup(pr *parquet.File, g int, cols []column, idx []int) ([]Row, error) {
+	rows := make([]Row, pr.RowGroupRows(g))
 	for r := range rows {
 		rows[r] = make(Row, len(cols))
 	}
@@ -141,138 +139,103 @@ func readRowGroup(rg *file.RowGroupReader, cols []column, idx []int) ([]Row, err
 		if idx[i] < 0 {
 			continue
 		}
-		cr, err := rg.Column(idx[i])
+		v, err := pr.ReadColumn(g, idx[i])
 		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", c.name, err)
+			return nil, err
 		}
-		if err := readColumn(cr, c, i, rows); err != nil {
+		if err := setColumn(pr.Columns()[idx[i]], v, c, i, rows); err != nil {
 			return nil, fmt.Errorf("column %s: %w", c.name, err)
 		}
 	}
 	return rows, nil
 }
 
-// readChunk reads a column chunk of len(rows) values with read, calling set
-// with each row's index and non-null value.
-func readChunk[T any](read func(int64, []T, []int16, []int16) (int64, int, error), maxDef int16, n int, set func(r int, v T) error) error {
-	vals := make([]T, readBatch)
-	def := make([]int16, readBatch)
-	r := 0
-	for r < n {
-		total, nv, err := read(int64(min(readBatch, n-r)), vals, def, nil)
+// setValues sets rows[r][i] for each row r that has a value, to conv of
+// the next of vals.
+func setValues[T any](v parquet.Values, vals []T, rows []Row, i int, conv func(T) (any, error)) error {
+	k := 0
+	for r := range rows {
+		if v.Defined != nil && !v.Defined[r] {
+			continue
+		}
+		if k == len(vals) {
+			return fmt.Errorf("%d values for more rows", len(vals))
+		}
+		x, err := conv(vals[k])
 		if err != nil {
 			return err
 		}
-		if total == 0 {
-			return fmt.Errorf("%d values, the row group %d rows", r, n)
-		}
-		v := 0
-		for k := range int(total) {
-			if maxDef > 0 && def[k] < maxDef {
-				continue // null
-			}
-			if v >= nv {
-				return fmt.Errorf("fewer values than definition levels")
-			}
-			if err := set(r+k, vals[v]); err != nil {
-				return err
-			}
-			v++
-		}
-		r += int(total)
+		rows[r][i] = x
+		k++
 	}
 	return nil
 }
 
-// readColumn reads a column chunk into rows[r][i] as column c, converting
-// the file's physical and logical type to c's Go type.
-func readColumn(cr file.ColumnChunkReader, c column, i int, rows []Row) error {
-	d := cr.Descriptor()
-	maxDef := d.MaxDefinitionLevel()
-	n := len(rows)
+// setColumn sets rows[r][i] to the values v of the file's column pc read as
+// column c, converting the file's physical and logical type to c's Go
+// type.
+func setColumn(pc parquet.Column, v parquet.Values, c column, i int, rows []Row) error {
 	mismatch := func() error {
-		return fmt.Errorf("a %s column (%s) cannot be read as %s", d.PhysicalType(), d.LogicalType(), c.typeName())
+		return fmt.Errorf("a %s column (%s) cannot be read as %s", pc.Type, pc.Logical, c.typeName())
 	}
-	switch cr := cr.(type) {
-	case *file.Int64ColumnChunkReader:
-		var conv func(int64) any
+	switch pc.Type {
+	case parquet.Int64:
 		switch c.kind {
-		case kindLong:
-			conv = func(x int64) any { return x }
-		case kindDecimal:
-			conv = func(x int64) any { return x }
+		case kindLong, kindDecimal:
+			return setValues(v, v.Int64, rows, i, func(x int64) (any, error) { return x, nil })
 		case kindTimestampTz:
-			unit := schema.TimeUnitMicros
-			if ts, ok := d.LogicalType().(*schema.TimestampLogicalType); ok {
-				unit = ts.TimeUnit()
+			conv := func(x int64) (any, error) { return time.UnixMicro(x).UTC(), nil }
+			if pc.Logical.Kind == parquet.Timestamp {
+				switch pc.Logical.Unit {
+				case parquet.Millis:
+					conv = func(x int64) (any, error) { return time.UnixMilli(x).UTC(), nil }
+				case parquet.Nanos:
+					conv = func(x int64) (any, error) { return time.Unix(0, x).UTC(), nil }
+				}
 			}
-			switch unit {
-			case schema.TimeUnitMillis:
-				conv = func(x int64) any { return time.UnixMilli(x).UTC() }
-			case schema.TimeUnitNanos:
-				conv = func(x int64) any { return time.Unix(0, x).UTC() }
-			default:
-				conv = func(x int64) any { return time.UnixMicro(x).UTC() }
-			}
-		default:
-			return mismatch()
+			return setValues(v, v.Int64, rows, i, conv)
 		}
-		return readChunk(cr.ReadBatch, maxDef, n, func(r int, x int64) error { rows[r][i] = conv(x); return nil })
-	case *file.Int32ColumnChunkReader:
+	case parquet.Int32:
 		switch c.kind {
 		case kindInt:
-			return readChunk(cr.ReadBatch, maxDef, n, func(r int, x int32) error { rows[r][i] = x; return nil })
+			return setValues(v, v.Int32, rows, i, func(x int32) (any, error) { return x, nil })
 		case kindLong, kindDecimal: // an int promoted to long; a narrow decimal
-			return readChunk(cr.ReadBatch, maxDef, n, func(r int, x int32) error { rows[r][i] = int64(x); return nil })
+			return setValues(v, v.Int32, rows, i, func(x int32) (any, error) { return int64(x), nil })
 		}
-		return mismatch()
-	case *file.Float64ColumnChunkReader:
-		if c.kind != kindDouble {
-			return mismatch()
+	case parquet.Double:
+		if c.kind == kindDouble {
+			return setValues(v, v.Double, rows, i, func(x float64) (any, error) { return x, nil })
 		}
-		return readChunk(cr.ReadBatch, maxDef, n, func(r int, x float64) error { rows[r][i] = x; return nil })
-	case *file.Float32ColumnChunkReader:
-		if c.kind != kindDouble { // a float promoted to double
-			return mismatch()
+	case parquet.Float:
+		if c.kind == kindDouble { // a float promoted to double
+			return setValues(v, v.Float, rows, i, func(x float32) (any, error) { return float64(x), nil })
 		}
-		return readChunk(cr.ReadBatch, maxDef, n, func(r int, x float32) error { rows[r][i] = float64(x); return nil })
-	case *file.BooleanColumnChunkReader:
-		if c.kind != kindBool {
-			return mismatch()
+	case parquet.Boolean:
+		if c.kind == kindBool {
+			return setValues(v, v.Bool, rows, i, func(x bool) (any, error) { return x, nil })
 		}
-		return readChunk(cr.ReadBatch, maxDef, n, func(r int, x bool) error { rows[r][i] = x; return nil })
-	case *file.ByteArrayColumnChunkReader:
-		switch c.kind {
-		case kindString:
-			return readChunk(cr.ReadBatch, maxDef, n, func(r int, x parquet.ByteArray) error { rows[r][i] = string(x); return nil })
-		case kindBinary:
-			return readChunk(cr.ReadBatch, maxDef, n, func(r int, x parquet.ByteArray) error { rows[r][i] = slices.Clone([]byte(x)); return nil })
-		case kindDecimal:
-			return readChunk(cr.ReadBatch, maxDef, n, func(r int, x parquet.ByteArray) error { return setDecimal(rows[r], i, x) })
+	case parquet.ByteArray, parquet.FixedLenByteArray:
+		switch {
+		case c.kind == kindString && pc.Type == parquet.ByteArray:
+			return setValues(v, v.Bytes, rows, i, func(x []byte) (any, error) { return string(x), nil })
+		case c.kind == kindBinary:
+			return setValues(v, v.Bytes, rows, i, func(x []byte) (any, error) { return slices.Clone(x), nil })
+		case c.kind == kindDecimal:
+			return setValues(v, v.Bytes, rows, i, decimalOf)
 		}
-		return mismatch()
-	case *file.FixedLenByteArrayColumnChunkReader:
-		switch c.kind {
-		case kindDecimal:
-			return readChunk(cr.ReadBatch, maxDef, n, func(r int, x parquet.FixedLenByteArray) error { return setDecimal(rows[r], i, x) })
-		case kindBinary:
-			return readChunk(cr.ReadBatch, maxDef, n, func(r int, x parquet.FixedLenByteArray) error { rows[r][i] = slices.Clone([]byte(x)); return nil })
-		}
-		return mismatch()
 	}
 	return mismatch()
 }
 
-// setDecimal sets row[i] to the unscaled value of a decimal stored as
-// big-endian two's complement bytes.
-func setDecimal(row Row, i int, b []byte) error {
+// decimalOf returns the unscaled value of a decimal stored as big-endian
+// two's complement bytes.
+func decimalOf(b []byte) (any, error) {
 	n := new(big.Int).SetBytes(b)
 	if len(b) > 0 && b[0]&0x80 != 0 {
 		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
 	}
 	if !n.IsInt64() {
-		return fmt.Errorf("decimal %s does not fit an int64", n)
+		return nil, fmt.Errorf("decimal %s does not fit an int64", n)
 	}
-	row[i] = n.Int64()
-	return nil
+	return n.Int64(), nil
 }
