@@ -316,10 +316,7 @@ func decodeSchemaElement(d *tdec) (schemaElement, error) {
 		case 9:
 			return d.readI32(typ, &s.fieldID)
 		case 10:
-			if err := d.want(tStruct, typ); err != nil {
-				return err
-			}
-			return d.structFields(func(kind int16, typ byte) error {
+			return d.readStruct(typ, func(kind int16, typ byte) error {
 				s.logical.kind = kind
 				if err := d.want(tStruct, typ); err != nil {
 					return err
@@ -341,10 +338,7 @@ func decodeSchemaElement(d *tdec) (schemaElement, error) {
 						case 1:
 							return d.readBool(typ, &s.logical.utc)
 						case 2:
-							if err := d.want(tStruct, typ); err != nil {
-								return err
-							}
-							return d.structFields(func(unit int16, typ byte) error {
+							return d.readStruct(typ, func(unit int16, typ byte) error {
 								s.logical.unit = unit
 								return errSkip
 							})
@@ -442,10 +436,7 @@ func decodePageHeader(b []byte) (pageHeader, int, error) {
 		case 3:
 			return d.readI32(typ, &h.compressed)
 		case 5: // DataPageHeader
-			if err := d.want(tStruct, typ); err != nil {
-				return err
-			}
-			return d.structFields(func(id int16, typ byte) error {
+			return d.readStruct(typ, func(id int16, typ byte) error {
 				switch id {
 				case 1:
 					return d.readI32(typ, &h.numValues)
@@ -457,10 +448,7 @@ func decodePageHeader(b []byte) (pageHeader, int, error) {
 				return errSkip
 			})
 		case 7: // DictionaryPageHeader
-			if err := d.want(tStruct, typ); err != nil {
-				return err
-			}
-			return d.structFields(func(id int16, typ byte) error {
+			return d.readStruct(typ, func(id int16, typ byte) error {
 				switch id {
 				case 1:
 					return d.readI32(typ, &h.numValues)
@@ -470,10 +458,7 @@ func decodePageHeader(b []byte) (pageHeader, int, error) {
 				return errSkip
 			})
 		case 8: // DataPageHeaderV2
-			if err := d.want(tStruct, typ); err != nil {
-				return err
-			}
-			return d.structFields(func(id int16, typ byte) error {
+			return d.readStruct(typ, func(id int16, typ byte) error {
 				switch id {
 				case 1:
 					return d.readI32(typ, &h.numValues)

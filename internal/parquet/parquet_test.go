@@ -249,72 +249,35 @@ func arrowRead(t *testing.T, pr *file.Reader) [][]Values {
 			}
 			v := Values{Rows: rows}
 			def := make([]int16, rows)
-			var n int64
 			switch cr := cr.(type) {
 			case *file.Int64ColumnChunkReader:
-				v.Int64 = make([]int64, rows)
-				_, vn, err := cr.ReadBatch(int64(rows), v.Int64, def, nil)
-				n, v.Int64 = int64(vn), v.Int64[:vn]
-				if err != nil {
-					t.Fatal(err)
-				}
+				v.Int64 = arrowBatch(t, cr.ReadBatch, rows, def)
 			case *file.Int32ColumnChunkReader:
-				v.Int32 = make([]int32, rows)
-				_, vn, err := cr.ReadBatch(int64(rows), v.Int32, def, nil)
-				n, v.Int32 = int64(vn), v.Int32[:vn]
-				if err != nil {
-					t.Fatal(err)
-				}
+				v.Int32 = arrowBatch(t, cr.ReadBatch, rows, def)
 			case *file.Float64ColumnChunkReader:
-				v.Double = make([]float64, rows)
-				_, vn, err := cr.ReadBatch(int64(rows), v.Double, def, nil)
-				n, v.Double = int64(vn), v.Double[:vn]
-				if err != nil {
-					t.Fatal(err)
-				}
+				v.Double = arrowBatch(t, cr.ReadBatch, rows, def)
 			case *file.Float32ColumnChunkReader:
-				v.Float = make([]float32, rows)
-				_, vn, err := cr.ReadBatch(int64(rows), v.Float, def, nil)
-				n, v.Float = int64(vn), v.Float[:vn]
-				if err != nil {
-					t.Fatal(err)
-				}
+				v.Float = arrowBatch(t, cr.ReadBatch, rows, def)
 			case *file.BooleanColumnChunkReader:
-				v.Bool = make([]bool, rows)
-				_, vn, err := cr.ReadBatch(int64(rows), v.Bool, def, nil)
-				n, v.Bool = int64(vn), v.Bool[:vn]
-				if err != nil {
-					t.Fatal(err)
-				}
+				v.Bool = arrowBatch(t, cr.ReadBatch, rows, def)
 			case *file.ByteArrayColumnChunkReader:
-				bs := make([]ap.ByteArray, rows)
-				_, vn, err := cr.ReadBatch(int64(rows), bs, def, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				n = int64(vn)
-				for _, x := range bs[:vn] {
+				for _, x := range arrowBatch(t, cr.ReadBatch, rows, def) {
 					v.Bytes = append(v.Bytes, bytes.Clone(x))
 				}
 			case *file.FixedLenByteArrayColumnChunkReader:
-				bs := make([]ap.FixedLenByteArray, rows)
-				_, vn, err := cr.ReadBatch(int64(rows), bs, def, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				n = int64(vn)
-				for _, x := range bs[:vn] {
+				for _, x := range arrowBatch(t, cr.ReadBatch, rows, def) {
 					v.Bytes = append(v.Bytes, bytes.Clone(x))
 				}
 			default:
 				t.Fatalf("column %d: a %T", i, cr)
 			}
+			n := v.count(Type(cr.Descriptor().PhysicalType()))
 			if cr.Descriptor().MaxDefinitionLevel() > 0 {
 				v.Defined = make([]bool, rows)
 				for r, d := range def {
 					v.Defined[r] = d == 1
 				}
-			} else if n != int64(rows) {
+			} else if n != rows {
 				t.Fatalf("column %d: arrow-go read %d of %d values", i, n, rows)
 			}
 			vals = append(vals, v)
@@ -322,6 +285,18 @@ func arrowRead(t *testing.T, pr *file.Reader) [][]Values {
 		out = append(out, vals)
 	}
 	return out
+}
+
+// arrowBatch reads the rows values of a column chunk with an arrow-go
+// reader's ReadBatch, the definition levels into def.
+func arrowBatch[T any](t *testing.T, read func(int64, []T, []int16, []int16) (int64, int, error), rows int, def []int16) []T {
+	t.Helper()
+	vals := make([]T, rows)
+	_, n, err := read(int64(rows), vals, def, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vals[:n]
 }
 
 // arrowSchema is testColumns as an arrow-go schema.

@@ -335,6 +335,15 @@ func (d *tdec) readString(typ byte, v *string) error {
 	return err
 }
 
+// readStruct reads a struct field of type typ, calling f for each of its
+// fields as structFields does.
+func (d *tdec) readStruct(typ byte, f func(id int16, typ byte) error) error {
+	if err := d.want(tStruct, typ); err != nil {
+		return err
+	}
+	return d.structFields(f)
+}
+
 // readList reads a list field of type typ with elements of type elem,
 // calling f for each.
 func (d *tdec) readList(typ, elem byte, f func() error) error {
