@@ -28,7 +28,11 @@ const (
 	encPlainDictionary = 2
 	encRLE             = 3
 	encBitPacked       = 4
+	encDeltaInts       = 5 // DELTA_BINARY_PACKED
+	encDeltaLengths    = 6 // DELTA_LENGTH_BYTE_ARRAY
+	encDeltaStrings    = 7 // DELTA_BYTE_ARRAY
 	encRLEDictionary   = 8
+	encByteStreamSplit = 9
 )
 
 // Page types.

@@ -8,8 +8,9 @@
 //     Iceberg's field ids and both logical and legacy converted type
 //     annotations, so that every engine reads the files.
 //   - Reading: files of other writers too (Spark, Arrow, DuckDB, …): data
-//     pages v1 and v2, PLAIN and dictionary encodings, booleans RLE, the
-//     codecs UNCOMPRESSED, SNAPPY, GZIP, ZSTD and LZ4_RAW. Top-level
+//     pages v1 and v2; PLAIN, dictionary, RLE (booleans), the delta
+//     encodings and BYTE_STREAM_SPLIT; the codecs UNCOMPRESSED, SNAPPY,
+//     GZIP, ZSTD and LZ4_RAW. Top-level
 //     columns of primitive types are read; nested columns are listed and
 //     left alone. Anything else is refused with ErrUnsupported.
 //

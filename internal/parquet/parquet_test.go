@@ -403,20 +403,37 @@ func arrowWrite(t *testing.T, groups [][]Values, opts ...ap.WriterProperty) []by
 // page versions and codecs.
 func TestWeReadArrows(t *testing.T) {
 	groups := [][]Values{testValues(0, 10_000), testValues(10_000, 1), testValues(10_001, 20_000)}
+	delta := []int32{encDeltaInts, encDeltaLengths, encDeltaStrings, encByteStreamSplit}
 	for _, tc := range []struct {
 		name string
 		opts []ap.WriterProperty
+		want []int32 // encodings the file must use
 	}{
-		{"dictionary, v1, zstd", []ap.WriterProperty{ap.WithCompression(compress.Codecs.Zstd)}},
-		{"plain, v1, snappy", []ap.WriterProperty{ap.WithDictionaryDefault(false), ap.WithCompression(compress.Codecs.Snappy)}},
-		{"dictionary, v2, gzip", []ap.WriterProperty{ap.WithDataPageVersion(ap.DataPageV2), ap.WithCompression(compress.Codecs.Gzip)}},
-		{"plain, v2, lz4 raw", []ap.WriterProperty{ap.WithDictionaryDefault(false), ap.WithDataPageVersion(ap.DataPageV2), ap.WithCompression(compress.Codecs.Lz4Raw)}},
-		{"dictionary, v1, uncompressed, small pages", []ap.WriterProperty{ap.WithDataPageSize(1000), ap.WithDictionaryPageSizeLimit(200)}},
-		{"plain, v2, uncompressed", []ap.WriterProperty{ap.WithDictionaryDefault(false), ap.WithDataPageVersion(ap.DataPageV2)}},
+		{"dictionary, v1, zstd", []ap.WriterProperty{ap.WithCompression(compress.Codecs.Zstd)}, []int32{encRLEDictionary}},
+		{"plain, v1, snappy", []ap.WriterProperty{ap.WithDictionaryDefault(false), ap.WithCompression(compress.Codecs.Snappy)}, []int32{encPlain}},
+		{"dictionary, v2, gzip", []ap.WriterProperty{ap.WithDataPageVersion(ap.DataPageV2), ap.WithCompression(compress.Codecs.Gzip)}, []int32{encRLEDictionary}},
+		{"plain, v2, lz4 raw", []ap.WriterProperty{ap.WithDictionaryDefault(false), ap.WithDataPageVersion(ap.DataPageV2), ap.WithCompression(compress.Codecs.Lz4Raw)}, []int32{encPlain}},
+		{"dictionary, v1, uncompressed, small pages", []ap.WriterProperty{ap.WithDataPageSize(1000), ap.WithDictionaryPageSizeLimit(200)}, []int32{encRLEDictionary, encPlain}},
+		{"plain, v2, uncompressed", []ap.WriterProperty{ap.WithDictionaryDefault(false), ap.WithDataPageVersion(ap.DataPageV2)}, []int32{encPlain}},
+		{"delta and byte stream split, v2, zstd", deltaEncodings(ap.WithDataPageVersion(ap.DataPageV2), ap.WithCompression(compress.Codecs.Zstd)), delta},
+		{"delta and byte stream split, v1, small pages", deltaEncodings(ap.WithDataPageSize(1000)), delta},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := arrowWrite(t, groups, tc.opts...)
 			f, got := readAll(t, b)
+			used := map[int32]bool{}
+			for _, rg := range f.meta.rowGroups {
+				for _, c := range rg.columns {
+					for _, e := range c.meta.encodings {
+						used[e] = true
+					}
+				}
+			}
+			for _, e := range tc.want {
+				if !used[e] {
+					t.Errorf("arrow-go wrote no page in encoding %d (it used %v): the case tests nothing", e, used)
+				}
+			}
 			equalValues(t, "read", got, groups)
 			cols := f.Columns()
 			for i := range cols {
@@ -426,6 +443,29 @@ func TestWeReadArrows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deltaEncodings are writer properties that encode each test column in a
+// delta or byte-stream-split encoding, without dictionaries (a fixed-length
+// one PLAIN: arrow-go writes it in no other).
+func deltaEncodings(opts ...ap.WriterProperty) []ap.WriterProperty {
+	opts = append(opts, ap.WithDictionaryDefault(false))
+	for _, c := range testColumns {
+		enc := ap.Encodings.Plain
+		switch c.Type {
+		case Int32, Int64:
+			enc = ap.Encodings.DeltaBinaryPacked
+		case Float, Double:
+			enc = ap.Encodings.ByteStreamSplit
+		case ByteArray:
+			enc = ap.Encodings.DeltaLengthByteArray
+			if c.Name == "b" {
+				enc = ap.Encodings.DeltaByteArray
+			}
+		}
+		opts = append(opts, ap.WithEncodingFor(c.Name, enc))
+	}
+	return opts
 }
 
 // TestBrotliRefused checks that a codec the reader lacks is refused with

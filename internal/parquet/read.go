@@ -381,8 +381,57 @@ func (cr *chunkReader) data(h pageHeader, body []byte) error {
 			cr.out.Bool = append(cr.out.Bool, x == 1)
 		}
 		return nil
+	case encDeltaInts:
+		if cr.col.Type != Int32 && cr.col.Type != Int64 {
+			break
+		}
+		xs, _, err := decodeDeltaInts(values, present)
+		if err != nil {
+			return err
+		}
+		for _, x := range xs {
+			if cr.col.Type == Int32 {
+				cr.out.Int32 = append(cr.out.Int32, int32(x))
+			} else {
+				cr.out.Int64 = append(cr.out.Int64, x)
+			}
+		}
+		return nil
+	case encDeltaLengths, encDeltaStrings:
+		if cr.col.Type != ByteArray && cr.col.Type != FixedLenByteArray {
+			break
+		}
+		var bs [][]byte
+		var err error
+		if h.encoding == encDeltaLengths {
+			bs, _, err = decodeDeltaLengths(values, present)
+		} else {
+			bs, err = decodeDeltaStrings(values, present)
+		}
+		if err != nil {
+			return err
+		}
+		if cr.col.Type == FixedLenByteArray {
+			for _, x := range bs {
+				if len(x) != cr.col.Length {
+					return fmt.Errorf("a value of %d bytes in a column of %d", len(x), cr.col.Length)
+				}
+			}
+		}
+		cr.out.Bytes = append(cr.out.Bytes, bs...)
+		return nil
+	case encByteStreamSplit:
+		width := map[Type]int{Int32: 4, Int64: 8, Float: 4, Double: 8, FixedLenByteArray: cr.col.Length}[cr.col.Type]
+		if width == 0 {
+			break
+		}
+		b, err := unsplit(values, present, width)
+		if err != nil {
+			return fmt.Errorf("byte stream split: %w", err)
+		}
+		return cr.plain(&cr.out, b, present)
 	}
-	return fmt.Errorf("value encoding %d: %w", h.encoding, ErrUnsupported)
+	return fmt.Errorf("%s values in encoding %d: %w", cr.col.Type, h.encoding, ErrUnsupported)
 }
 
 // plain appends n PLAIN values of b to v.
