@@ -300,7 +300,7 @@ func arrowBatch[T any](t *testing.T, read func(int64, []T, []int16, []int16) (in
 }
 
 // arrowSchema is testColumns as an arrow-go schema.
-func arrowSchema(t *testing.T) *schema.GroupNode {
+func arrowSchema(t testing.TB) *schema.GroupNode {
 	t.Helper()
 	var fields schema.FieldList
 	for _, c := range testColumns {
@@ -335,7 +335,7 @@ func arrowSchema(t *testing.T) *schema.GroupNode {
 }
 
 // arrowWrite writes row groups of values with arrow-go.
-func arrowWrite(t *testing.T, groups [][]Values, opts ...ap.WriterProperty) []byte {
+func arrowWrite(t testing.TB, groups [][]Values, opts ...ap.WriterProperty) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	pw := file.NewParquetWriter(&buf, arrowSchema(t), file.WithWriterProps(ap.NewWriterProperties(opts...)))
@@ -572,6 +572,9 @@ func TestRLE(t *testing.T) {
 func FuzzRead(f *testing.F) {
 	small, _ := writeTest(f, 5, 3)
 	f.Add(small)
+	// arrow-go's files: dictionaries in a page v1, delta encodings in v2.
+	f.Add(arrowWrite(f, [][]Values{testValues(0, 20)}))
+	f.Add(arrowWrite(f, [][]Values{testValues(0, 20)}, deltaEncodings(ap.WithDataPageVersion(ap.DataPageV2))...))
 	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		pf, err := Open(bytes.NewReader(b), int64(len(b)))

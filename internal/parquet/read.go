@@ -23,7 +23,7 @@ const maxFooter = 64 << 20
 // maxRowGroupRows bounds the rows of a row group the reader accepts, so
 // that a corrupt footer cannot make it decode without bound (podium writes
 // row groups of up to 2^20 rows).
-const maxRowGroupRows = 1 << 26
+const maxRowGroupRows = 1 << 24
 
 // Open reads the footer of the Parquet file r of size bytes.
 func Open(r io.ReaderAt, size int64) (*File, error) {
