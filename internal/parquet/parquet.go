@@ -3,8 +3,8 @@
 // podium's Iceberg tables hold. It implements the part of the format those
 // need and nothing more:
 //
-//   - Writing: one data page (v1) after another per column chunk, PLAIN
-//     values, RLE definition levels, compressed with zstd; the footer with
+//   - Writing: data pages (v1) of at most 1 MiB of values or 20,000 rows,
+//     PLAIN values, RLE definition levels, compressed with zstd; the footer with
 //     Iceberg's field ids and both logical and legacy converted type
 //     annotations, so that every engine reads the files.
 //   - Reading: files of other writers too (Spark, Arrow, DuckDB, …): data

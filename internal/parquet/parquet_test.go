@@ -182,14 +182,37 @@ func equalValues(t *testing.T, what string, got, want [][]Values) {
 }
 
 func TestRoundTrip(t *testing.T) {
-	b, want := writeTest(t, 10_000, 1, 20_000)
+	b, want := writeTest(t, 10_000, 1, 45_000)
 	f, got := readAll(t, b)
 	equalValues(t, "read back", got, want)
+	// Pages: at most pageRows rows, at most pageSize bytes of values but
+	// for the one value that is larger.
+	for g, rg := range f.meta.rowGroups {
+		for c, cc := range rg.columns {
+			buf := b[cc.meta.dataPageOffset : cc.meta.dataPageOffset+cc.meta.totalCompressed]
+			pages, rows := 0, 0
+			for len(buf) > 0 {
+				h, n, err := decodePageHeader(buf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if h.numValues > pageRows || (h.uncompressed > pageSize+8*pageRows && h.numValues > 1 && testColumns[c].Type != ByteArray) {
+					t.Errorf("row group %d, column %s: a page of %d rows, %d bytes", g, testColumns[c].Name, h.numValues, h.uncompressed)
+				}
+				pages++
+				rows += int(h.numValues)
+				buf = buf[n+int(h.compressed):]
+			}
+			if rows != int(rg.numRows) || (rg.numRows > pageRows && pages < 2) {
+				t.Errorf("row group %d, column %s: %d pages of %d rows in all, the row group has %d", g, testColumns[c].Name, pages, rows, rg.numRows)
+			}
+		}
+	}
 	if !reflect.DeepEqual(f.Columns(), testColumns) {
 		t.Errorf("columns read back:\n%+v\nwant\n%+v", f.Columns(), testColumns)
 	}
-	if f.NumRows() != 30_001 {
-		t.Errorf("%d rows, want 30001", f.NumRows())
+	if f.NumRows() != 55_001 {
+		t.Errorf("%d rows, want 55001", f.NumRows())
 	}
 }
 

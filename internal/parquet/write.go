@@ -9,8 +9,14 @@ import (
 )
 
 // pageSize is the uncompressed size of values past which a column chunk
-// goes on to a new page: 1 MiB, as Arrow's and parquet-mr's writers do.
-const pageSize = 1 << 20
+// goes on to a new page: 1 MiB, as Arrow's and parquet-mr's writers do;
+// pageRows caps the rows of a page, as parquet-mr's page.row.count.limit
+// does (a mostly null column would otherwise put a whole row group in one
+// page).
+const (
+	pageSize = 1 << 20
+	pageRows = 20_000
+)
 
 const magic = "PAR1"
 
@@ -196,7 +202,7 @@ func (w *Writer) writeChunk(c Column, v *Values) columnChunk {
 	for r, k := 0, 0; r < v.Rows && w.err == nil; {
 		// The rows r..e (values k..kEnd) of this page.
 		e, kEnd, size := r, k, 0
-		for e < v.Rows && (e == r || size < pageSize) {
+		for e < v.Rows && (e == r || size < pageSize && e-r < pageRows) {
 			if v.Defined == nil || v.Defined[e] {
 				size += valueSize(c.Type, v, kEnd)
 				kEnd++
