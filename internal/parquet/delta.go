@@ -29,18 +29,14 @@ func decodeDeltaInts(b []byte, n int) ([]int64, int, error) {
 		u, err := next()
 		return int64(u>>1) ^ -int64(u&1), err
 	}
-	blockSize, err := next()
-	if err != nil {
-		return nil, 0, err
+	var head [3]uint64 // the block size, the miniblocks in a block, the values
+	for i := range head {
+		var err error
+		if head[i], err = next(); err != nil {
+			return nil, 0, err
+		}
 	}
-	miniblocks, err := next()
-	if err != nil {
-		return nil, 0, err
-	}
-	total, err := next()
-	if err != nil {
-		return nil, 0, err
-	}
+	blockSize, miniblocks, total := head[0], head[1], head[2]
 	first, err := zigzag()
 	if err != nil {
 		return nil, 0, err
