@@ -440,47 +440,12 @@ func decodePageHeader(b []byte) (pageHeader, int, error) {
 		case 3:
 			return d.readI32(typ, &h.compressed)
 		case 5: // DataPageHeader
-			return d.readStruct(typ, func(id int16, typ byte) error {
-				switch id {
-				case 1:
-					return d.readI32(typ, &h.numValues)
-				case 2:
-					return d.readI32(typ, &h.encoding)
-				case 3:
-					return d.readI32(typ, &h.defEncoding)
-				}
-				return errSkip
-			})
+			return d.readI32s(typ, []*int32{1: &h.numValues, 2: &h.encoding, 3: &h.defEncoding}, nil)
 		case 7: // DictionaryPageHeader
-			return d.readStruct(typ, func(id int16, typ byte) error {
-				switch id {
-				case 1:
-					return d.readI32(typ, &h.numValues)
-				case 2:
-					return d.readI32(typ, &h.encoding)
-				}
-				return errSkip
-			})
+			return d.readI32s(typ, []*int32{1: &h.numValues, 2: &h.encoding}, nil)
 		case 8: // DataPageHeaderV2
-			return d.readStruct(typ, func(id int16, typ byte) error {
-				switch id {
-				case 1:
-					return d.readI32(typ, &h.numValues)
-				case 2:
-					return d.readI32(typ, &h.numNulls)
-				case 3:
-					return d.readI32(typ, &h.numRows)
-				case 4:
-					return d.readI32(typ, &h.encoding)
-				case 5:
-					return d.readI32(typ, &h.defLen)
-				case 6:
-					return d.readI32(typ, &h.repLen)
-				case 7:
-					return d.readBool(typ, &h.isCompressed)
-				}
-				return errSkip
-			})
+			return d.readI32s(typ, []*int32{1: &h.numValues, 2: &h.numNulls, 3: &h.numRows, 4: &h.encoding, 5: &h.defLen, 6: &h.repLen},
+				map[int16]*bool{7: &h.isCompressed})
 		}
 		return errSkip
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,40 +146,22 @@ func equalValues(t *testing.T, what string, got, want [][]Values) {
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d row groups, want %d", what, len(got), len(want))
 	}
-	norm := func(v Values) Values {
-		if len(v.Bool) == 0 {
-			v.Bool = nil
-		}
-		if len(v.Int32) == 0 {
-			v.Int32 = nil
-		}
-		if len(v.Int64) == 0 {
-			v.Int64 = nil
-		}
-		if len(v.Float) == 0 {
-			v.Float = nil
-		}
-		if len(v.Double) == 0 {
-			v.Double = nil
-		}
-		if len(v.Bytes) == 0 {
-			v.Bytes = nil
-		}
-		for i, b := range v.Bytes {
-			if len(b) == 0 {
-				v.Bytes[i] = []byte{}
-			}
-		}
-		return v
-	}
 	for g := range want {
 		for c := range want[g] {
-			if w, gv := norm(want[g][c]), norm(got[g][c]); !reflect.DeepEqual(gv, w) {
+			if w, gv := want[g][c], got[g][c]; !sameValues(gv, w) {
 				t.Errorf("%s: row group %d, column %s: values differ (%d rows, %d defined, want %d, %d)", what, g, testColumns[c].Name,
 					gv.Rows, len(gv.Defined), w.Rows, len(w.Defined))
 			}
 		}
 	}
+}
+
+// sameValues reports whether a and b hold the same values, empty and nil
+// slices alike.
+func sameValues(a, b Values) bool {
+	return a.Rows == b.Rows && slices.Equal(a.Defined, b.Defined) && slices.Equal(a.Bool, b.Bool) &&
+		slices.Equal(a.Int32, b.Int32) && slices.Equal(a.Int64, b.Int64) && slices.Equal(a.Float, b.Float) &&
+		slices.Equal(a.Double, b.Double) && slices.EqualFunc(a.Bytes, b.Bytes, bytes.Equal)
 }
 
 func TestRoundTrip(t *testing.T) {

@@ -344,6 +344,20 @@ func (d *tdec) readStruct(typ byte, f func(id int16, typ byte) error) error {
 	return d.structFields(f)
 }
 
+// readI32s reads a struct field of type typ whose fields of interest are
+// i32s, into ints[id], and bools, into bools[id]; it skips the others.
+func (d *tdec) readI32s(typ byte, ints []*int32, bools map[int16]*bool) error {
+	return d.readStruct(typ, func(id int16, typ byte) error {
+		if id >= 0 && int(id) < len(ints) && ints[id] != nil {
+			return d.readI32(typ, ints[id])
+		}
+		if b, ok := bools[id]; ok {
+			return d.readBool(typ, b)
+		}
+		return errSkip
+	})
+}
+
 // readList reads a list field of type typ with elements of type elem,
 // calling f for each.
 func (d *tdec) readList(typ, elem byte, f func() error) error {
