@@ -32,9 +32,10 @@ type Lookup struct {
 	q     Querier
 	memo  map[string]bool
 	lists map[string][]int64
-	// sources counts the sources of each primed employee's activities.
-	sources map[string]int
-	err     error
+	// others says, per primed pair, whether the employee has activities
+	// from another source.
+	others map[EmployeeSource]bool
+	err    error
 	// quarantine says whether the store has TableQuarantine; nil until
 	// asked.
 	quarantine *bool
@@ -126,8 +127,8 @@ func (l *Lookup) Overlapping(row Row) ([]int64, error) {
 	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 {
 		return nil, fmt.Errorf("%s(row) needs the row's %s", fnOverlapping, strings.Join(overlapColumns, ", "))
 	}
-	if n, ok := l.sources[emp]; ok && n <= 1 {
-		return nil, nil // the employee's activities all come from one source
+	if other, ok := l.others[EmployeeSource{emp, src}]; ok && !other {
+		return nil, nil // the employee's activities all come from this source
 	}
 	k := fmt.Sprintf("overlap\x00%d\x00%s", id, updated.UTC().Format(time.RFC3339Nano))
 	if v, ok := l.lists[k]; ok {
@@ -179,47 +180,56 @@ func (l *Lookup) Overlapping(row Row) ([]int64, error) {
 	return out, nil
 }
 
-// PrimeSources counts, in one query per few hundred employees, the sources
-// of each employee's activities, so that Overlapping asks nothing more for
-// an employee whose activities all come from one source (the common case).
-func (l *Lookup) PrimeSources(employees []string) {
+// PrimeSources asks, in one query per few hundred (employee, source)
+// pairs, whether the employee has an activity from another source, so that
+// Overlapping asks nothing more for an activity whose employee writes from
+// one source only (the common case). Each pair is two probes of the index
+// on (employee_id, source), whatever the number of the employee's
+// activities.
+func (l *Lookup) PrimeSources(pairs []EmployeeSource) {
 	const chunk = 400
-	if l.sources == nil {
-		l.sources = map[string]int{}
+	if l.others == nil {
+		l.others = map[EmployeeSource]bool{}
 	}
-	for start := 0; start < len(employees) && l.err == nil; start += chunk {
-		part := employees[start:min(start+chunk, len(employees))]
-		args := make([]any, len(part))
+	for start := 0; start < len(pairs) && l.err == nil; start += chunk {
+		part := pairs[start:min(start+chunk, len(pairs))]
+		args := make([]any, 0, 2*len(part))
 		marks := make([]string, len(part))
-		for i, v := range part {
-			args[i], marks[i] = v, fmt.Sprintf("$%d", i+1)
+		for i, p := range part {
+			args = append(args, p.Employee, p.Source)
+			marks[i] = fmt.Sprintf("($%d, $%d)", 2*i+1, 2*i+2)
 		}
-		rows, err := l.q.QueryContext(l.ctx, `SELECT employee_id, COUNT(DISTINCT source) FROM sport_activities
-			WHERE employee_id IN (`+strings.Join(marks, ", ")+`) GROUP BY employee_id`, args...)
+		// VALUES names its columns column1, column2 in SQLite and
+		// PostgreSQL alike.
+		rows, err := l.q.QueryContext(l.ctx, `SELECT v.column1, v.column2 FROM (VALUES `+strings.Join(marks, ", ")+`) AS v
+			WHERE EXISTS (SELECT 1 FROM sport_activities s WHERE s.employee_id = v.column1 AND s.source < v.column2)
+			OR EXISTS (SELECT 1 FROM sport_activities s WHERE s.employee_id = v.column1 AND s.source > v.column2)`, args...)
 		if err != nil {
-			l.fail(fmt.Errorf("quality: count the sources of activities: %w", err))
+			l.fail(fmt.Errorf("quality: look up the sources of activities: %w", err))
 			break
 		}
-		for _, v := range part {
-			l.sources[v] = 0
+		for _, p := range part {
+			l.others[p] = false
 		}
 		for rows.Next() {
-			var emp string
-			var n int
-			if err := rows.Scan(&emp, &n); err != nil {
-				l.fail(fmt.Errorf("quality: count the sources of activities: %w", err))
+			var p EmployeeSource
+			if err := rows.Scan(&p.Employee, &p.Source); err != nil {
+				l.fail(fmt.Errorf("quality: look up the sources of activities: %w", err))
 				break
 			}
-			l.sources[emp] = n
+			l.others[p] = true
 		}
 		if err := rows.Close(); err != nil {
-			l.fail(fmt.Errorf("quality: count the sources of activities: %w", err))
+			l.fail(fmt.Errorf("quality: look up the sources of activities: %w", err))
 		}
 	}
 	if l.err != nil {
-		clear(l.sources)
+		clear(l.others)
 	}
 }
+
+// EmployeeSource is an employee and a writer of activities (Activity.Source).
+type EmployeeSource struct{ Employee, Source string }
 
 // fail keeps the first database error.
 func (l *Lookup) fail(err error) {

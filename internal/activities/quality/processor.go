@@ -232,17 +232,26 @@ func (h *handler) prepare(ctx context.Context, batch []stream.Record[event]) err
 	now := h.cfg.Now()
 	l := NewLookup(ctx, h.db)
 	// The employees of the batch, looked up at once for employee_exists.
-	seen := map[string]bool{}
+	seenEmp, seenPair := map[string]bool{}, map[EmployeeSource]bool{}
 	var emps []string
+	var pairs []EmployeeSource
 	for _, rec := range batch {
-		if c := rec.Value.change; checked(&c) && !seen[c.After.EmployeeID] {
-			seen[c.After.EmployeeID] = true
-			emps = append(emps, c.After.EmployeeID)
+		c := rec.Value.change
+		if !checked(&c) {
+			continue
+		}
+		if p := (EmployeeSource{c.After.EmployeeID, c.After.Source}); !seenPair[p] {
+			seenPair[p] = true
+			pairs = append(pairs, p)
+		}
+		if e := c.After.EmployeeID; !seenEmp[e] {
+			seenEmp[e] = true
+			emps = append(emps, e)
 		}
 	}
 	l.Prime(employeesTable, employeesColumn, emps)
 	if h.cfg.Suite.overlaps() {
-		l.PrimeSources(emps)
+		l.PrimeSources(pairs)
 	}
 	if err := l.Err(); err != nil {
 		return err // a database error: retried

@@ -2,9 +2,11 @@ package quality_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,34 +148,68 @@ func TestRulePack(t *testing.T) {
 				Source: activities.SourceAPI, UpdatedAt: now}
 			other := manual
 			other.ID, other.StartTime = manual.ID+1, ride.StartTime.Add(3*time.Hour)
-			if err := activities.Upsert(ctx, s.DB(), ride, manual, other); err != nil {
+			// Alone on its source: employee 1003's two rides overlap, but
+			// both come from Strava.
+			alone := ride
+			alone.ID, alone.EmployeeID = ride.ID+10, "1003"
+			alone2 := alone
+			alone2.ID, alone2.UpdatedAt = alone.ID+1, now
+			if err := activities.Upsert(ctx, s.DB(), ride, manual, other, alone, alone2); err != nil {
 				t.Fatal(err)
 			}
-			dup := func(a activities.Activity) *quality.Failure {
-				fails, err := suite.CheckRow(activities.Table, quality.EventRow(&cdc.Change{After: &a}), now, quality.NewLookup(ctx, s.DB()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i := range fails {
-					if fails[i].Rule == "no_duplicate_across_sources" {
-						return &fails[i]
+			for _, primed := range []bool{false, true} {
+				q := &countingQuerier{Querier: s.DB()}
+				dup := func(a activities.Activity) *quality.Failure {
+					l := quality.NewLookup(ctx, q)
+					if primed {
+						// What the processor does for a batch.
+						l.PrimeSources([]quality.EmployeeSource{{Employee: a.EmployeeID, Source: a.Source}})
 					}
+					fails, err := suite.CheckRow(activities.Table, quality.EventRow(&cdc.Change{After: &a}), now, l)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i := range fails {
+						if fails[i].Rule == "no_duplicate_across_sources" {
+							return &fails[i]
+						}
+					}
+					return nil
 				}
-				return nil
-			}
-			f := dup(manual)
-			if f == nil || f.Severity != quality.Error {
-				t.Fatalf("the manual duplicate is not held: %+v", f)
-			}
-			if ids, _ := f.Values["overlapping_ids"].([]int64); len(ids) != 1 || ids[0] != ride.ID {
-				t.Errorf("overlapping ids %v, want [%d]", f.Values["overlapping_ids"], ride.ID)
-			}
-			if f := dup(ride); f != nil {
-				t.Errorf("the Strava ride, written first, is held: %+v", f)
-			}
-			if f := dup(other); f != nil {
-				t.Errorf("an entry at another time is held: %+v", f)
+				f := dup(manual)
+				if f == nil || f.Severity != quality.Error {
+					t.Fatalf("primed %v: the manual duplicate is not held: %+v", primed, f)
+				}
+				if ids, _ := f.Values["overlapping_ids"].([]int64); len(ids) != 1 || ids[0] != ride.ID {
+					t.Errorf("primed %v: overlapping ids %v, want [%d]", primed, f.Values["overlapping_ids"], ride.ID)
+				}
+				if f := dup(ride); f != nil {
+					t.Errorf("primed %v: the Strava ride, written first, is held: %+v", primed, f)
+				}
+				if f := dup(other); f != nil {
+					t.Errorf("primed %v: an entry at another time is held: %+v", primed, f)
+				}
+				before := q.n
+				if f := dup(alone2); f != nil {
+					t.Errorf("primed %v: two rides of one source are held: %+v", primed, f)
+				}
+				if asked := q.n - before; primed && asked != 1 {
+					t.Errorf("primed: an employee of one source cost %d queries of sport_activities, want 1 (the priming)", asked)
+				}
 			}
 		})
 	})
+}
+
+// countingQuerier counts the queries of sport_activities a Lookup sends.
+type countingQuerier struct {
+	quality.Querier
+	n int
+}
+
+func (q *countingQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if strings.Contains(query, "FROM sport_activities") {
+		q.n++
+	}
+	return q.Querier.QueryContext(ctx, query, args...)
 }
