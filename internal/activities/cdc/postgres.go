@@ -717,8 +717,14 @@ func (p *Postgres) stream(ctx context.Context, db *sql.DB, conn *pgx.Conn, rconn
 	}
 	err = g.Wait()
 	// Report the last acknowledged position, so that a restart repeats
-	// as little as possible.
-	_ = pglogrepl.SendStandbyStatusUpdate(context.Background(), rconn, pglogrepl.StandbyStatusUpdate{WALWritePosition: s.ackedLSN()})
+	// as little as possible; unless the connection broke: pgconn then
+	// closes it in a goroutine of its own, which writes to it (a race
+	// detector finding of a capture riding out a PostgreSQL restart).
+	// receiveLoop marked it closed before it returned, so g.Wait orders
+	// that mark before IsClosed reads it.
+	if !rconn.IsClosed() {
+		_ = pglogrepl.SendStandbyStatusUpdate(context.Background(), rconn, pglogrepl.StandbyStatusUpdate{WALWritePosition: s.ackedLSN()})
+	}
 	if ctx.Err() != nil {
 		return nil
 	}
